@@ -1,0 +1,30 @@
+"""Secrets that must be the same for every process of one installation, generated once per data dir."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+from pathlib import Path
+
+
+def load_or_create(data_dir: Path, name: str) -> str:
+    path = data_dir / "secrets" / name
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".new-")
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(32))
+        try:
+            # link() fails if the name exists, so processes starting together agree on the first value,
+            # and a reader never sees a half-written file.
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(tmp)
+    return path.read_text().strip()
+
+
+def env_or_file(env_name: str, data_dir: Path, file_name: str) -> str:
+    return os.environ.get(env_name) or load_or_create(data_dir, file_name)

@@ -1,0 +1,170 @@
+"""The proxy's Starlette app. The transform handler reads top to bottom in the order of DESIGN.md."""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import logging
+import time
+from collections.abc import AsyncIterator
+
+import anyio
+import pyvips
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from cache.build import build_purge_broadcaster, build_result_cache, build_source_cache
+from cache.config import CacheConfig
+from cache.entry import Entry
+from cache.keys import asset_tag, variant_key
+from cache.singleflight import SingleFlight
+from cache.tiered import TieredCache
+from proxy.config import ProxyConfig
+from proxy.errors import Forbidden, OptionError, ProxyError, Unauthorized
+from proxy.http_headers import error_cache_control, etag_matches, server_timing, variant_cache_control
+from proxy.negotiate import negotiate
+from proxy.options import TransformSpec, parse_options
+from proxy.render import MODERATION_HEADER, Renderer, check_moderation
+from proxy.request_path import split_path
+from proxy.signing import verify
+from proxy.sources import Source, build_source
+from proxy.urls import UNSIGNED
+
+log = logging.getLogger("imgedge.proxy")
+
+
+def verify_signature(config: ProxyConfig, signature: str, spec: TransformSpec, asset_id: str) -> None:
+    if signature in (UNSIGNED, "unsafe"):
+        if not config.allow_unsigned:
+            raise Forbidden("unsigned URLs are not allowed here")
+    elif not verify(config.keys, spec.canonical(), asset_id, signature):
+        raise Forbidden("invalid signature")
+    if spec.expires and spec.expires < time.time():
+        raise Forbidden("URL has expired")
+
+
+def check_limits(config: ProxyConfig, spec: TransformSpec) -> None:
+    if spec.width > config.max_width:
+        raise OptionError("width", f"{spec.width} exceeds the maximum of {config.max_width}")
+    if spec.height > config.max_height:
+        raise OptionError("height", f"{spec.height} exceeds the maximum of {config.max_height}")
+
+
+def create_app(
+    config: ProxyConfig,
+    *,
+    source: Source | None = None,
+    cache_config: CacheConfig | None = None,
+) -> Starlette:
+    cache_cfg = cache_config or CacheConfig.from_env(config.data_dir)
+    results: TieredCache = build_result_cache(cache_cfg)
+    sources: TieredCache = build_source_cache(cache_cfg)
+    broadcaster = build_purge_broadcaster(cache_cfg, [results, sources])
+    flights = SingleFlight()
+    origin = source or build_source(config)
+    renderer = Renderer(config, origin, sources, anyio.CapacityLimiter(config.workers))
+
+    async def transform_endpoint(request: Request) -> Response:
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        parts = split_path(request.path_params["path"])
+        spec = parse_options(parts.options, config.parse_settings, suffix_format=parts.extension)
+        verify_signature(config, parts.signature, spec, parts.asset_id)
+        check_limits(config, spec)
+        negotiated = negotiate(spec.format, request.headers.get("accept"))
+        key = variant_key(parts.asset_id, spec.canonical(with_expiry=False), negotiated.format,
+                          config.encoder.version)  # fmt: skip
+        entry, tier = await results.get(key)
+        timings["cache"] = (time.perf_counter() - started) * 1000
+        if entry is not None:
+            check_moderation(dict(entry.headers).get(MODERATION_HEADER, "approved"), spec)
+            status = f"imgedge; hit; detail={tier}"
+        else:
+
+            async def miss() -> Entry:
+                rendered = await renderer.render(parts.asset_id, spec, negotiated.format, timings)
+                await results.put(key, rendered, rendered.tags)
+                return rendered
+
+            entry, collapsed = await flights.run(key, miss)
+            status = "imgedge; fwd=miss; collapsed" if collapsed else "imgedge; fwd=miss; stored"
+        timings["total"] = (time.perf_counter() - started) * 1000
+        moderation = dict(entry.headers).get(MODERATION_HEADER, "approved")
+        headers = {
+            "ETag": entry.etag,
+            "Cache-Control": variant_cache_control(moderation, spec.expires, time.time()),
+            "Cache-Status": status,
+            "Server-Timing": server_timing(timings),
+            "Surrogate-Key": parts.asset_id,
+            "Cache-Tag": parts.asset_id,
+            "Timing-Allow-Origin": "*",
+            "X-Content-Type-Options": "nosniff",
+        }
+        if negotiated.varies:
+            headers["Vary"] = "Accept"
+        if etag_matches(request.headers.get("if-none-match"), entry.etag):
+            return Response(status_code=304, headers=headers)
+        headers["Content-Type"] = entry.media_type
+        if request.method == "HEAD":
+            headers["Content-Length"] = str(len(entry.body))
+            return Response(status_code=200, headers=headers)
+        return Response(entry.body, status_code=200, headers=headers, media_type=entry.media_type)
+
+    async def purge_endpoint(request: Request) -> Response:
+        authorization = request.headers.get("authorization", "")
+        if not authorization.startswith("Bearer "):
+            raise Unauthorized("admin token required")
+        token = authorization.removeprefix("Bearer ").encode()
+        if not config.admin_token or not hmac.compare_digest(token, config.admin_token.encode()):
+            raise Forbidden("invalid admin token")
+        asset_id = split_path(f"_/{request.path_params['asset_id']}").asset_id
+        removed = await broadcaster.purge(asset_tag(asset_id))
+        return JSONResponse({"asset_id": asset_id, "purged": removed})
+
+    async def healthz(_: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def proxy_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ProxyError)
+        headers = {"Cache-Control": error_cache_control(exc.status), **exc.headers}
+        body = "" if request.method == "HEAD" else exc.message + "\n"
+        return PlainTextResponse(body, status_code=exc.status, headers=headers)
+
+    async def unexpected_error(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s", request.url.path, exc_info=exc)
+        return PlainTextResponse("internal error\n", status_code=500, headers={"Cache-Control": "no-store"})
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        pyvips.cache_set_max(0)  # every request has new input buffers; the op cache would only pin memory
+        if config.allow_unsigned:
+            log.warning("unsigned URLs are allowed (IMGEDGE_ALLOW_UNSIGNED=1): anyone can request any transform")
+        await broadcaster.start()
+        try:
+            yield
+        finally:
+            await broadcaster.stop()
+            await origin.aclose()
+            await results.aclose()
+            await sources.aclose()
+
+    app = Starlette(
+        routes=[
+            Route("/healthz", healthz, methods=["GET", "HEAD"]),
+            Route("/admin/purge/{asset_id}", purge_endpoint, methods=["POST"]),
+            Route("/{path:path}", transform_endpoint, methods=["GET", "HEAD"]),
+        ],
+        exception_handlers={ProxyError: proxy_error, Exception: unexpected_error},
+        lifespan=lifespan,
+    )
+    app.state.results = results
+    app.state.sources = sources
+    app.state.origin = origin
+    return app
+
+
+def create_app_from_env() -> Starlette:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    return create_app(ProxyConfig.from_env())

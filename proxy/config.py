@@ -1,0 +1,152 @@
+"""Proxy configuration: one frozen dataclass from IMGEDGE_* variables, validated at start-up."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from imgedge.secrets import env_or_file
+from proxy.encode import EncoderSettings
+from proxy.errors import ProxyError
+from proxy.options import ParseSettings, parse_options
+from proxy.signing import load_signing_keys
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "")
+    try:
+        return int(raw) if raw else default
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name, "")
+    try:
+        return float(raw) if raw else default
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be 1 or 0, got {raw!r}")
+
+
+def parse_presets(raw: str) -> dict[str, str]:
+    """`thumb=w:200/h:200/fit:cover;hero=w:1600/q:70`"""
+    presets: dict[str, str] = {}
+    for item in raw.split(";"):
+        if not item.strip():
+            continue
+        name, sep, options = item.partition("=")
+        if not sep or not name.strip() or not options.strip():
+            raise ConfigError(f"IMGEDGE_PRESETS: expected name=options, got {item!r}")
+        presets[name.strip()] = options.strip().strip("/")
+    return presets
+
+
+DEFAULT_PRESETS = {"thumb": "w:256/h:256/fit:cover/g:sm", "avatar": "w:128/h:128/fit:cover/g:sm"}
+
+
+@dataclass(frozen=True, slots=True)
+class ProxyConfig:
+    data_dir: Path = Path("data")
+    host: str = "127.0.0.1"
+    port: int = 8080
+    source: str = "http"  # http (the generator's store) | filesystem
+    origin_url: str = "http://127.0.0.1:8081"
+    origin_token: str = ""
+    source_dir: Path = Path("data/originals")
+    origin_timeout_s: float = 10.0
+    keys: tuple[bytes, ...] = ()
+    allow_unsigned: bool = False
+    admin_token: str = ""
+    max_src_pixels: int = 50_000_000
+    max_src_bytes: int = 50 * 1024 * 1024
+    max_width: int = 8192
+    max_height: int = 8192
+    max_dpr: float = 4.0
+    workers: int = 2  # libvips transforms in flight at once
+    transform_timeout_s: float = 20.0
+    presets: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_PRESETS))
+    encoder: EncoderSettings = field(default_factory=EncoderSettings)
+
+    @classmethod
+    def from_env(cls) -> ProxyConfig:
+        data_dir = Path(os.environ.get("IMGEDGE_DATA_DIR", "data"))
+        host = os.environ.get("IMGEDGE_HOST", "127.0.0.1")
+        generator_port = _env_int("IMGEDGE_GENERATOR_PORT", 8081)
+        presets = dict(DEFAULT_PRESETS)
+        presets.update(parse_presets(os.environ.get("IMGEDGE_PRESETS", "")))
+        cfg = cls(
+            data_dir=data_dir,
+            host=host,
+            port=_env_int("IMGEDGE_PORT", 8080),
+            source=os.environ.get("IMGEDGE_SOURCE", "http"),
+            origin_url=os.environ.get("IMGEDGE_ORIGIN_URL", f"http://{host}:{generator_port}").rstrip("/"),
+            origin_token=env_or_file("IMGEDGE_ORIGIN_TOKEN", data_dir, "origin.token"),
+            source_dir=Path(os.environ.get("IMGEDGE_SOURCE_DIR", str(data_dir / "originals"))),
+            origin_timeout_s=_env_float("IMGEDGE_ORIGIN_TIMEOUT", 10.0),
+            keys=load_signing_keys(data_dir),
+            allow_unsigned=_env_bool("IMGEDGE_ALLOW_UNSIGNED", False),
+            admin_token=env_or_file("IMGEDGE_ADMIN_TOKEN", data_dir, "admin.token"),
+            max_src_pixels=_env_int("IMGEDGE_MAX_SRC_PIXELS", 50_000_000),
+            max_src_bytes=_env_int("IMGEDGE_MAX_SRC_BYTES", 50 * 1024 * 1024),
+            max_width=_env_int("IMGEDGE_MAX_WIDTH", 8192),
+            max_height=_env_int("IMGEDGE_MAX_HEIGHT", 8192),
+            max_dpr=_env_float("IMGEDGE_MAX_DPR", 4.0),
+            workers=_env_int("IMGEDGE_TRANSFORM_THREADS", os.cpu_count() or 2),
+            transform_timeout_s=_env_float("IMGEDGE_TRANSFORM_TIMEOUT", 20.0),
+            presets=presets,
+            encoder=EncoderSettings(
+                avif_quality=_env_int("IMGEDGE_AVIF_QUALITY", 55),
+                avif_effort=_env_int("IMGEDGE_AVIF_EFFORT", 2),
+                webp_quality=_env_int("IMGEDGE_WEBP_QUALITY", 80),
+                webp_effort=_env_int("IMGEDGE_WEBP_EFFORT", 4),
+                jpeg_quality=_env_int("IMGEDGE_JPEG_QUALITY", 80),
+                png_compression=_env_int("IMGEDGE_PNG_COMPRESSION", 6),
+            ),
+        )
+        cfg.validate()
+        return cfg
+
+    @property
+    def parse_settings(self) -> ParseSettings:
+        return ParseSettings(presets=self.presets, max_dpr=self.max_dpr)
+
+    def validate(self) -> None:
+        if self.source not in ("http", "filesystem"):
+            raise ConfigError(f"IMGEDGE_SOURCE must be http or filesystem, got {self.source!r}")
+        if not self.keys and not self.allow_unsigned:
+            raise ConfigError("no signing key: set IMGEDGE_KEYS or IMGEDGE_ALLOW_UNSIGNED=1")
+        for name, value in (("IMGEDGE_MAX_SRC_PIXELS", self.max_src_pixels),
+                            ("IMGEDGE_MAX_SRC_BYTES", self.max_src_bytes), ("IMGEDGE_MAX_WIDTH", self.max_width),
+                            ("IMGEDGE_MAX_HEIGHT", self.max_height), ("IMGEDGE_TRANSFORM_THREADS", self.workers)):  # fmt: skip
+            if value <= 0:
+                raise ConfigError(f"{name} must be positive, got {value}")
+        if not 1 <= self.max_dpr <= 4:
+            raise ConfigError(f"IMGEDGE_MAX_DPR must be within 1..4, got {self.max_dpr}")
+        e = self.encoder
+        for name, q in (("AVIF", e.avif_quality), ("WEBP", e.webp_quality), ("JPEG", e.jpeg_quality)):
+            if not 1 <= q <= 100:
+                raise ConfigError(f"IMGEDGE_{name}_QUALITY must be within 1..100, got {q}")
+        if not 0 <= e.avif_effort <= 9 or not 0 <= e.webp_effort <= 6 or not 0 <= e.png_compression <= 9:
+            raise ConfigError("encoder effort out of range (AVIF 0..9, WebP 0..6, PNG compression 0..9)")
+        for name, definition in self.presets.items():
+            try:
+                parse_options(definition.split("/"), ParseSettings(max_dpr=self.max_dpr))
+            except ProxyError as exc:
+                raise ConfigError(f"IMGEDGE_PRESETS: preset {name!r} is invalid: {exc.message}") from None

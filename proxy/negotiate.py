@@ -1,0 +1,49 @@
+"""Pick the output format from `Accept` for f:auto; explicit formats never vary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Decided only after decoding: JPEG, or PNG when the image has alpha.
+LEGACY = "legacy"
+
+
+@dataclass(frozen=True, slots=True)
+class Negotiated:
+    format: str  # avif | webp | jpeg | png | gif | legacy
+    varies: bool  # the response depends on Accept, so it carries `Vary: Accept`
+
+
+def accepted_types(accept: str | None) -> set[str]:
+    """Media types the client lists explicitly with q > 0; wildcards promise nothing about new formats."""
+    accepted: set[str] = set()
+    for item in (accept or "").split(","):
+        media, *params = (part.strip() for part in item.split(";"))
+        quality = 1.0
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if media and quality > 0:
+            accepted.add(media.lower())
+    return accepted
+
+
+def negotiate(requested: str, accept: str | None) -> Negotiated:
+    if requested != "auto":
+        return Negotiated(requested, varies=False)
+    accepted = accepted_types(accept)
+    if "image/avif" in accepted:
+        return Negotiated("avif", varies=True)
+    if "image/webp" in accepted:
+        return Negotiated("webp", varies=True)
+    return Negotiated(LEGACY, varies=True)
+
+
+def resolve(negotiated: str, has_alpha: bool) -> str:
+    if negotiated == LEGACY:
+        return "png" if has_alpha else "jpeg"
+    return negotiated

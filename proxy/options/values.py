@@ -1,0 +1,63 @@
+"""Argument parsers shared by option handlers; each raises OptionError naming the option."""
+
+from __future__ import annotations
+
+import math
+import re
+
+from proxy.errors import OptionError
+
+_TRUE = {"1", "t", "true", "yes", "y", "on"}
+_FALSE = {"0", "f", "false", "no", "n", "off"}
+_HEX = re.compile(r"^[0-9a-fA-F]+$")
+
+
+def arity(name: str, args: list[str], *counts: int) -> None:
+    if len(args) not in counts:
+        want = " or ".join(str(c) for c in counts)
+        raise OptionError(name, f"expected {want} argument(s), got {len(args)}")
+
+
+def integer(name: str, raw: str, lo: int, hi: int) -> int:
+    try:
+        value = int(raw, 10)
+    except ValueError:
+        raise OptionError(name, f"{raw!r} is not an integer") from None
+    if not lo <= value <= hi:
+        raise OptionError(name, f"{value} is out of range {lo}..{hi}")
+    return value
+
+
+def number(name: str, raw: str, lo: float, hi: float) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise OptionError(name, f"{raw!r} is not a number") from None
+    if not math.isfinite(value) or not lo <= value <= hi:
+        raise OptionError(name, f"{raw} is out of range {lo:g}..{hi:g}")
+    return round(value, 3)
+
+
+def boolean(name: str, raw: str) -> bool:
+    lowered = raw.lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise OptionError(name, f"{raw!r} is not a boolean (use 1 or 0)")
+
+
+def colour(name: str, args: list[str]) -> str:
+    """`rrggbb`, `rgb`, `rrggbbaa` or `r:g:b[:a]` (0..255) → lowercase `rrggbb` or `rrggbbaa`."""
+    if len(args) in (3, 4):
+        channels = [integer(name, a, 0, 255) for a in args]
+        text = "".join(f"{c:02x}" for c in channels)
+    elif len(args) == 1 and _HEX.match(args[0]) and len(args[0]) in (3, 6, 8):
+        text = args[0].lower()
+        if len(text) == 3:
+            text = "".join(ch * 2 for ch in text)
+    else:
+        raise OptionError(name, "expected a hex colour (rrggbb or rrggbbaa) or r:g:b")
+    if len(text) == 8 and text.endswith("ff"):
+        text = text[:6]
+    return text

@@ -1,0 +1,87 @@
+"""One transform, start to finish, on a worker thread: inspect → load/scale → colour → steps → encode."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import pyvips
+
+from proxy.encode import EncoderSettings, encode
+from proxy.errors import CorruptImage, ProxyError
+from proxy.negotiate import resolve
+from proxy.options.spec import TransformSpec
+from proxy.pipeline import load
+from proxy.pipeline.colour import to_srgb
+from proxy.pipeline.geometry import plan
+from proxy.pipeline.inspect import inspect
+from proxy.pipeline.steps import STEPS, StepContext
+
+
+class TransformTimeout(ProxyError):
+    status = 503
+    default_message = "transform took too long"
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    body: bytes
+    format: str
+    width: int
+    height: int
+    timings: dict[str, float] = field(default_factory=dict)  # stage → milliseconds
+
+
+def _check(deadline: float | None) -> None:
+    if deadline is not None and time.monotonic() > deadline:
+        raise TransformTimeout()
+
+
+def transform(
+    data: bytes,
+    spec: TransformSpec,
+    negotiated_format: str,
+    *,
+    max_pixels: int,
+    settings: EncoderSettings,
+    deadline: float | None = None,
+) -> Rendered:
+    started = time.perf_counter()
+    header = inspect(data, max_pixels=max_pixels)
+    try:
+        if load.needs_full_decode(spec):
+            image = load.crop_rect(load.orient(load.load_full(data), spec), spec)
+            geometry = plan(image.width, image.height, spec)
+            image = load.scale_to(image, geometry.scaled)
+        else:
+            geometry = plan(header.width, header.height, spec)
+            image = load.load_scaled(data, geometry.scaled)
+        image = to_srgb(image, keep_profile=not spec.strip)
+        pads_transparent = geometry.pad is not None and len(spec.background) == 8
+        output_format = resolve(negotiated_format, image.hasalpha() or pads_transparent)
+        ctx = StepContext(spec=spec, plan=geometry, output_format=output_format)
+        for step in STEPS:
+            _check(deadline)
+            image = step(image, ctx)
+        # Materialise here: libvips is lazy, and without this the encode stage would absorb all the work.
+        image = image.copy_memory()
+        transformed = time.perf_counter()
+        _check(deadline)
+        body = encode(image, output_format, quality=spec.quality, strip=spec.strip, settings=settings)
+    except pyvips.Error as exc:
+        raise CorruptImage(_public_reason(str(exc))) from None
+    done = time.perf_counter()
+    return Rendered(
+        body=body,
+        format=output_format,
+        width=image.width,
+        height=image.height,
+        timings={"transform": (transformed - started) * 1000, "encode": (done - transformed) * 1000},
+    )
+
+
+def _public_reason(detail: str) -> str:
+    lowered = detail.lower()
+    if "truncat" in lowered or "premature" in lowered or "end of" in lowered:
+        return "source image is truncated"
+    return "source image could not be decoded"

@@ -1,0 +1,185 @@
+from __future__ import annotations
+
+import pyvips
+import pytest
+
+from proxy.encode import EncoderSettings
+from proxy.errors import CorruptImage, OptionError, SourceTooLarge, UnsupportedImage
+from proxy.options import ParseSettings, parse_options
+from proxy.pipeline.run import Rendered, transform
+from tests.conftest import photo
+
+MAX_PIXELS = 50_000_000
+
+
+def run(data: bytes, options: str, fmt: str = "webp", max_pixels: int = MAX_PIXELS) -> tuple[Rendered, pyvips.Image]:
+    spec = parse_options([o for o in options.split("/") if o], ParseSettings())
+    rendered = transform(data, spec, fmt, max_pixels=max_pixels, settings=EncoderSettings())
+    decoded = pyvips.Image.new_from_buffer(rendered.body, "")
+    assert (decoded.width, decoded.height) == (rendered.width, rendered.height)
+    return rendered, decoded
+
+
+GRAVITIES = ["ce", "no", "so", "ea", "we", "noea", "sowe", "sm", "fp:0.2:0.8"]
+BOXES = [(400, 300), (300, 400), (256, 256), (800, 120)]
+
+
+@pytest.mark.parametrize("gravity", GRAVITIES)
+@pytest.mark.parametrize(("w", "h"), BOXES)
+def test_cover_is_exact_to_the_pixel(landscape_png: bytes, gravity: str, w: int, h: int) -> None:
+    _, out = run(landscape_png, f"w:{w}/h:{h}/fit:cover/g:{gravity}")
+    assert (out.width, out.height) == (w, h)
+
+
+@pytest.mark.parametrize("gravity", ["ce", "no", "soea", "fp:0.9:0.1"])
+@pytest.mark.parametrize(("w", "h"), BOXES)
+def test_pad_is_exact_and_keeps_the_whole_image(landscape_png: bytes, gravity: str, w: int, h: int) -> None:
+    _, out = run(landscape_png, f"w:{w}/h:{h}/fit:pad/g:{gravity}/bg:ff0000", fmt="png")
+    assert (out.width, out.height) == (w, h)
+    corners = [out.getpoint(0, 0), out.getpoint(w - 1, h - 1)]
+    assert any(c[:3] == [255.0, 0.0, 0.0] for c in corners)  # the padding is there, in the colour asked
+
+
+@pytest.mark.parametrize(("w", "h"), BOXES)
+def test_inside_and_force(landscape_png: bytes, w: int, h: int) -> None:
+    _, inside = run(landscape_png, f"w:{w}/h:{h}")
+    assert inside.width <= w and inside.height <= h and (inside.width == w or inside.height == h)
+    assert abs(inside.width / inside.height - 900 / 600) < 0.02 * max(1, 900 / 600 * 600 / min(inside.height, 600))
+    _, forced = run(landscape_png, f"w:{w}/h:{h}/fit:force")
+    assert (forced.width, forced.height) == (w, h)
+
+
+def test_no_enlarge_by_default_and_enlarge_on_request(landscape_png: bytes) -> None:
+    _, out = run(landscape_png, "w:2000")
+    assert (out.width, out.height) == (900, 600)
+    _, out = run(landscape_png, "w:1800/el:1")
+    assert (out.width, out.height) == (1800, 1200)
+    _, out = run(landscape_png, "w:1800/h:600/fit:cover")  # cropped to the aspect, never upscaled
+    assert out.width == 900 and out.height == 300
+
+
+def test_dpr_and_aspect_shortcuts(photo_png: bytes) -> None:
+    _, out = run(photo_png, "w:200/dpr:2/ar:16:9/fit:cover")
+    assert (out.width, out.height) == (400, 225)
+    _, out = run(photo_png, "ar:16:9")
+    assert (out.width, out.height) == (1024, 576)
+
+
+def _split_image() -> bytes:
+    """Top half red, bottom half blue, so a crop's gravity can be read back from the pixels."""
+    red = pyvips.Image.black(300, 150).new_from_image([255, 0, 0])
+    blue = pyvips.Image.black(300, 150).new_from_image([0, 0, 255])
+    return bytes(red.join(blue, "vertical").copy(interpretation="srgb").write_to_buffer(".png"))
+
+
+@pytest.mark.parametrize(("gravity", "colour"), [("no", [255, 0, 0]), ("so", [0, 0, 255]),
+                                                 ("fp:0.5:0.1", [255, 0, 0]), ("fp:0.5:0.95", [0, 0, 255])])  # fmt: skip
+def test_gravity_chooses_the_region(gravity: str, colour: list[int]) -> None:
+    _, out = run(_split_image(), f"w:300/h:100/fit:cover/g:{gravity}", fmt="png")
+    assert [round(v) for v in out.getpoint(150, 50)] == colour
+    assert out.avg() == pytest.approx(sum(colour) / 3, abs=1)
+
+
+def test_explicit_crop_rotate_flip(landscape_png: bytes) -> None:
+    _, out = run(landscape_png, "c:100:50:400:200")
+    assert (out.width, out.height) == (400, 200)
+    _, out = run(landscape_png, "c:800:500:400:400")  # clipped at the image edge
+    assert (out.width, out.height) == (100, 100)
+    _, out = run(landscape_png, "rot:90")
+    assert (out.width, out.height) == (600, 900)
+    _, out = run(landscape_png, "rot:90/w:400/h:300/fit:cover")  # w and h describe the output
+    assert (out.width, out.height) == (400, 300)
+    with pytest.raises(OptionError, match="crop"):
+        run(landscape_png, "c:5000:0:10:10")
+
+
+def test_flip_and_flop_mirror_pixels() -> None:
+    source = _split_image()
+    _, flipped = run(source, "flip:1", fmt="png")
+    assert [round(v) for v in flipped.getpoint(10, 10)] == [0, 0, 255]
+    _, flopped = run(source, "flop:1", fmt="png")
+    assert [round(v) for v in flopped.getpoint(10, 10)] == [255, 0, 0]
+
+
+@pytest.mark.parametrize(("negotiated", "expected"), [("avif", "heif"), ("webp", "webp"), ("legacy", "jpeg"),
+                                                      ("png", "png"), ("gif", "gif"), ("jpeg", "jpeg")])  # fmt: skip
+def test_every_format_decodes(photo_png: bytes, negotiated: str, expected: str) -> None:
+    rendered, out = run(photo_png, "w:400", fmt=negotiated)
+    assert out.get("vips-loader").startswith(expected)
+    assert out.width == 400
+
+
+def test_webp_and_avif_are_much_smaller_than_the_png_original(photo_png: bytes) -> None:
+    for fmt in ("webp", "avif"):
+        rendered, _ = run(photo_png, "w:1024", fmt=fmt)
+        assert len(rendered.body) < 0.15 * len(photo_png), fmt
+
+
+def test_alpha_is_flattened_for_jpeg_and_kept_for_png(alpha_png: bytes) -> None:
+    rendered, out = run(alpha_png, "w:200/bg:00ff00", fmt="legacy")
+    assert rendered.format == "png" and out.hasalpha()
+    rendered, out = run(alpha_png, "w:200/bg:00ff00", fmt="jpeg")
+    assert not out.hasalpha() and out.bands == 3
+    rendered, out = run(alpha_png, "w:200", fmt="webp")
+    assert out.hasalpha()
+
+
+def test_exif_orientation_is_applied_and_metadata_stripped() -> None:
+    image = photo("coffee")  # 600 x 400
+    image = image.copy()
+    image.set_type(pyvips.GValue.gint_type, "orientation", 6)
+    jpeg = image.write_to_buffer(".jpg", Q=90)
+    rendered, out = run(jpeg, "w:200", fmt="jpeg")
+    assert (out.width, out.height) == (200, 300)
+    assert out.get_typeof("exif-data") == 0 or b"GPS" not in out.get("exif-data")
+    assert out.get_typeof("icc-profile-data") == 0
+    _, kept = run(jpeg, "w:200/strip:0", fmt="jpeg")
+    assert kept.get_typeof("exif-data") != 0
+
+
+def test_cmyk_16bit_and_grey_sources_come_out_as_srgb() -> None:
+    rgb = photo("coffee", 256)
+    cmyk = rgb.icc_transform("cmyk", intent="perceptual").write_to_buffer(".jpg")
+    sixteen = (rgb.cast("ushort") * 256).copy(interpretation="rgb16").write_to_buffer(".png")
+    grey = rgb.colourspace("b-w").write_to_buffer(".png")
+    for source in (cmyk, sixteen, grey):
+        _, out = run(source, "w:100", fmt="png")
+        assert out.interpretation == "srgb" and out.format == "uchar"
+
+
+def test_animated_gif_gives_its_first_frame() -> None:
+    frames = [pyvips.Image.black(64, 48).new_from_image([i * 40, 0, 0]) for i in range(5)]
+    strip = pyvips.Image.arrayjoin(frames, across=1).copy(interpretation="srgb")
+    strip.set_type(pyvips.GValue.gint_type, "page-height", 48)
+    gif = strip.write_to_buffer(".gif")
+    _, out = run(gif, "w:32", fmt="png")
+    assert (out.width, out.height) == (32, 24)
+
+
+def test_limits_and_bad_sources(photo_png: bytes) -> None:
+    with pytest.raises(SourceTooLarge):
+        run(photo_png, "w:10", max_pixels=1000)
+    with pytest.raises(CorruptImage):
+        run(b"", "w:10")
+    with pytest.raises(UnsupportedImage):
+        run(b"this is not an image at all, just text" * 10, "w:10")
+    with pytest.raises(CorruptImage):
+        run(photo_png[: len(photo_png) // 2], "w:10")
+    jpeg = photo("coffee").write_to_buffer(".jpg")
+    with pytest.raises(CorruptImage):
+        run(jpeg[: len(jpeg) // 2], "w:10")
+
+
+def test_decompression_bomb_is_refused_from_the_header() -> None:
+    bomb = pyvips.Image.black(20000, 20000).write_to_buffer(".png", compression=9)
+    assert len(bomb) < 2_000_000
+    with pytest.raises(SourceTooLarge):
+        run(bomb, "w:10")
+
+
+def test_blur_and_sharpen_change_pixels(photo_png: bytes) -> None:
+    _, plain = run(photo_png, "w:200", fmt="png")
+    _, blurred = run(photo_png, "w:200/bl:3", fmt="png")
+    _, sharp = run(photo_png, "w:200/sh:2", fmt="png")
+    assert (plain - blurred).abs().avg() > 1
+    assert (plain - sharp).abs().avg() > 0.2
