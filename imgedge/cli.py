@@ -27,7 +27,7 @@ def url_command(args: argparse.Namespace) -> int:
             widths = [int(w) for w in args.srcset.split(",") if w.strip()]
             print(srcset(args.asset_id, widths, key=key, base_url=args.base, **options))
         else:
-            print(args.base + build_path(args.asset_id, key=key, width=args.width, **options))  # type: ignore[arg-type]
+            print(args.base + build_path(args.asset_id, key=key, width=args.width, **options))
     except ValueError as exc:
         print(f"imgedge url: {exc}", file=sys.stderr)
         return 2
@@ -45,7 +45,9 @@ def _register_url(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--quality", "-q", type=int)
     p.add_argument("--dpr", type=float)
     p.add_argument("--expires", type=int, metavar="SECONDS", help="URL stops working after this many seconds")
-    p.add_argument("--option", "-o", action="append", default=[], metavar="NAME:VALUE", help="any other option")
+    p.add_argument(
+        "--option", "-o", action="append", default=[], metavar="NAME:VALUE", help="any other option"
+    )
     p.add_argument("--srcset", metavar="W1,W2,…", help="print a srcset string for these widths instead")
     p.add_argument("--base", default="", help="prefix, e.g. http://127.0.0.1:8080")
     p.add_argument("--unsigned", action="store_true", help="use '_' instead of a signature")

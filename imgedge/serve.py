@@ -83,6 +83,8 @@ def serve_command(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("serve", help="run the generator and the proxy")
-    p.add_argument("--workers", type=int, default=0, help="proxy worker processes (default IMGEDGE_WORKERS or 1)")
+    p.add_argument(
+        "--workers", type=int, default=0, help="proxy worker processes (default IMGEDGE_WORKERS or 1)"
+    )
     p.add_argument("--startup-timeout", type=float, default=300.0)
     p.set_defaults(func=serve_command)

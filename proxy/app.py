@@ -88,7 +88,8 @@ def create_app(
                 await results.put(key, rendered, rendered.tags)
                 return rendered
 
-            entry, collapsed = await flights.run(key, miss)
+            rendered, collapsed = await flights.run(key, miss)
+            entry = rendered
             status = "imgedge; fwd=miss; collapsed" if collapsed else "imgedge; fwd=miss; stored"
         timings["total"] = (time.perf_counter() - started) * 1000
         moderation = dict(entry.headers).get(MODERATION_HEADER, "approved")
@@ -140,7 +141,9 @@ def create_app(
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         pyvips.cache_set_max(0)  # every request has new input buffers; the op cache would only pin memory
         if config.allow_unsigned:
-            log.warning("unsigned URLs are allowed (IMGEDGE_ALLOW_UNSIGNED=1): anyone can request any transform")
+            log.warning(
+                "unsigned URLs are allowed (IMGEDGE_ALLOW_UNSIGNED=1): anyone can request any transform"
+            )
         await broadcaster.start()
         try:
             yield

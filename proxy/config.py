@@ -132,9 +132,14 @@ class ProxyConfig:
             raise ConfigError(f"IMGEDGE_SOURCE must be http or filesystem, got {self.source!r}")
         if not self.keys and not self.allow_unsigned:
             raise ConfigError("no signing key: set IMGEDGE_KEYS or IMGEDGE_ALLOW_UNSIGNED=1")
-        for name, value in (("IMGEDGE_MAX_SRC_PIXELS", self.max_src_pixels),
-                            ("IMGEDGE_MAX_SRC_BYTES", self.max_src_bytes), ("IMGEDGE_MAX_WIDTH", self.max_width),
-                            ("IMGEDGE_MAX_HEIGHT", self.max_height), ("IMGEDGE_TRANSFORM_THREADS", self.workers)):  # fmt: skip
+        positive = {
+            "IMGEDGE_MAX_SRC_PIXELS": self.max_src_pixels,
+            "IMGEDGE_MAX_SRC_BYTES": self.max_src_bytes,
+            "IMGEDGE_MAX_WIDTH": self.max_width,
+            "IMGEDGE_MAX_HEIGHT": self.max_height,
+            "IMGEDGE_TRANSFORM_THREADS": self.workers,
+        }
+        for name, value in positive.items():
             if value <= 0:
                 raise ConfigError(f"{name} must be positive, got {value}")
         if not 1 <= self.max_dpr <= 4:

@@ -42,8 +42,9 @@ class EncoderSettings:
 
     @property
     def version(self) -> str:
-        blob = json.dumps([self.avif_quality, self.avif_effort, self.webp_quality, self.webp_effort,
-                           self.jpeg_quality, self.png_compression, pyvips.version(0), pyvips.version(1)])  # fmt: skip
+        settings = [self.avif_quality, self.avif_effort, self.webp_quality, self.webp_effort]
+        settings += [self.jpeg_quality, self.png_compression, pyvips.version(0), pyvips.version(1)]
+        blob = json.dumps(settings)
         return "e" + hashlib.sha256(blob.encode()).hexdigest()[:10]
 
 

@@ -50,7 +50,9 @@ class Renderer:
         timings["fetch"] = (time.perf_counter() - started) * 1000
         return image
 
-    async def render(self, asset_id: str, spec: TransformSpec, negotiated: str, timings: dict[str, float]) -> Entry:
+    async def render(
+        self, asset_id: str, spec: TransformSpec, negotiated: str, timings: dict[str, float]
+    ) -> Entry:
         original = await self.original(asset_id, timings)
         check_moderation(original.moderation, spec)
         deadline = time.monotonic() + self.config.transform_timeout_s

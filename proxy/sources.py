@@ -74,7 +74,7 @@ class HttpSource:
 
 
 class DirectorySource:
-    """Originals as files in a directory: `{root}/{id}`, `{root}/{id}.*` or the store's `{root}/ab/{id}.png`."""
+    """Originals as files: `{root}/{id}`, `{root}/{id}.*` or the store's layout `{root}/ab/{id}.png`."""
 
     def __init__(self, config: ProxyConfig) -> None:
         self._root = config.source_dir

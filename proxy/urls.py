@@ -30,7 +30,14 @@ def build_path(
 ) -> str:
     """`/{signature}/{canonical options}/{asset_id}`; `key=None` gives an unsigned `/_/…` path."""
     segments: list[str] = list(extra)
-    for name, value in (("w", width), ("h", height), ("fit", fit), ("g", gravity), ("f", fmt), ("q", quality)):
+    for name, value in (
+        ("w", width),
+        ("h", height),
+        ("fit", fit),
+        ("g", gravity),
+        ("f", fmt),
+        ("q", quality),
+    ):
         if value is not None:
             segments.append(f"{name}:{value}")
     if dpr is not None:
@@ -43,7 +50,9 @@ def build_path(
     return "/" + "/".join(filter(None, (signature, canonical, asset_id)))
 
 
-def srcset(asset_id: str, widths: Sequence[int], *, key: bytes | None, base_url: str = "", **opts: object) -> str:
+def srcset(
+    asset_id: str, widths: Sequence[int], *, key: bytes | None, base_url: str = "", **opts: object
+) -> str:
     """`url 320w, url 640w, …` with each width signed separately; other options apply to every candidate."""
     candidates = []
     for width in sorted(set(widths)):

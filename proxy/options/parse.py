@@ -35,7 +35,13 @@ _GRAVITY_ALIASES = {
     "sm": "sm", "smart": "sm", "attention": "sm", "auto": "sm",
 }  # fmt: skip
 _FORMAT_ALIASES = {
-    "auto": "auto", "avif": "avif", "webp": "webp", "jpeg": "jpeg", "jpg": "jpeg", "png": "png", "gif": "gif",
+    "auto": "auto",
+    "avif": "avif",
+    "webp": "webp",
+    "jpeg": "jpeg",
+    "jpg": "jpeg",
+    "png": "png",
+    "gif": "gif",
 }
 
 
@@ -196,7 +202,9 @@ def _collect(segments: list[str], settings: ParseSettings, *, in_preset: bool) -
     return base, explicit
 
 
-def parse_options(segments: list[str], settings: ParseSettings, *, suffix_format: str | None = None) -> TransformSpec:
+def parse_options(
+    segments: list[str], settings: ParseSettings, *, suffix_format: str | None = None
+) -> TransformSpec:
     base, explicit = _collect(segments, settings, in_preset=False)
     fields = {**base, **explicit}
     if suffix_format is not None:

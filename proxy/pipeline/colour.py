@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pyvips
 
 
 def to_srgb(image: pyvips.Image, *, keep_profile: bool) -> pyvips.Image:
     if not keep_profile and image.get_typeof("icc-profile-data"):
-        try:
+        # An unusable embedded profile: the plain conversion below is the best we can do.
+        with contextlib.suppress(pyvips.Error):
             image = image.icc_transform("srgb", embedded=True, intent="perceptual")
-        except pyvips.Error:
-            pass  # an unusable embedded profile: the plain conversion below is the best we can do
     if image.interpretation not in ("srgb",) or image.format != "uchar":
         image = image.colourspace("srgb")
     if image.format != "uchar":

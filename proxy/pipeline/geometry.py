@@ -31,7 +31,7 @@ def _round(x: float) -> int:
 
 
 def _aspect_box(width: int, height: int, aw: int, ah: int) -> Box:
-    """The largest box of aspect aw:ah inside width × height."""
+    """The largest box of aspect aw:ah inside width x height."""
     if width * ah > height * aw:
         return Box(min(width, _round(height * aw / ah)), height)
     return Box(width, min(height, _round(width * ah / aw)))

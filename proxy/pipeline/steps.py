@@ -20,7 +20,7 @@ class StepContext:
 
 def background_rgba(hex_colour: str) -> list[float]:
     channels = [int(hex_colour[i : i + 2], 16) for i in range(0, len(hex_colour), 2)]
-    return [float(c) for c in (channels + [255])[:4]]
+    return [float(c) for c in ([*channels, 255])[:4]]
 
 
 def crop_to_plan(image: pyvips.Image, ctx: StepContext) -> pyvips.Image:

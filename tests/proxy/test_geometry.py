@@ -24,7 +24,9 @@ def test_cover_is_exact_when_enlarging_or_shrinking(sw: int, sh: int, w: int, h:
 def test_inside_fits_the_box_and_keeps_aspect(sw: int, sh: int, w: int, h: int, enlarge: bool) -> None:
     p = plan(sw, sh, TransformSpec(width=w, height=h, enlarge=enlarge))
     assert p.crop is None and p.pad is None
-    assert p.scaled.width <= max(w, 1) and p.scaled.height <= max(h, 1) or not enlarge and p.scaled == Box(sw, sh)
+    assert (p.scaled.width <= max(w, 1) and p.scaled.height <= max(h, 1)) or (
+        not enlarge and p.scaled == Box(sw, sh)
+    )
     assert p.scaled.width == w or p.scaled.height == h or (not enlarge and (sw < w or sh < h))
     if not enlarge:
         assert p.scaled.width <= sw and p.scaled.height <= sh
@@ -53,7 +55,13 @@ def test_width_only_lands_exactly() -> None:
     assert plan(300, 200, TransformSpec(width=600, enlarge=True)).scaled == Box(600, 400)
 
 
-@given(sizes, sizes, sizes, sizes, st.sampled_from(["ce", "no", "so", "ea", "we", "noea", "nowe", "soea", "sowe"]))
+@given(
+    sizes,
+    sizes,
+    sizes,
+    sizes,
+    st.sampled_from(["ce", "no", "so", "ea", "we", "noea", "nowe", "soea", "sowe"]),
+)
 def test_offsets_stay_inside(ow: int, oh: int, iw: int, ih: int, gravity: str) -> None:
     iw, ih = min(iw, ow), min(ih, oh)
     x, y = offset(Box(ow, oh), Box(iw, ih), gravity, None)

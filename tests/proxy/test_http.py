@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-import pyvips
 import pytest
+import pyvips
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -45,8 +45,8 @@ class Origin:
             if asset_id not in self.files:
                 return PlainTextResponse("asset not found", status_code=404)
             body, moderation = self.files[asset_id]
-            return Response(body, media_type="image/png",
-                            headers={"ETag": f'"{asset_id}"', "X-Imgedge-Moderation": moderation})  # fmt: skip
+            headers = {"ETag": f'"{asset_id}"', "X-Imgedge-Moderation": moderation}
+            return Response(body, media_type="image/png", headers=headers)
 
         return Starlette(routes=[Route("/originals/{asset_id}", original)])
 
@@ -82,7 +82,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory, photo_png: bytes, alpha_png:
         max_src_pixels=50_000_000, presets=PRESETS,
     )  # fmt: skip
     with running(origin.app()) as origin_url:
-        config = ProxyConfig(**{**{f: getattr(config, f) for f in config.__slots__}, "origin_url": origin_url})
+        config = ProxyConfig(
+            **{**{f: getattr(config, f) for f in config.__slots__}, "origin_url": origin_url}
+        )
         app = create_app(config, cache_config=CacheConfig(disk_dir=tmp / "cache"))
         with running(app) as proxy_url, httpx.Client(timeout=30) as client:
             yield Stack(proxy_url, origin, client)
@@ -148,7 +150,9 @@ def test_signatures_cover_the_canonical_form_and_rotate(stack: Stack) -> None:
     assert stack.get(signed).status_code == 200
     reordered = f"/{signature}/rt:fill/h:100/width:150/{PHOTO}"
     assert stack.get(reordered).status_code == 200
-    assert stack.get(path(PHOTO, key=OLD_KEY, width=150)).status_code == 200  # the previous key still verifies
+    assert (
+        stack.get(path(PHOTO, key=OLD_KEY, width=150)).status_code == 200
+    )  # the previous key still verifies
     forged = stack.get(path(PHOTO, key=b"someone-else", width=150))
     assert forged.status_code == 403 and "signature" in forged.text
     tampered = stack.get(f"/{signature}/w:151/h:100/fit:cover/{PHOTO}")
@@ -196,7 +200,9 @@ def test_bad_urls_are_400_naming_the_problem(stack: Stack, url: str, status: int
     ("asset", "status"),
     [("missing", 404), (BOMB, 413), (CORRUPT, 422), (TEXT, 415), (SLOW, 504)],
 )
-def test_bad_sources_get_their_status_and_the_server_keeps_serving(stack: Stack, asset: str, status: int) -> None:
+def test_bad_sources_get_their_status_and_the_server_keeps_serving(
+    stack: Stack, asset: str, status: int
+) -> None:
     response = stack.get(path(asset, width=64))
     assert response.status_code == status, response.text
     assert response.text.strip() and len(response.text) < 200

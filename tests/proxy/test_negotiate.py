@@ -46,4 +46,4 @@ def test_explicit_format_never_varies(fmt: str, accept: str | None) -> None:
 
 
 def test_legacy_browsers_share_one_negotiated_value() -> None:
-    assert negotiate("auto", CURL).format == negotiate("auto", "image/png,image/*") .format == LEGACY
+    assert negotiate("auto", CURL).format == negotiate("auto", "image/png,image/*").format == LEGACY

@@ -24,8 +24,18 @@ segments = st.lists(
     st.one_of(
         st.integers(0, 5000).map(lambda v: f"w:{v}"),
         st.integers(0, 5000).map(lambda v: f"height:{v}"),
-        st.sampled_from(["fit:inside", "rt:fill", "fit:cover", "fit:force", "resize:stretch", "fit:pad",
-                         "fit:contain", "fit:limit"]),
+        st.sampled_from(
+            [
+                "fit:inside",
+                "rt:fill",
+                "fit:cover",
+                "fit:force",
+                "resize:stretch",
+                "fit:pad",
+                "fit:contain",
+                "fit:limit",
+            ]
+        ),
         st.sampled_from(["g:ce", "gravity:north", "g:soea", "g:sm", "g:smart", "g:we", "g:nw"]),
         st.tuples(_number, _number).map(lambda p: f"fp:{p[0]}:{p[1]}"),
         st.tuples(st.integers(0, 99), st.integers(0, 99), st.integers(1, 999), st.integers(1, 999)).map(
@@ -39,7 +49,9 @@ segments = st.lists(
         st.integers(0, 1000).map(lambda s: f"sh:{s / 100}"),
         st.sampled_from(["rot:0", "rot:90", "rotate:180", "rot:270", "rot:-90", "rot:360"]),
         st.sampled_from(["flip", "flip:1", "flip:0", "flop:true", "flop:no"]),
-        st.sampled_from(["bg:fff", "bg:FFFFFF", "bg:000000", "background:10:20:30", "bg:ff000080", "bg:ffffffff"]),
+        st.sampled_from(
+            ["bg:fff", "bg:FFFFFF", "bg:000000", "background:10:20:30", "bg:ff000080", "bg:ffffffff"]
+        ),
         st.sampled_from(["strip:1", "strip:0", "sm:false"]),
         st.sampled_from(["el:1", "enlarge:0"]),
         st.sampled_from(["pr:thumb", "preset:hero"]),

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-import pyvips
 import pytest
+import pyvips
 
 from proxy.encode import EncoderSettings
 from proxy.errors import CorruptImage, OptionError, SourceTooLarge, UnsupportedImage
@@ -12,7 +12,9 @@ from tests.conftest import photo
 MAX_PIXELS = 50_000_000
 
 
-def run(data: bytes, options: str, fmt: str = "webp", max_pixels: int = MAX_PIXELS) -> tuple[Rendered, pyvips.Image]:
+def run(
+    data: bytes, options: str, fmt: str = "webp", max_pixels: int = MAX_PIXELS
+) -> tuple[Rendered, pyvips.Image]:
     spec = parse_options([o for o in options.split("/") if o], ParseSettings())
     rendered = transform(data, spec, fmt, max_pixels=max_pixels, settings=EncoderSettings())
     decoded = pyvips.Image.new_from_buffer(rendered.body, "")
@@ -44,7 +46,9 @@ def test_pad_is_exact_and_keeps_the_whole_image(landscape_png: bytes, gravity: s
 def test_inside_and_force(landscape_png: bytes, w: int, h: int) -> None:
     _, inside = run(landscape_png, f"w:{w}/h:{h}")
     assert inside.width <= w and inside.height <= h and (inside.width == w or inside.height == h)
-    assert abs(inside.width / inside.height - 900 / 600) < 0.02 * max(1, 900 / 600 * 600 / min(inside.height, 600))
+    assert abs(inside.width / inside.height - 900 / 600) < 0.02 * max(
+        1, 900 / 600 * 600 / min(inside.height, 600)
+    )
     _, forced = run(landscape_png, f"w:{w}/h:{h}/fit:force")
     assert (forced.width, forced.height) == (w, h)
 
@@ -72,8 +76,12 @@ def _split_image() -> bytes:
     return bytes(red.join(blue, "vertical").copy(interpretation="srgb").write_to_buffer(".png"))
 
 
-@pytest.mark.parametrize(("gravity", "colour"), [("no", [255, 0, 0]), ("so", [0, 0, 255]),
-                                                 ("fp:0.5:0.1", [255, 0, 0]), ("fp:0.5:0.95", [0, 0, 255])])  # fmt: skip
+RED, BLUE = [255, 0, 0], [0, 0, 255]
+
+
+@pytest.mark.parametrize(
+    ("gravity", "colour"), [("no", RED), ("so", BLUE), ("fp:0.5:0.1", RED), ("fp:0.5:0.95", BLUE)]
+)
 def test_gravity_chooses_the_region(gravity: str, colour: list[int]) -> None:
     _, out = run(_split_image(), f"w:300/h:100/fit:cover/g:{gravity}", fmt="png")
     assert [round(v) for v in out.getpoint(150, 50)] == colour
@@ -101,10 +109,19 @@ def test_flip_and_flop_mirror_pixels() -> None:
     assert [round(v) for v in flopped.getpoint(10, 10)] == [255, 0, 0]
 
 
-@pytest.mark.parametrize(("negotiated", "expected"), [("avif", "heif"), ("webp", "webp"), ("legacy", "jpeg"),
-                                                      ("png", "png"), ("gif", "gif"), ("jpeg", "jpeg")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("negotiated", "expected"),
+    [
+        ("avif", "heif"),
+        ("webp", "webp"),
+        ("legacy", "jpeg"),
+        ("png", "png"),
+        ("gif", "gif"),
+        ("jpeg", "jpeg"),
+    ],
+)
 def test_every_format_decodes(photo_png: bytes, negotiated: str, expected: str) -> None:
-    rendered, out = run(photo_png, "w:400", fmt=negotiated)
+    _rendered, out = run(photo_png, "w:400", fmt=negotiated)
     assert out.get("vips-loader").startswith(expected)
     assert out.width == 400
 
@@ -129,7 +146,7 @@ def test_exif_orientation_is_applied_and_metadata_stripped() -> None:
     image = image.copy()
     image.set_type(pyvips.GValue.gint_type, "orientation", 6)
     jpeg = image.write_to_buffer(".jpg", Q=90)
-    rendered, out = run(jpeg, "w:200", fmt="jpeg")
+    _rendered, out = run(jpeg, "w:200", fmt="jpeg")
     assert (out.width, out.height) == (200, 300)
     assert out.get_typeof("exif-data") == 0 or b"GPS" not in out.get("exif-data")
     assert out.get_typeof("icc-profile-data") == 0
