@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from cache.broadcast import PurgeNotDelivered
 from cache.build import build_purge_broadcaster, build_result_cache, build_source_cache
 from cache.config import CacheConfig
 from cache.entry import Entry
@@ -22,7 +23,7 @@ from cache.keys import asset_tag, variant_key
 from cache.singleflight import SingleFlight
 from cache.tiered import TieredCache
 from proxy.config import ProxyConfig
-from proxy.errors import Forbidden, OptionError, ProxyError, Unauthorized
+from proxy.errors import Forbidden, OptionError, Overloaded, ProxyError, Unauthorized
 from proxy.http_headers import error_cache_control, etag_matches, server_timing, variant_cache_control
 from proxy.negotiate import negotiate
 from proxy.options import TransformSpec, parse_options
@@ -121,7 +122,11 @@ def create_app(
         if not config.admin_token or not hmac.compare_digest(token, config.admin_token.encode()):
             raise Forbidden("invalid admin token")
         asset_id = split_path(f"_/{request.path_params['asset_id']}").asset_id
-        removed = await broadcaster.purge(asset_tag(asset_id))
+        try:
+            removed = await broadcaster.purge(asset_tag(asset_id))
+        except PurgeNotDelivered:
+            # This process is purged, but others may still serve the asset: the caller must retry.
+            raise Overloaded("purge could not reach every proxy instance", headers={"Retry-After": "5"}) from None
         return JSONResponse({"asset_id": asset_id, "purged": removed})
 
     async def healthz(_: Request) -> Response:

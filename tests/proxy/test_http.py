@@ -266,3 +266,21 @@ def test_unsigned_urls_when_allowed(tmp_path: Path, landscape_png: bytes) -> Non
         assert response.status_code == 200 and response.headers["content-type"] == "image/webp"
         assert httpx.get(url + "/unsafe/w:300/nothing").status_code == 404
     assert time.time() > 0
+
+
+def test_equivalent_urls_and_accepts_share_one_cache_entry(stack: Stack) -> None:
+    first = stack.get(path(PHOTO, width=222, height=111, fit="cover"))
+    assert first.headers["cache-status"] == "imgedge; fwd=miss; stored"
+    signature = path(PHOTO, width=222, height=111, fit="cover").split("/")[1]
+    for spelling in ("h:111/w:222/rt:fill", "width:222/height:111/fit:crop/g:ce/f:auto/strip:1/el:0/rot:0"):
+        again = stack.get(f"/{signature}/{spelling}/{PHOTO}")
+        assert again.headers["cache-status"].startswith("imgedge; hit"), spelling
+    # Firefox and Chromium send different Accept strings that both negotiate AVIF: one entry.
+    firefox = "image/avif,image/webp,image/png,image/svg+xml,image/*;q=0.8,*/*;q=0.5"
+    assert stack.get(path(PHOTO, width=222, height=111, fit="cover"), accept=firefox).headers[
+        "cache-status"
+    ].startswith("imgedge; hit")
+    # dpr is folded into the size: w:111/dpr:2 is the w:222 variant.
+    assert stack.get(path(PHOTO, width=300, height=200, fit="cover")).status_code == 200
+    retina = stack.get(path(PHOTO, width=150, height=100, dpr=2, fit="cover"))
+    assert retina.headers["cache-status"].startswith("imgedge; hit")

@@ -1,0 +1,44 @@
+"""Assemble caches and the purge broadcaster from configuration (a tier of size 0 is left out)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from cache.broadcast import PurgeBroadcaster
+from cache.config import CacheConfig
+from cache.disk import DiskTier
+from cache.memory import MemoryTier
+from cache.redis_tier import RedisTier
+from cache.tier import CacheTier
+from cache.tiered import TieredCache
+
+
+def build_result_cache(cfg: CacheConfig) -> TieredCache:
+    tiers: list[CacheTier] = []
+    if cfg.memory_bytes > 0:
+        tiers.append(MemoryTier(cfg.memory_bytes))
+    if cfg.result_dir is not None and cfg.disk_bytes > 0:
+        tiers.append(DiskTier(cfg.result_dir, cfg.disk_bytes))
+    if cfg.redis_url is not None:
+        tiers.append(RedisTier(cfg.redis_url, cfg.redis_max_entry_bytes, cfg.redis_ttl_s))
+    return TieredCache(tiers)
+
+
+def build_source_cache(cfg: CacheConfig) -> TieredCache:
+    # Originals already live in the generator's store, one hop away; sharing them through Redis would
+    # mostly move megabytes around, so the source cache stays on this machine.
+    tiers: list[CacheTier] = []
+    if cfg.source_memory_bytes > 0:
+        tiers.append(MemoryTier(cfg.source_memory_bytes))
+    if cfg.source_dir is not None and cfg.source_disk_bytes > 0:
+        tiers.append(DiskTier(cfg.source_dir, cfg.source_disk_bytes))
+    return TieredCache(tiers)
+
+
+def build_purge_broadcaster(cfg: CacheConfig, caches: Sequence[TieredCache]) -> PurgeBroadcaster:
+    return PurgeBroadcaster(
+        caches,
+        redis_url=cfg.redis_url,
+        log_path=cfg.purge_log_path,
+        ack_timeout_s=cfg.purge_ack_timeout_s,
+    )

@@ -1,0 +1,55 @@
+"""`imgedge purge ASSET_ID`: ask the running proxy to purge every variant of an asset from every tier."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from urllib.parse import quote
+
+import httpx
+
+from imgedge.secrets import env_or_file
+
+
+def default_proxy_url(environ: dict[str, str] | None = None) -> str:
+    env = os.environ if environ is None else environ
+    return f"http://{env.get('IMGEDGE_HOST', '127.0.0.1')}:{env.get('IMGEDGE_PORT', '8080')}"
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the purge subcommand to an argparse subparsers object; it sets `func` to call with the args."""
+    parser = subparsers.add_parser(
+        "purge", help="purge every cached variant of an asset from every proxy process"
+    )
+    parser.add_argument("asset_id")
+    parser.add_argument("--proxy-url", default=None, help="default http://$IMGEDGE_HOST:$IMGEDGE_PORT")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="holds the admin token when IMGEDGE_ADMIN_TOKEN is unset (default $IMGEDGE_DATA_DIR or ./data)",
+    )
+    parser.add_argument("--timeout", type=float, default=10.0)
+    parser.set_defaults(func=run_purge)
+
+
+def run_purge(args: argparse.Namespace) -> int:
+    data_dir = args.data_dir or Path(os.environ.get("IMGEDGE_DATA_DIR", "data"))
+    token = env_or_file("IMGEDGE_ADMIN_TOKEN", data_dir, "admin.token")
+    try:
+        response = purge_asset(args.proxy_url or default_proxy_url(), token, args.asset_id, args.timeout)
+    except httpx.HTTPError as exc:
+        print(f"purge failed: {exc}", file=sys.stderr)
+        return 1
+    if response.is_success:
+        print(response.text.strip() or f"purged {args.asset_id}")
+        return 0
+    print(f"purge failed: HTTP {response.status_code} {response.text.strip()}", file=sys.stderr)
+    return 1
+
+
+def purge_asset(proxy_url: str, token: str, asset_id: str, timeout_s: float = 10.0) -> httpx.Response:
+    url = f"{proxy_url.rstrip('/')}/admin/purge/{quote(asset_id, safe='')}"
+    return httpx.post(url, headers={"Authorization": f"Bearer {token}"}, timeout=timeout_s)

@@ -1,0 +1,270 @@
+"""Persistent tier on a local directory that several worker processes may share.
+
+Layout under root:
+  objects/<kk>/<keyhash>          one self-checking entry per file, written to tmp/ and renamed into place
+  tags/<tt>/<taghash>/<keyhash>   empty marker files: which objects carry a tag, so any process can purge
+  tmp/                            files being written
+An object's mtime is its last access time (bumped on reads), which eviction orders by.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import anyio.to_thread
+
+from cache.entry import CorruptEntry, Entry, decode_entry, encode_entry
+from cache.tier import zero_stats
+
+logger = logging.getLogger(__name__)
+
+_HEX = frozenset("0123456789abcdef")
+# Temporary files older than this were left by a process that died mid-write.
+_STALE_TMP_S = 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Scan:
+    total_bytes: int
+    entries: int
+    evicted: int
+
+
+class DiskTier:
+    def __init__(
+        self, root: Path, max_bytes: int, *, name: str = "disk", touch_interval_s: float = 60.0
+    ) -> None:
+        self.name = name
+        self.root = root
+        self._objects = root / "objects"
+        self._tags = root / "tags"
+        self._tmp = root / "tmp"
+        self._max_bytes = max_bytes
+        self._low_water = max_bytes * 9 // 10
+        # Other processes write too and only a scan sees their bytes, so rescan after this much of our own.
+        self._rescan_after = max(1, max_bytes // 10)
+        self._touch_interval_s = touch_interval_s
+        self._counts = zero_stats()
+        self._counts["corrupt"] = 0
+        self._stored_bytes: int | None = None
+        self._entries = 0
+        self._written_since_scan = 0
+        self._scan_lock = threading.Lock()
+
+    async def get(self, key: str) -> Entry | None:
+        try:
+            entry, corrupt = await anyio.to_thread.run_sync(self._read, self._object_path(_hash(key)))
+        except OSError as exc:
+            logger.warning("disk cache read failed under %s: %s", self.root, exc)
+            self._counts["errors"] += 1
+            entry, corrupt = None, False
+        if corrupt:
+            self._counts["corrupt"] += 1
+        self._counts["hits" if entry is not None else "misses"] += 1
+        return entry
+
+    async def put(self, key: str, entry: Entry, tags: Sequence[str]) -> None:
+        try:
+            written = await anyio.to_thread.run_sync(self._write, _hash(key), entry, tuple(tags))
+        except OSError as exc:
+            # Disk full or no permission: the caller keeps serving from memory and origin.
+            logger.warning("disk cache write failed under %s: %s", self.root, exc)
+            self._counts["errors"] += 1
+            return
+        self._written_since_scan += written
+        if self._stored_bytes is not None:
+            self._stored_bytes += written
+            self._entries += 1
+        if (
+            self._stored_bytes is None
+            or self._stored_bytes > self._max_bytes
+            or self._written_since_scan >= self._rescan_after
+        ):
+            await self.enforce_limit()
+
+    async def purge(self, tag: str) -> int:
+        try:
+            removed, freed = await anyio.to_thread.run_sync(self._purge, tag)
+        except OSError as exc:
+            logger.warning("disk cache purge failed under %s: %s", self.root, exc)
+            self._counts["errors"] += 1
+            return 0
+        if self._stored_bytes is not None:
+            self._stored_bytes = max(0, self._stored_bytes - freed)
+            self._entries = max(0, self._entries - removed)
+        return removed
+
+    async def enforce_limit(self) -> None:
+        try:
+            scan = await anyio.to_thread.run_sync(self._scan_and_evict)
+        except OSError as exc:
+            logger.warning("disk cache eviction failed under %s: %s", self.root, exc)
+            self._counts["errors"] += 1
+            return
+        if scan is not None:
+            self._stored_bytes, self._entries = scan.total_bytes, scan.entries
+            self._written_since_scan = 0
+            self._counts["evictions"] += scan.evicted
+
+    def stats(self) -> dict[str, int]:
+        return {**self._counts, "stored_bytes": self._stored_bytes or 0, "entries": self._entries}
+
+    def _object_path(self, key_hash: str) -> Path:
+        return self._objects / key_hash[:2] / key_hash
+
+    def _tag_dir(self, tag: str) -> Path:
+        tag_hash = _hash(tag)
+        return self._tags / tag_hash[:2] / tag_hash
+
+    def _read(self, path: Path) -> tuple[Entry | None, bool]:
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read()
+                mtime = os.fstat(fh.fileno()).st_mtime
+        except FileNotFoundError:
+            return None, False
+        try:
+            entry = decode_entry(data)
+        except CorruptEntry as exc:
+            logger.warning("dropping corrupt disk cache file %s: %s", path, exc)
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+            return None, True
+        if time.time() - mtime >= self._touch_interval_s:
+            # Rate-limited so hot entries do not cost a metadata write per hit.
+            with contextlib.suppress(OSError):
+                os.utime(path)
+        return entry, False
+
+    def _write(self, key_hash: str, entry: Entry, tags: tuple[str, ...]) -> int:
+        data = encode_entry(entry)
+        # Markers go first: a crash in between leaves a marker without an object (harmless),
+        # never an object that a purge by tag cannot find.
+        for tag in tags:
+            self._add_marker(self._tag_dir(tag), key_hash)
+        target = self._object_path(key_hash)
+        self._tmp.mkdir(parents=True, exist_ok=True)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=self._tmp, prefix=key_hash[:8] + ".")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            # No fsync: reads verify the checksum, so a file torn by a power cut is dropped, not served.
+            os.replace(tmp_name, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp_name)
+            raise
+        return len(data)
+
+    def _add_marker(self, tag_dir: Path, key_hash: str) -> None:
+        # A purge in another process may remove the tag directory between our mkdir and open; retry once.
+        for attempt in range(2):
+            tag_dir.mkdir(parents=True, exist_ok=True)
+            try:
+                os.close(os.open(tag_dir / key_hash, os.O_WRONLY | os.O_CREAT, 0o644))
+                return
+            except FileNotFoundError:
+                if attempt:
+                    raise
+
+    def _purge(self, tag: str) -> tuple[int, int]:
+        tag_dir = self._tag_dir(tag)
+        try:
+            names = os.listdir(tag_dir)
+        except FileNotFoundError:
+            return 0, 0
+        removed = freed = 0
+        for name in names:
+            if _is_key_hash(name):
+                path = self._object_path(name)
+                try:
+                    size = path.stat().st_size
+                    path.unlink()
+                except FileNotFoundError:
+                    pass
+                else:
+                    removed += 1
+                    freed += size
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tag_dir / name)
+        with contextlib.suppress(OSError):
+            tag_dir.rmdir()
+        return removed, freed
+
+    def _scan_and_evict(self) -> _Scan | None:
+        if not self._scan_lock.acquire(blocking=False):
+            return None
+        try:
+            files = list(_files_under(self._objects))
+            total = sum(size for _, size, _ in files)
+            entries = len(files)
+            evicted = 0
+            if total > self._max_bytes:
+                files.sort()
+                for _, size, path in files:
+                    if total <= self._low_water:
+                        break
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(path)
+                    total -= size
+                    entries -= 1
+                    evicted += 1
+                self._drop_dangling_markers()
+            self._drop_stale_tmp()
+            return _Scan(total, entries, evicted)
+        finally:
+            self._scan_lock.release()
+
+    def _drop_dangling_markers(self) -> None:
+        for _, _, marker in _files_under(self._tags, depth=3):
+            name = os.path.basename(marker)
+            if _is_key_hash(name) and not self._object_path(name).exists():
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(marker)
+                with contextlib.suppress(OSError):
+                    os.rmdir(os.path.dirname(marker))
+
+    def _drop_stale_tmp(self) -> None:
+        cutoff = time.time() - _STALE_TMP_S
+        for mtime, _, path in _files_under(self._tmp, depth=1):
+            if mtime < cutoff:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(path)
+
+
+def _hash(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def _is_key_hash(name: str) -> bool:
+    return len(name) == 64 and set(name) <= _HEX
+
+
+def _files_under(root: Path, depth: int = 2) -> list[tuple[float, int, str]]:
+    """(mtime, size, path) of the regular files exactly `depth` levels below root; missing dirs are empty."""
+    found: list[tuple[float, int, str]] = []
+    try:
+        children = list(os.scandir(root))
+    except FileNotFoundError:
+        return found
+    for child in children:
+        try:
+            if depth > 1:
+                if child.is_dir(follow_symlinks=False):
+                    found.extend(_files_under(Path(child.path), depth - 1))
+            elif child.is_file(follow_symlinks=False):
+                st = child.stat(follow_symlinks=False)
+                found.append((st.st_mtime, st.st_size, child.path))
+        except FileNotFoundError:
+            continue
+    return found

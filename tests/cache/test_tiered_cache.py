@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+
+from cache.disk import DiskTier
+from cache.entry import Entry
+from cache.memory import MemoryTier
+from cache.redis_tier import RedisTier
+from cache.tiered import TieredCache
+
+EntryFactory = Callable[..., Entry]
+
+
+@pytest.fixture
+async def three_tiers(
+    tmp_path: Path, redis_url: str
+) -> AsyncIterator[tuple[MemoryTier, DiskTier, RedisTier]]:
+    redis_tier = RedisTier(redis_url, 1 << 20, 300)
+    yield MemoryTier(1 << 20), DiskTier(tmp_path, 1 << 20), redis_tier
+    await redis_tier.aclose()
+
+
+async def test_put_writes_every_tier(
+    three_tiers: tuple[MemoryTier, DiskTier, RedisTier], make_entry: EntryFactory
+) -> None:
+    cache = TieredCache(three_tiers)
+    entry = make_entry()
+    await cache.put("k", entry, ["asset:a"])
+    for tier in three_tiers:
+        assert await tier.get("k") == entry, tier.name
+
+
+async def test_hits_are_promoted_into_faster_tiers(
+    three_tiers: tuple[MemoryTier, DiskTier, RedisTier], make_entry: EntryFactory
+) -> None:
+    memory, disk, redis_tier = three_tiers
+    cache = TieredCache(three_tiers)
+    entry = make_entry(b"only in redis")
+    await redis_tier.put("k", entry, ["asset:a"])
+    assert await cache.get("k") == (entry, "redis")
+    assert await cache.get("k") == (entry, "memory")
+    assert await disk.get("k") == entry
+    await memory.purge("asset:a")
+    assert await cache.get("k") == (entry, "disk")
+    assert await cache.get("missing") == (None, None)
+
+
+async def test_purge_reaches_every_tier(
+    three_tiers: tuple[MemoryTier, DiskTier, RedisTier], make_entry: EntryFactory
+) -> None:
+    cache = TieredCache(three_tiers)
+    await cache.put("a1", make_entry(), ["asset:a"])
+    await cache.put("a2", make_entry(), ["asset:a"])
+    await cache.put("b1", make_entry(tags=("asset:b",)), ["asset:b"])
+    assert await cache.purge("asset:a") == 6  # two entries in each of three tiers
+    for tier in three_tiers:
+        assert await tier.get("a1") is None and await tier.get("a2") is None
+        assert await tier.get("b1") is not None
+    assert cache.stats()["memory"]["entries"] == 1
+
+
+async def test_put_tags_are_carried_by_the_entry(tmp_path: Path, make_entry: EntryFactory) -> None:
+    memory = MemoryTier(1 << 20)
+    cache = TieredCache([memory, DiskTier(tmp_path, 1 << 20)])
+    await cache.put("k", make_entry(tags=()), ["asset:a"])
+    entry, _ = await cache.get("k")
+    assert entry is not None and entry.tags == ("asset:a",)
+    await memory.purge("asset:a")
+    await cache.get("k")  # promoted from disk, with the tag, so a purge still finds it in memory
+    assert await memory.purge("asset:a") == 1
+
+
+async def test_entry_made_before_a_purge_is_neither_stored_nor_served(
+    tmp_path: Path, make_entry: EntryFactory
+) -> None:
+    disk = DiskTier(tmp_path, 1 << 20)
+    cache = TieredCache([MemoryTier(1 << 20), disk])
+    made_before = make_entry(created_at=time.time() - 60)
+    await cache.purge("asset:a")
+    # A transform that started before the purge finishes after it: storing it would undo the purge.
+    await cache.put("k", made_before, ["asset:a"])
+    assert await cache.get("k") == (None, None)
+    # Another process that has not heard of the purge wrote it to the shared disk tier.
+    await disk.put("k", made_before, ["asset:a"])
+    assert await cache.get("k") == (None, None)
+    assert cache.stale_rejected == 2
+    fresh = make_entry()
+    await cache.put("k", fresh, ["asset:a"])
+    assert await cache.get("k") == (fresh, "memory")
+
+
+async def test_forget_drops_memory_and_refuses_older_entries(
+    tmp_path: Path, make_entry: EntryFactory
+) -> None:
+    memory = MemoryTier(1 << 20)
+    cache = TieredCache([memory, DiskTier(tmp_path, 1 << 20)])
+    entry = make_entry()
+    await cache.put("k", entry, ["asset:a"])
+    cache.forget("asset:a", time.time())
+    assert await memory.get("k") is None
+    assert await cache.get("k") == (None, None)
+
+
+async def test_unreachable_redis_falls_through_without_raising(
+    tmp_path: Path, make_entry: EntryFactory
+) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        redis_tier = RedisTier(f"redis://127.0.0.1:{sock.getsockname()[1]}/0", 1 << 20, 300, timeout_s=0.5)
+        cache = TieredCache([MemoryTier(1 << 20), DiskTier(tmp_path, 1 << 20), redis_tier])
+        try:
+            entry = make_entry()
+            await cache.put("k", entry, ["asset:a"])
+            assert await cache.get("k") == (entry, "memory")
+            assert await cache.get("other") == (None, None)
+            assert await cache.purge("asset:a") == 2
+        finally:
+            await cache.aclose()
+    assert cache.stats()["redis"]["errors"] == 3
+
+
+def test_tier_names_must_be_unique() -> None:
+    with pytest.raises(ValueError, match="unique"):
+        TieredCache([MemoryTier(1), MemoryTier(1)])
