@@ -59,7 +59,13 @@ class PurgeBroadcaster:
         if self._fanout is not None:
             await self._fanout.start()
         if self._log is not None:
-            self._log.skip_history()
+            try:
+                self._log.skip_history()
+            except OSError as exc:
+                # Same fault as an unwritable disk tier: keep serving, but say purges stay in this process.
+                logger.error("purge log unusable (%s); purges will reach this process only", exc)
+                self._log = None
+        if self._log is not None:
             for cache in self._caches:
                 cache.add_lookup_hook(self._poll_log)
         self._started = True

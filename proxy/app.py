@@ -114,19 +114,36 @@ def create_app(
             return Response(status_code=200, headers=headers)
         return Response(entry.body, status_code=200, headers=headers, media_type=entry.media_type)
 
-    async def purge_endpoint(request: Request) -> Response:
+    def require_admin(request: Request) -> None:
         authorization = request.headers.get("authorization", "")
         if not authorization.startswith("Bearer "):
             raise Unauthorized("admin token required")
         token = authorization.removeprefix("Bearer ").encode()
         if not config.admin_token or not hmac.compare_digest(token, config.admin_token.encode()):
             raise Forbidden("invalid admin token")
+
+    async def stats_endpoint(request: Request) -> Response:
+        require_admin(request)
+        return JSONResponse(
+            {
+                "results": results.stats(),
+                "sources": sources.stats(),
+                "single_flight": flights.stats(),
+                "purge": broadcaster.stats(),
+                "origin_fetches": getattr(origin, "fetches", None),
+            }
+        )
+
+    async def purge_endpoint(request: Request) -> Response:
+        require_admin(request)
         asset_id = split_path(f"_/{request.path_params['asset_id']}").asset_id
         try:
             removed = await broadcaster.purge(asset_tag(asset_id))
         except PurgeNotDelivered:
             # This process is purged, but others may still serve the asset: the caller must retry.
-            raise Overloaded("purge could not reach every proxy instance", headers={"Retry-After": "5"}) from None
+            raise Overloaded(
+                "purge could not reach every proxy instance", headers={"Retry-After": "5"}
+            ) from None
         return JSONResponse({"asset_id": asset_id, "purged": removed})
 
     async def healthz(_: Request) -> Response:
@@ -162,6 +179,7 @@ def create_app(
         routes=[
             Route("/healthz", healthz, methods=["GET", "HEAD"]),
             Route("/admin/purge/{asset_id}", purge_endpoint, methods=["POST"]),
+            Route("/admin/stats", stats_endpoint),
             Route("/{path:path}", transform_endpoint, methods=["GET", "HEAD"]),
         ],
         exception_handlers={ProxyError: proxy_error, Exception: unexpected_error},

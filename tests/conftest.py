@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-import pyvips
 import pytest
+import pyvips
 import uvicorn
 from skimage import data as skdata
 from starlette.types import ASGIApp
@@ -26,7 +26,9 @@ def free_port() -> int:
 def running(app: ASGIApp, port: int | None = None) -> Iterator[str]:
     """Serve an ASGI app over real HTTP on 127.0.0.1 in a background thread."""
     port = port or free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

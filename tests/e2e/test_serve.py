@@ -63,7 +63,9 @@ def test_ingest_url_and_fetch(env: dict[str, str], server: subprocess.Popen[str]
     source.write_bytes(landscape_png)
     asset_id = imgedge(env, "ingest", str(source))
     assert len(asset_id.splitlines()) == 1
-    path = imgedge(env, "url", asset_id, "--width", "300", "--height", "200", "--fit", "cover", "--format", "webp")
+    path = imgedge(
+        env, "url", asset_id, "--width", "300", "--height", "200", "--fit", "cover", "--format", "webp"
+    )
     base = f"http://127.0.0.1:{env['IMGEDGE_PORT']}"
     response = httpx.get(base + path, timeout=60)
     assert response.status_code == 200, response.text

@@ -277,10 +277,55 @@ def test_equivalent_urls_and_accepts_share_one_cache_entry(stack: Stack) -> None
         assert again.headers["cache-status"].startswith("imgedge; hit"), spelling
     # Firefox and Chromium send different Accept strings that both negotiate AVIF: one entry.
     firefox = "image/avif,image/webp,image/png,image/svg+xml,image/*;q=0.8,*/*;q=0.5"
-    assert stack.get(path(PHOTO, width=222, height=111, fit="cover"), accept=firefox).headers[
-        "cache-status"
-    ].startswith("imgedge; hit")
+    assert (
+        stack.get(path(PHOTO, width=222, height=111, fit="cover"), accept=firefox)
+        .headers["cache-status"]
+        .startswith("imgedge; hit")
+    )
     # dpr is folded into the size: w:111/dpr:2 is the w:222 variant.
     assert stack.get(path(PHOTO, width=300, height=200, fit="cover")).status_code == 200
     retina = stack.get(path(PHOTO, width=150, height=100, dpr=2, fit="cover"))
     assert retina.headers["cache-status"].startswith("imgedge; hit")
+
+
+def test_stats_count_hits_misses_and_collapsed(stack: Stack) -> None:
+    assert stack.client.get(stack.proxy + "/admin/stats").status_code == 401
+    stats = stack.client.get(
+        stack.proxy + "/admin/stats", headers={"Authorization": "Bearer admin-secret"}
+    ).json()
+    assert stats["results"]["memory"]["hits"] > 0 and stats["results"]["memory"]["stored_bytes"] > 0
+    assert stats["single_flight"]["collapsed"] >= 1
+    assert stats["origin_fetches"] >= 1
+
+
+def test_cached_variants_survive_an_origin_outage(tmp_path: Path, photo_png: bytes) -> None:
+    origin = Origin(files={PHOTO: (photo_png, "approved"), ALPHA: (photo_png, "approved")})
+    cache_config = CacheConfig(disk_dir=tmp_path / "cache")
+    port = free_port()
+    with running(origin.app(), port=port) as origin_url:
+        config = ProxyConfig(data_dir=tmp_path, keys=(KEY,), origin_url=origin_url, origin_timeout_s=2)
+        app = create_app(config, cache_config=cache_config)
+        with running(app) as proxy_url:
+            assert httpx.get(proxy_url + path(PHOTO, width=120)).status_code == 200
+    # Origin gone; a fresh proxy process on the same data dir still has the variant on disk.
+    with running(create_app(config, cache_config=cache_config)) as proxy_url:
+        cached = httpx.get(proxy_url + path(PHOTO, width=120))
+        assert cached.status_code == 200 and cached.headers["cache-status"] == "imgedge; hit; detail=disk"
+        another_size = httpx.get(proxy_url + path(PHOTO, width=60))  # the original is in the source cache
+        assert another_size.status_code == 200
+        assert httpx.get(proxy_url + path(ALPHA, width=60)).status_code == 502
+
+
+def test_unwritable_disk_cache_keeps_serving(tmp_path: Path, landscape_png: bytes) -> None:
+    (tmp_path / "originals").mkdir()
+    (tmp_path / "originals" / "coffee.png").write_bytes(landscape_png)
+    blocked = tmp_path / "not-a-dir"
+    blocked.write_text("a file where the cache directory should be")
+    config = ProxyConfig(
+        data_dir=tmp_path, source="filesystem", source_dir=tmp_path / "originals", keys=(KEY,)
+    )
+    with running(create_app(config, cache_config=CacheConfig(disk_dir=blocked))) as url:
+        for _ in range(2):
+            response = httpx.get(url + path("coffee", width=200))
+            assert response.status_code == 200
+        assert response.headers["cache-status"] == "imgedge; hit; detail=memory"

@@ -15,7 +15,9 @@ from proxy.urls import build_path, srcset
 
 def test_signature_is_plain_hmac_sha256_of_the_canonical_path() -> None:
     expected = hmac.new(b"k", b"/w:400/h:300/fit:cover/abc", hashlib.sha256).digest()
-    assert sign([b"k"], "w:400/h:300/fit:cover", "abc") == base64.urlsafe_b64encode(expected).decode().rstrip("=")
+    assert sign([b"k"], "w:400/h:300/fit:cover", "abc") == base64.urlsafe_b64encode(expected).decode().rstrip(
+        "="
+    )
     assert sign([b"k"], "", "abc") == base64.urlsafe_b64encode(
         hmac.new(b"k", b"/abc", hashlib.sha256).digest()
     ).decode().rstrip("=")
@@ -44,7 +46,9 @@ def test_tampering_any_part_breaks_the_signature() -> None:
     assert not verify([b"k"], "w:400", "asset", signature[:-1] + ("A" if signature[-1] != "A" else "B"))
 
 
-def test_keys_come_from_the_environment_or_one_generated_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_keys_come_from_the_environment_or_one_generated_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.delenv("IMGEDGE_KEYS", raising=False)
     generated = load_signing_keys(tmp_path)
     assert len(generated) == 1 and len(generated[0]) >= 32

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import pyvips
+
+from generator.generation import generate
+from generator.generation_request import GenerationRequest
+from generator.model_loader import LoadedModel
+from generator.png_provenance import TRAINED_ALGORITHMIC_MEDIA, XMP_KEYWORD, read_text
+
+
+def request(**overrides: object) -> GenerationRequest:
+    fields: dict[str, object] = {
+        "prompt": "a lighthouse at dusk", "width": 64, "height": 64, "seed": 7, "steps": 2, "guidance": 2.0,
+    }  # fmt: skip
+    fields.update(overrides)
+    return GenerationRequest(**fields)  # type: ignore[arg-type]
+
+
+def test_same_request_gives_same_bytes_and_asset_id(tiny_model: LoadedModel) -> None:
+    first = generate(tiny_model, request())
+    second = generate(tiny_model, request())
+    assert first.canonical.png == second.canonical.png
+    assert first.canonical.asset_id == second.canonical.asset_id
+
+
+def test_seed_and_prompt_change_the_image(tiny_model: LoadedModel) -> None:
+    base = generate(tiny_model, request()).canonical.asset_id
+    assert generate(tiny_model, request(seed=8)).canonical.asset_id != base
+    assert generate(tiny_model, request(prompt="a forest")).canonical.asset_id != base
+
+
+def test_output_is_a_png_of_the_requested_size_with_texture(tiny_model: LoadedModel) -> None:
+    generated = generate(tiny_model, request(width=128, height=64))
+    image = pyvips.Image.new_from_buffer(generated.canonical.png, "")
+    assert (image.width, image.height, image.bands) == (128, 64, 3)
+    assert (generated.canonical.width, generated.canonical.height) == (128, 64)
+    assert image.deviate() > 0  # not a flat fill
+    assert generated.flagged is None
+
+
+def test_provenance_is_embedded_in_the_png(tiny_model: LoadedModel) -> None:
+    generated = generate(tiny_model, request(negative_prompt="blurry"))
+    text = read_text(generated.canonical.png)
+    assert text["imgedge:prompt"] == "a lighthouse at dusk"
+    assert text["imgedge:negative_prompt"] == "blurry"
+    assert text["imgedge:seed"] == "7"
+    assert text["imgedge:model_hash"] == tiny_model.model_hash
+    assert text["imgedge:scheduler"] == "EulerDiscreteScheduler"
+    assert TRAINED_ALGORITHMIC_MEDIA in text[XMP_KEYWORD]
+    p = generated.provenance
+    assert (p.origin, p.model, p.seed, p.steps, p.guidance) == ("generated", tiny_model.model_id, 7, 2, 2.0)
