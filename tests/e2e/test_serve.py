@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pyvips
 import pytest
+import pyvips
 
 from tests.conftest import free_port
 
