@@ -81,6 +81,7 @@ class ProxyConfig:
     max_dpr: float = 4.0
     workers: int = 2  # libvips transforms in flight at once
     transform_timeout_s: float = 20.0
+    decoded_source_max_pixels: int = 4_194_304  # keep originals up to 2048x2048 as raw pixels; 0 = never
     presets: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_PRESETS))
     encoder: EncoderSettings = field(default_factory=EncoderSettings)
 
@@ -110,6 +111,7 @@ class ProxyConfig:
             max_dpr=_env_float("IMGEDGE_MAX_DPR", 4.0),
             workers=_env_int("IMGEDGE_TRANSFORM_THREADS", os.cpu_count() or 2),
             transform_timeout_s=_env_float("IMGEDGE_TRANSFORM_TIMEOUT", 20.0),
+            decoded_source_max_pixels=_env_int("IMGEDGE_DECODED_SOURCE_MAX_PIXELS", 4_194_304),
             presets=presets,
             encoder=EncoderSettings(
                 avif_quality=_env_int("IMGEDGE_AVIF_QUALITY", 55),

@@ -3,23 +3,28 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import anyio
+import pyvips
 
 from cache.entry import Entry
 from cache.keys import asset_tag, source_key
+from cache.singleflight import SingleFlight
 from cache.tiered import TieredCache
 from proxy.config import ProxyConfig
 from proxy.encode import MEDIA_TYPES
 from proxy.errors import Forbidden
 from proxy.http_headers import variant_cache_control
 from proxy.options.spec import TransformSpec
+from proxy.pipeline.decoded import DecodedImage, decode
 from proxy.pipeline.run import transform
 from proxy.sources import Source, SourceImage
 
 MODERATION_HEADER = "x-imgedge-moderation"
+_GEOMETRY_HEADER = "x-imgedge-pixels"
 
 
 @dataclass(slots=True)
@@ -28,37 +33,77 @@ class Renderer:
     source: Source
     source_cache: TieredCache
     limiter: anyio.CapacityLimiter
+    flights: SingleFlight = field(default_factory=SingleFlight)
 
-    async def original(self, asset_id: str, timings: dict[str, float]) -> SourceImage:
-        started = time.perf_counter()
+    async def original(self, asset_id: str) -> SourceImage:
         key = source_key(asset_id)
         cached, _ = await self.source_cache.get(key)
         if cached is not None:
             moderation = dict(cached.headers).get(MODERATION_HEADER, "approved")
-            image = SourceImage(cached.body, cached.etag.strip('"'), moderation)
-        else:
+            return SourceImage(cached.body, cached.etag.strip('"'), moderation)
+
+        async def fetch() -> SourceImage:
             image = await self.source.fetch(asset_id)
-            entry = Entry(
-                body=image.data,
-                media_type="application/octet-stream",
-                etag=f'"{image.etag}"',
-                tags=(asset_tag(asset_id),),
-                created_at=time.time(),
-                headers=((MODERATION_HEADER, image.moderation),),
-            )
+            entry = self._entry(asset_id, image.data, image.etag, image.moderation)
             await self.source_cache.put(key, entry, entry.tags)
-        timings["fetch"] = (time.perf_counter() - started) * 1000
+            return image
+
+        # Concurrent variants of one asset wait for a single origin fetch.
+        image, _ = await self.flights.run(key, fetch)
         return image
+
+    async def decoded(self, asset_id: str) -> tuple[DecodedImage | None, str]:
+        """The raw-pixel form, made once per asset; None when the original is too large to keep that way."""
+        key = source_key(asset_id, "pixels")
+        cached, _ = await self.source_cache.get(key)
+        if cached is not None:
+            headers = dict(cached.headers)
+            width, height, bands = json.loads(headers[_GEOMETRY_HEADER])
+            return DecodedImage(cached.body, width, height, bands), headers.get(MODERATION_HEADER, "approved")
+        original = await self.original(asset_id)
+        check = self.config.decoded_source_max_pixels
+
+        async def make() -> DecodedImage | None:
+            header_ok = await anyio.to_thread.run_sync(_small_enough, original.data, check)
+            if not header_ok:
+                return None
+            image = await anyio.to_thread.run_sync(
+                lambda: decode(original.data, max_pixels=self.config.max_src_pixels), limiter=self.limiter
+            )
+            geometry = json.dumps([image.width, image.height, image.bands])
+            entry = self._entry(asset_id, image.pixels, original.etag, original.moderation, geometry)
+            await self.source_cache.put(key, entry, entry.tags)
+            return image
+
+        image, _ = await self.flights.run(key, make)
+        return image, original.moderation
+
+    def _entry(self, asset_id: str, body: bytes, etag: str, moderation: str, geometry: str = "") -> Entry:
+        headers = [(MODERATION_HEADER, moderation)]
+        if geometry:
+            headers.append((_GEOMETRY_HEADER, geometry))
+        return Entry(
+            body=body, media_type="application/octet-stream", etag=f'"{etag}"', tags=(asset_tag(asset_id),),
+            created_at=time.time(), headers=tuple(headers),
+        )  # fmt: skip
 
     async def render(
         self, asset_id: str, spec: TransformSpec, negotiated: str, timings: dict[str, float]
     ) -> Entry:
-        original = await self.original(asset_id, timings)
-        check_moderation(original.moderation, spec)
+        started = time.perf_counter()
+        source: bytes | DecodedImage | None = None
+        if spec.strip and self.config.decoded_source_max_pixels:
+            source, moderation = await self.decoded(asset_id)
+        if source is None:
+            original = await self.original(asset_id)
+            source, moderation = original.data, original.moderation
+        timings["fetch"] = (time.perf_counter() - started) * 1000
+        check_moderation(moderation, spec)
         deadline = time.monotonic() + self.config.transform_timeout_s
+        pixels = source
         rendered = await anyio.to_thread.run_sync(
             lambda: transform(
-                original.data, spec, negotiated, max_pixels=self.config.max_src_pixels,
+                pixels, spec, negotiated, max_pixels=self.config.max_src_pixels,
                 settings=self.config.encoder, deadline=deadline,
             ),
             limiter=self.limiter,
@@ -73,10 +118,19 @@ class Renderer:
             tags=(asset_tag(asset_id),),
             created_at=now,
             headers=(
-                ("cache-control", variant_cache_control(original.moderation, 0, now)),
-                (MODERATION_HEADER, original.moderation),
+                ("cache-control", variant_cache_control(moderation, 0, now)),
+                (MODERATION_HEADER, moderation),
             ),
         )
+
+
+def _small_enough(data: bytes, max_pixels: int) -> bool:
+    try:
+        header = pyvips.Image.new_from_buffer(data, "", access="sequential")
+    except pyvips.Error:
+        return False  # let the normal path report the problem with its own status
+    pages = header.get("n-pages") if header.get_typeof("n-pages") else 1
+    return bool(header.width * header.height <= max_pixels and pages == 1)
 
 
 def check_moderation(moderation: str, spec: TransformSpec) -> None:

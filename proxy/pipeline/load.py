@@ -6,6 +6,7 @@ import pyvips
 
 from proxy.errors import OptionError
 from proxy.options.spec import TransformSpec
+from proxy.pipeline.decoded import DecodedImage
 from proxy.pipeline.geometry import Box
 
 # Truncated or garbled data must fail the request rather than render grey bands.
@@ -16,13 +17,17 @@ def needs_full_decode(spec: TransformSpec) -> bool:
     return spec.crop is not None or bool(spec.rotate) or spec.flip or spec.flop
 
 
-def load_scaled(data: bytes, size: Box) -> pyvips.Image:
+def load_scaled(data: bytes | DecodedImage, size: Box) -> pyvips.Image:
+    if isinstance(data, DecodedImage):
+        return scale_to(data.to_vips(), size)
     return pyvips.Image.thumbnail_buffer(
         data, size.width, height=size.height, size="force", option_string=_LOAD_OPTIONS
     )
 
 
-def load_full(data: bytes) -> pyvips.Image:
+def load_full(data: bytes | DecodedImage) -> pyvips.Image:
+    if isinstance(data, DecodedImage):
+        return data.to_vips()
     return pyvips.Image.new_from_buffer(data, _LOAD_OPTIONS).autorot()
 
 

@@ -13,6 +13,7 @@ from proxy.negotiate import resolve
 from proxy.options.spec import TransformSpec
 from proxy.pipeline import load
 from proxy.pipeline.colour import to_srgb
+from proxy.pipeline.decoded import DecodedImage
 from proxy.pipeline.geometry import plan
 from proxy.pipeline.inspect import inspect
 from proxy.pipeline.steps import STEPS, StepContext
@@ -38,7 +39,7 @@ def _check(deadline: float | None) -> None:
 
 
 def transform(
-    data: bytes,
+    data: bytes | DecodedImage,
     spec: TransformSpec,
     negotiated_format: str,
     *,
@@ -47,7 +48,7 @@ def transform(
     deadline: float | None = None,
 ) -> Rendered:
     started = time.perf_counter()
-    header = inspect(data, max_pixels=max_pixels)
+    header = data.header if isinstance(data, DecodedImage) else inspect(data, max_pixels=max_pixels)
     try:
         if load.needs_full_decode(spec):
             image = load.crop_rect(load.orient(load.load_full(data), spec), spec)

@@ -6,6 +6,7 @@ import pyvips
 from proxy.encode import EncoderSettings
 from proxy.errors import CorruptImage, OptionError, SourceTooLarge, UnsupportedImage
 from proxy.options import ParseSettings, parse_options
+from proxy.pipeline.decoded import decode
 from proxy.pipeline.run import Rendered, transform
 from tests.conftest import photo
 
@@ -200,3 +201,19 @@ def test_blur_and_sharpen_change_pixels(photo_png: bytes) -> None:
     _, sharp = run(photo_png, "w:200/sh:2", fmt="png")
     assert (plain - blurred).abs().avg() > 1
     assert (plain - sharp).abs().avg() > 0.2
+
+
+@pytest.mark.parametrize(
+    "options",
+    ["w:400/h:300/fit:cover/g:sm", "w:300/h:300/fit:pad", "rot:90/w:200", "c:10:10:300:200/w:100", "ar:4:3"],
+)
+def test_decoded_pixels_render_like_the_encoded_original(landscape_png: bytes, options: str) -> None:
+    spec = parse_options(options.split("/"), ParseSettings())
+    decoded = decode(landscape_png, max_pixels=MAX_PIXELS)
+    assert (decoded.width, decoded.height, decoded.bands) == (900, 600, 3)
+    from_png = transform(landscape_png, spec, "png", max_pixels=MAX_PIXELS, settings=EncoderSettings())
+    from_pixels = transform(decoded, spec, "png", max_pixels=MAX_PIXELS, settings=EncoderSettings())
+    assert (from_png.width, from_png.height) == (from_pixels.width, from_pixels.height)
+    a = pyvips.Image.new_from_buffer(from_png.body, "")
+    b = pyvips.Image.new_from_buffer(from_pixels.body, "")
+    assert (a - b).abs().avg() < 1.0
