@@ -162,6 +162,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         pyvips.cache_set_max(0)  # every request has new input buffers; the op cache would only pin memory
+        pyvips.block_untrusted_set(True)
         if config.allow_unsigned:
             log.warning(
                 "unsigned URLs are allowed (IMGEDGE_ALLOW_UNSIGNED=1): anyone can request any transform"

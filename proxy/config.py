@@ -71,6 +71,9 @@ class ProxyConfig:
     origin_token: str = ""
     source_dir: Path = Path("data/originals")
     origin_timeout_s: float = 10.0
+    origin_retries: int = 2
+    origin_cooldown_s: float = 10.0
+    queue_size: int = 64  # transforms waiting for a worker thread before new misses get 503
     keys: tuple[bytes, ...] = ()
     allow_unsigned: bool = False
     admin_token: str = ""
@@ -101,6 +104,9 @@ class ProxyConfig:
             origin_token=env_or_file("IMGEDGE_ORIGIN_TOKEN", data_dir, "origin.token"),
             source_dir=Path(os.environ.get("IMGEDGE_SOURCE_DIR", str(data_dir / "originals"))),
             origin_timeout_s=_env_float("IMGEDGE_ORIGIN_TIMEOUT", 10.0),
+            origin_retries=_env_int("IMGEDGE_ORIGIN_RETRIES", 2),
+            origin_cooldown_s=_env_float("IMGEDGE_ORIGIN_COOLDOWN", 10.0),
+            queue_size=_env_int("IMGEDGE_QUEUE_SIZE", 64),
             keys=load_signing_keys(data_dir),
             allow_unsigned=_env_bool("IMGEDGE_ALLOW_UNSIGNED", False),
             admin_token=env_or_file("IMGEDGE_ADMIN_TOKEN", data_dir, "admin.token"),
@@ -140,6 +146,7 @@ class ProxyConfig:
             "IMGEDGE_MAX_WIDTH": self.max_width,
             "IMGEDGE_MAX_HEIGHT": self.max_height,
             "IMGEDGE_TRANSFORM_THREADS": self.workers,
+            "IMGEDGE_QUEUE_SIZE": self.queue_size,
         }
         for name, value in positive.items():
             if value <= 0:

@@ -16,7 +16,7 @@ from cache.singleflight import SingleFlight
 from cache.tiered import TieredCache
 from proxy.config import ProxyConfig
 from proxy.encode import MEDIA_TYPES
-from proxy.errors import Forbidden
+from proxy.errors import Forbidden, Overloaded
 from proxy.http_headers import variant_cache_control
 from proxy.options.spec import TransformSpec
 from proxy.pipeline.decoded import DecodedImage, decode
@@ -34,6 +34,7 @@ class Renderer:
     source_cache: TieredCache
     limiter: anyio.CapacityLimiter
     flights: SingleFlight = field(default_factory=SingleFlight)
+    admitted: int = 0
 
     async def original(self, asset_id: str) -> SourceImage:
         key = source_key(asset_id)
@@ -99,15 +100,22 @@ class Renderer:
             source, moderation = original.data, original.moderation
         timings["fetch"] = (time.perf_counter() - started) * 1000
         check_moderation(moderation, spec)
+        # Admission: running + waiting transforms are bounded, so overload costs a 503, not memory.
+        if self.admitted >= self.config.workers + self.config.queue_size:
+            raise Overloaded("too many transforms queued", headers={"Retry-After": "1"})
         deadline = time.monotonic() + self.config.transform_timeout_s
         pixels = source
-        rendered = await anyio.to_thread.run_sync(
-            lambda: transform(
-                pixels, spec, negotiated, max_pixels=self.config.max_src_pixels,
-                settings=self.config.encoder, deadline=deadline,
-            ),
-            limiter=self.limiter,
-        )  # fmt: skip
+        self.admitted += 1
+        try:
+            rendered = await anyio.to_thread.run_sync(
+                lambda: transform(
+                    pixels, spec, negotiated, max_pixels=self.config.max_src_pixels,
+                    settings=self.config.encoder, deadline=deadline,
+                ),
+                limiter=self.limiter,
+            )  # fmt: skip
+        finally:
+            self.admitted -= 1
         timings.update(rendered.timings)
         digest = hashlib.sha256(rendered.body).hexdigest()[:32]
         now = time.time()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import random
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -10,8 +11,13 @@ from typing import Protocol
 import anyio
 import httpx
 
+from proxy.breaker import CircuitBreaker
 from proxy.config import ProxyConfig
-from proxy.errors import BadGateway, Forbidden, GatewayTimeout, NotFound, SourceTooLarge
+from proxy.errors import BadGateway, Forbidden, GatewayTimeout, NotFound, ProxyError, SourceTooLarge
+
+
+class _Retryable(BadGateway):
+    """A failure worth another try: 5xx or a refused connection."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,8 +45,35 @@ class HttpSource:
             limits=httpx.Limits(max_connections=64, max_keepalive_connections=16),
         )
         self.fetches = 0
+        self._retries = config.origin_retries
+        self._backoff_s = 0.05
+        self.breaker = CircuitBreaker(threshold=5, cooldown_s=config.origin_cooldown_s)
 
     async def fetch(self, asset_id: str) -> SourceImage:
+        if not self.breaker.allow():
+            raise BadGateway("origin is failing; not trying for a moment",
+                             headers={"Retry-After": str(self.breaker.retry_after())})  # fmt: skip
+        for attempt in range(self._retries + 1):
+            try:
+                image = await self._fetch_once(asset_id)
+            except _Retryable as exc:
+                if attempt == self._retries:
+                    self.breaker.failure()
+                    raise BadGateway(exc.message) from None
+                # Jittered exponential backoff, so many proxies do not retry in lockstep.
+                await anyio.sleep(self._backoff_s * (2**attempt) * (0.5 + random.random()))
+            except GatewayTimeout:
+                self.breaker.failure()
+                raise
+            except ProxyError:
+                self.breaker.success()  # a 404 or a refused credential: the origin itself is fine
+                raise
+            else:
+                self.breaker.success()
+                return image
+        raise AssertionError("unreachable")
+
+    async def _fetch_once(self, asset_id: str) -> SourceImage:
         self.fetches += 1
         try:
             async with self._client.stream("GET", f"{self._base}/originals/{asset_id}") as response:
@@ -48,6 +81,8 @@ class HttpSource:
                     raise NotFound("asset not found")
                 if response.status_code in (401, 403):
                     raise Forbidden("asset is not available")
+                if response.status_code >= 500:
+                    raise _Retryable(f"origin answered {response.status_code}")
                 if response.status_code != 200:
                     raise BadGateway(f"origin answered {response.status_code}")
                 declared = int(response.headers.get("content-length") or 0)
@@ -67,7 +102,7 @@ class HttpSource:
         except httpx.TimeoutException:
             raise GatewayTimeout("origin timed out") from None
         except httpx.TransportError:
-            raise BadGateway("origin unreachable") from None
+            raise _Retryable("origin unreachable") from None
 
     async def aclose(self) -> None:
         await self._client.aclose()

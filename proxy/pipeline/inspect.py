@@ -9,6 +9,9 @@ import pyvips
 from proxy.errors import CorruptImage, SourceTooLarge, UnsupportedImage
 
 _SWAPPING_ORIENTATIONS = {5, 6, 7, 8}
+# Formats people upload and models produce. Everything else libvips can read (SVG with its external
+# references, PDF, FITS, matrix, CSV, raw PPM …) is refused before a decoder runs.
+ALLOWED_LOADERS = ("jpegload", "pngload", "webpload", "gifload", "heifload", "tiffload", "jxlload")
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +30,9 @@ def inspect(data: bytes, *, max_pixels: int) -> Header:
         image = pyvips.Image.new_from_buffer(data, "", access="sequential")
     except pyvips.Error:
         raise UnsupportedImage("source is not an image in a supported format") from None
+    loader = image.get("vips-loader") if image.get_typeof("vips-loader") else "unknown"
+    if not loader.startswith(ALLOWED_LOADERS):
+        raise UnsupportedImage(f"source format ({loader.removesuffix('_buffer')}) is not accepted")
     width, height = image.width, image.height
     pages = image.get("n-pages") if image.get_typeof("n-pages") else 1
     if width * height > max_pixels:
@@ -34,5 +40,4 @@ def inspect(data: bytes, *, max_pixels: int) -> Header:
     orientation = image.get("orientation") if image.get_typeof("orientation") else 1
     if orientation in _SWAPPING_ORIENTATIONS:
         width, height = height, width
-    loader = image.get("vips-loader") if image.get_typeof("vips-loader") else "unknown"
     return Header(width=width, height=height, has_alpha=image.hasalpha(), pages=pages, loader=loader)

@@ -27,6 +27,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         "IMGEDGE_DATA_DIR": str(data),
         "IMGEDGE_PORT": str(free_port()),
         "IMGEDGE_GENERATOR_PORT": str(free_port()),
+        "IMGEDGE_WORKERS": "2",  # purges must reach the memory tier of both worker processes
     }
     return environ
 
@@ -55,6 +56,7 @@ def server(env: dict[str, str]) -> Iterator[subprocess.Popen[str]]:
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
+    process.stdout.close()
 
 
 def test_ingest_url_and_fetch(env: dict[str, str], server: subprocess.Popen[str], tmp_path: Path,
@@ -76,6 +78,23 @@ def test_ingest_url_and_fetch(env: dict[str, str], server: subprocess.Popen[str]
     assert auto.headers["content-type"] == "image/webp" and auto.headers["vary"] == "Accept"
     tampered = httpx.get(base + path.replace("w:300", "w:301"))
     assert tampered.status_code == 403
+
+
+def test_purge_reaches_every_worker(env: dict[str, str], server: subprocess.Popen[str], tmp_path: Path,
+                                    photo_png: bytes) -> None:  # fmt: skip
+    source = tmp_path / "astronaut.png"
+    source.write_bytes(photo_png)
+    asset_id = imgedge(env, "ingest", str(source))
+    url = f"http://127.0.0.1:{env['IMGEDGE_PORT']}" + imgedge(env, "url", asset_id, "--width", "123")
+    with httpx.Client(timeout=60) as client:
+        statuses = [
+            client.get(url, headers={"Connection": "close"}).headers["cache-status"] for _ in range(12)
+        ]
+        assert statuses[0] == "imgedge; fwd=miss; stored"
+        assert all(s.startswith("imgedge; hit") for s in statuses[1:])
+        imgedge(env, "purge", asset_id)
+        after = client.get(url, headers={"Connection": "close"})
+        assert after.status_code == 200 and after.headers["cache-status"] == "imgedge; fwd=miss; stored"
 
 
 def test_serve_stops_cleanly_on_sigterm(server: subprocess.Popen[str]) -> None:

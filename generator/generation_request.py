@@ -1,0 +1,113 @@
+"""What a client may ask the model for, validated once at the edge into a frozen value."""
+
+from __future__ import annotations
+
+import math
+import secrets
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from generator.config import GeneratorConfig
+from generator.errors import ApiError
+
+ASPECTS = {"1:1": (1, 1), "16:9": (16, 9), "9:16": (9, 16), "4:3": (4, 3), "3:4": (3, 4)}
+# The side an aspect ratio scales from: 512² is the native size of the SD 1.x/Turbo family.
+BASE_AREA = 512 * 512
+MAX_PROMPT_CHARS = 2000
+MAX_SEED = 2**32 - 1
+
+
+@dataclass(frozen=True, slots=True)
+class GenerationRequest:
+    prompt: str
+    width: int
+    height: int
+    seed: int
+    steps: int
+    guidance: float
+    negative_prompt: str | None = None
+    temporary: bool = False
+    webhook_url: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> GenerationRequest:
+        return cls(**data)
+
+
+def size_for_aspect(aspect: str) -> tuple[int, int]:
+    if aspect not in ASPECTS:
+        raise ApiError(422, f"aspect must be one of {', '.join(ASPECTS)}")
+    w, h = ASPECTS[aspect]
+    scale = math.sqrt(BASE_AREA / (w * h))
+    # Round to multiples of 64 so the latent grid stays divisible through the UNet's downsampling.
+    return max(64, round(w * scale / 64) * 64), max(64, round(h * scale / 64) * 64)
+
+
+def _int_field(body: dict[str, Any], name: str, default: int | None) -> int | None:
+    value = body.get(name, default)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ApiError(422, f"{name} must be an integer")
+    return value
+
+
+def parse_generation_request(body: object, config: GeneratorConfig) -> GenerationRequest:
+    if not isinstance(body, dict):
+        raise ApiError(422, "request body must be a JSON object")
+    prompt = body.get("prompt")
+    if not isinstance(prompt, str) or not prompt.strip():
+        raise ApiError(422, "prompt is required")
+    if len(prompt) > MAX_PROMPT_CHARS:
+        raise ApiError(422, f"prompt is longer than {MAX_PROMPT_CHARS} characters")
+    negative = body.get("negative_prompt")
+    if negative is not None and (not isinstance(negative, str) or len(negative) > MAX_PROMPT_CHARS):
+        raise ApiError(422, "negative_prompt must be a string of at most 2000 characters")
+    width, height = _size(body, config)
+    seed = _int_field(body, "seed", None)
+    if seed is None:
+        seed = secrets.randbelow(MAX_SEED + 1)
+    if not 0 <= seed <= MAX_SEED:
+        raise ApiError(422, f"seed must be between 0 and {MAX_SEED}")
+    steps = _int_field(body, "steps", config.default_steps)
+    assert steps is not None
+    if not 1 <= steps <= config.max_steps:
+        raise ApiError(422, f"steps must be between 1 and {config.max_steps}")
+    guidance = body.get("guidance", config.default_guidance)
+    if isinstance(guidance, bool) or not isinstance(guidance, int | float) or not 0 <= guidance <= 30:
+        raise ApiError(422, "guidance must be a number between 0 and 30")
+    temporary = body.get("temporary", False)
+    if not isinstance(temporary, bool):
+        raise ApiError(422, "temporary must be true or false")
+    webhook = body.get("webhook_url")
+    if webhook is not None and (
+        not isinstance(webhook, str) or not webhook.startswith(("http://", "https://"))
+    ):
+        raise ApiError(422, "webhook_url must be an http(s) URL")
+    return GenerationRequest(
+        prompt=prompt, negative_prompt=negative or None, width=width, height=height, seed=seed, steps=steps,
+        guidance=float(guidance), temporary=temporary, webhook_url=webhook,
+    )  # fmt: skip
+
+
+def _size(body: dict[str, Any], config: GeneratorConfig) -> tuple[int, int]:
+    width = _int_field(body, "width", None)
+    height = _int_field(body, "height", None)
+    aspect = body.get("aspect")
+    if width is None and height is None:
+        if aspect is None:
+            return 512, 512
+        if not isinstance(aspect, str):
+            raise ApiError(422, "aspect must be a string such as 16:9")
+        return size_for_aspect(aspect)
+    if aspect is not None:
+        raise ApiError(422, "give either aspect or width and height, not both")
+    if width is None or height is None:
+        raise ApiError(422, "give both width and height")
+    for name, side in (("width", width), ("height", height)):
+        if side % 8 or not 64 <= side <= config.max_side:
+            raise ApiError(422, f"{name} must be a multiple of 8 between 64 and {config.max_side}")
+    return width, height

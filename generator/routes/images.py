@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import json
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from generator.errors import ApiError
+from generator.generation_request import parse_generation_request
+from generator.rate_limit import TokenBuckets
+from generator.service import GeneratorService
+
+MAX_JSON_BYTES = 64 * 1024
+
+
+def client_key(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def check_rate(request: Request, buckets: TokenBuckets, service: GeneratorService) -> None:
+    wait = buckets.take(client_key(request))
+    if wait:
+        service.metrics.jobs_refused_rate_limited += 1
+        raise ApiError(429, "too many requests", {"Retry-After": buckets.retry_after(wait)})
+
+
+async def read_json(request: Request) -> object:
+    body = await request.body()
+    if len(body) > MAX_JSON_BYTES:
+        raise ApiError(413, "request body too large")
+    if not body:
+        return {}
+    try:
+        return json.loads(body)
+    except ValueError:
+        raise ApiError(400, "request body is not valid JSON") from None
+
+
+def routes(service: GeneratorService, buckets: TokenBuckets) -> list[Route]:
+    async def create_image(request: Request) -> Response:
+        check_rate(request, buckets, service)
+        generation = parse_generation_request(await read_json(request), service.config)
+        job = service.submit(generation)
+        status_url = str(request.url_for("job", job_id=job.id))
+        return JSONResponse(
+            {"job_id": job.id, "status": job.status, "status_url": status_url},
+            status_code=202,
+            headers={"Location": status_url, "Cache-Control": "no-store"},
+        )
+
+    async def job(request: Request) -> Response:
+        found = service.jobs.get(request.path_params["job_id"])
+        if found is None:
+            raise ApiError(404, "job not found")
+        body = found.to_json()
+        if found.asset_id is not None:
+            body["image_url"] = str(request.url_for("image", asset_id=found.asset_id))
+        return JSONResponse(body, headers={"Cache-Control": "no-store"})
+
+    async def image(request: Request) -> Response:
+        body = service.describe(request.path_params["asset_id"])
+        return JSONResponse(body, headers={"Cache-Control": "no-store"})
+
+    return [
+        Route("/v1/images", create_image, methods=["POST"]),
+        Route("/v1/jobs/{job_id}", job, methods=["GET"], name="job"),
+        Route("/v1/images/{asset_id}", image, methods=["GET"], name="image"),
+    ]

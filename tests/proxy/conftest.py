@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from cache.config import CacheConfig
+from proxy.app import create_app
+from proxy.config import ProxyConfig
+
+
+@pytest.fixture(scope="module")
+def fuzz_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    tmp: Path = tmp_path_factory.mktemp("fuzz")
+    (tmp / "o").mkdir()
+    config = ProxyConfig(
+        data_dir=tmp, source="filesystem", source_dir=tmp / "o", keys=(b"k",), allow_unsigned=True
+    )
+    app = create_app(config, cache_config=CacheConfig(disk_dir=None))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client
