@@ -9,16 +9,18 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 
 from generator.config import GeneratorConfig
 from generator.errors import ApiError, api_error_handler
 from generator.generation import warm
 from generator.model_loader import LoadedModel, load_model
 from generator.rate_limit import TokenBuckets
-from generator.routes import admin, health, images, originals, uploads
+from generator.routes import admin, health, images, originals, playground, uploads
 from generator.service import GeneratorService
 from generator.store import OriginalStore
 from generator.transform_urls import TransformUrls
+from imgedge.observability import RequestIdMiddleware, configure_logging
 
 log = logging.getLogger("imgedge.generator")
 
@@ -68,8 +70,10 @@ def create_app(
             *uploads.routes(service, buckets),
             *admin.routes(service),
             *health.routes(service),
+            *playground.routes(service),
         ],
         exception_handlers={ApiError: api_error_handler},
+        middleware=[Middleware(RequestIdMiddleware)],
         lifespan=lifespan,
     )
     app.state.service = service
@@ -77,5 +81,5 @@ def create_app(
 
 
 def create_app_from_env() -> Starlette:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()
     return create_app(GeneratorConfig.from_env())

@@ -5,12 +5,16 @@ from __future__ import annotations
 import contextlib
 import hmac
 import logging
+import tempfile
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import anyio
 import pyvips
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
@@ -22,6 +26,8 @@ from cache.entry import Entry
 from cache.keys import asset_tag, variant_key
 from cache.singleflight import SingleFlight
 from cache.tiered import TieredCache
+from imgedge.observability import RequestIdMiddleware, configure_logging
+from proxy import metrics
 from proxy.config import ProxyConfig
 from proxy.errors import Forbidden, OptionError, Overloaded, ProxyError, Unauthorized
 from proxy.http_headers import error_cache_control, etag_matches, server_timing, variant_cache_control
@@ -82,6 +88,7 @@ def create_app(
         if entry is not None:
             check_moderation(dict(entry.headers).get(MODERATION_HEADER, "approved"), spec)
             status = f"imgedge; hit; detail={tier}"
+            metrics.CACHE_LOOKUPS.labels("hit", tier or "").inc()
         else:
 
             async def miss() -> Entry:
@@ -92,6 +99,10 @@ def create_app(
             rendered, collapsed = await flights.run(key, miss)
             entry = rendered
             status = "imgedge; fwd=miss; collapsed" if collapsed else "imgedge; fwd=miss; stored"
+            metrics.CACHE_LOOKUPS.labels("collapsed" if collapsed else "miss", "").inc()
+            for stage in ("queue", "fetch", "transform", "encode"):
+                if stage in timings and not collapsed:
+                    metrics.STAGES.labels(stage).observe(timings[stage] / 1000)
         timings["total"] = (time.perf_counter() - started) * 1000
         moderation = dict(entry.headers).get(MODERATION_HEADER, "approved")
         headers = {
@@ -147,10 +158,23 @@ def create_app(
         return JSONResponse({"asset_id": asset_id, "purged": removed})
 
     async def healthz(_: Request) -> Response:
-        return JSONResponse({"status": "ok"})
+        return JSONResponse({"status": "ok"}, headers={"Cache-Control": "no-store"})
+
+    async def readyz(_: Request) -> Response:
+        problems = [p for p in (await origin.ready(), disk_problem(cache_cfg.disk_dir)) if p]
+        body = {"ready": not problems, "problems": problems}
+        return JSONResponse(body, status_code=503 if problems else 200, headers={"Cache-Control": "no-store"})
+
+    async def metrics_endpoint(_: Request) -> Response:
+        metrics.record_cache_stats("results", results.stats())
+        metrics.record_cache_stats("sources", sources.stats())
+        return Response(
+            metrics.render(), media_type=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"}
+        )
 
     async def proxy_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ProxyError)
+        metrics.TRANSFORM_ERRORS.labels(type(exc).__name__).inc()
         headers = {"Cache-Control": error_cache_control(exc.status), **exc.headers}
         body = "" if request.method == "HEAD" else exc.message + "\n"
         return PlainTextResponse(body, status_code=exc.status, headers=headers)
@@ -168,8 +192,21 @@ def create_app(
                 "unsigned URLs are allowed (IMGEDGE_ALLOW_UNSIGNED=1): anyone can request any transform"
             )
         await broadcaster.start()
+
+        async def refresh_gauges() -> None:
+            # Each worker publishes its own cache sizes, whichever worker happens to answer the scrape.
+            while True:
+                metrics.record_cache_stats("results", results.stats())
+                metrics.record_cache_stats("sources", sources.stats())
+                await anyio.sleep(5)
+
         try:
-            yield
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(refresh_gauges)
+                try:
+                    yield
+                finally:
+                    tasks.cancel_scope.cancel()
         finally:
             await broadcaster.stop()
             await origin.aclose()
@@ -179,11 +216,14 @@ def create_app(
     app = Starlette(
         routes=[
             Route("/healthz", healthz, methods=["GET", "HEAD"]),
+            Route("/readyz", readyz, methods=["GET", "HEAD"]),
+            Route("/metrics", metrics_endpoint),
             Route("/admin/purge/{asset_id}", purge_endpoint, methods=["POST"]),
             Route("/admin/stats", stats_endpoint),
             Route("/{path:path}", transform_endpoint, methods=["GET", "HEAD"]),
         ],
         exception_handlers={ProxyError: proxy_error, Exception: unexpected_error},
+        middleware=[Middleware(RequestIdMiddleware), Middleware(metrics.MetricsMiddleware)],
         lifespan=lifespan,
     )
     app.state.results = results
@@ -192,6 +232,18 @@ def create_app(
     return app
 
 
+def disk_problem(disk_dir: Path | None) -> str | None:
+    if disk_dir is None:
+        return None
+    try:
+        disk_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=disk_dir, prefix=".ready-"):
+            pass
+    except OSError as exc:
+        return f"disk cache not writable: {exc.strerror}"
+    return None
+
+
 def create_app_from_env() -> Starlette:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging()
     return create_app(ProxyConfig.from_env())

@@ -18,9 +18,10 @@ from proxy.config import ProxyConfig
 from proxy.encode import MEDIA_TYPES
 from proxy.errors import Forbidden, Overloaded
 from proxy.http_headers import variant_cache_control
+from proxy.metrics import QUEUE_DEPTH
 from proxy.options.spec import TransformSpec
 from proxy.pipeline.decoded import DecodedImage, decode
-from proxy.pipeline.run import transform
+from proxy.pipeline.run import Rendered, transform
 from proxy.sources import Source, SourceImage
 
 MODERATION_HEADER = "x-imgedge-moderation"
@@ -106,16 +107,21 @@ class Renderer:
         deadline = time.monotonic() + self.config.transform_timeout_s
         pixels = source
         self.admitted += 1
-        try:
-            rendered = await anyio.to_thread.run_sync(
-                lambda: transform(
-                    pixels, spec, negotiated, max_pixels=self.config.max_src_pixels,
-                    settings=self.config.encoder, deadline=deadline,
-                ),
-                limiter=self.limiter,
+        QUEUE_DEPTH.inc()
+        queued_at = time.perf_counter()
+
+        def work() -> Rendered:
+            timings["queue"] = (time.perf_counter() - queued_at) * 1000
+            return transform(
+                pixels, spec, negotiated, max_pixels=self.config.max_src_pixels,
+                settings=self.config.encoder, deadline=deadline,
             )  # fmt: skip
+
+        try:
+            rendered = await anyio.to_thread.run_sync(work, limiter=self.limiter)
         finally:
             self.admitted -= 1
+            QUEUE_DEPTH.dec()
         timings.update(rendered.timings)
         digest = hashlib.sha256(rendered.body).hexdigest()[:32]
         now = time.time()

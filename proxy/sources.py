@@ -14,6 +14,7 @@ import httpx
 from proxy.breaker import CircuitBreaker
 from proxy.config import ProxyConfig
 from proxy.errors import BadGateway, Forbidden, GatewayTimeout, NotFound, ProxyError, SourceTooLarge
+from proxy.metrics import ORIGIN_FETCHES
 
 
 class _Retryable(BadGateway):
@@ -29,6 +30,7 @@ class SourceImage:
 
 class Source(Protocol):
     async def fetch(self, asset_id: str) -> SourceImage: ...
+    async def ready(self) -> str | None: ...
     async def aclose(self) -> None: ...
 
 
@@ -75,6 +77,7 @@ class HttpSource:
 
     async def _fetch_once(self, asset_id: str) -> SourceImage:
         self.fetches += 1
+        ORIGIN_FETCHES.inc()
         try:
             async with self._client.stream("GET", f"{self._base}/originals/{asset_id}") as response:
                 if response.status_code == 404:
@@ -104,6 +107,15 @@ class HttpSource:
         except httpx.TransportError:
             raise _Retryable("origin unreachable") from None
 
+    async def ready(self) -> str | None:
+        """None when the origin answers its health check, else the reason."""
+        base = self._base.rsplit("/originals", 1)[0]
+        try:
+            response = await self._client.get(f"{base}/healthz", timeout=2.0)
+        except httpx.HTTPError as exc:
+            return f"origin unreachable: {type(exc).__name__}"
+        return None if response.status_code == 200 else f"origin health check answered {response.status_code}"
+
     async def aclose(self) -> None:
         await self._client.aclose()
 
@@ -123,6 +135,7 @@ class DirectorySource:
 
     async def fetch(self, asset_id: str) -> SourceImage:
         self.fetches += 1
+        ORIGIN_FETCHES.inc()
         path = await anyio.to_thread.run_sync(self._find, asset_id)
         if path is None:
             raise NotFound("asset not found")
@@ -131,6 +144,9 @@ class DirectorySource:
             raise SourceTooLarge(f"source is {size} bytes, limit is {self._max_bytes}")
         data = await anyio.Path(path).read_bytes()
         return SourceImage(data=data, etag=hashlib.sha256(data).hexdigest()[:32], moderation="approved")
+
+    async def ready(self) -> str | None:
+        return None if self._root.is_dir() else f"source directory {self._root} is missing"
 
     async def aclose(self) -> None:
         return None

@@ -329,3 +329,19 @@ def test_unwritable_disk_cache_keeps_serving(tmp_path: Path, landscape_png: byte
             response = httpx.get(url + path("coffee", width=200))
             assert response.status_code == 200
         assert response.headers["cache-status"] == "imgedge; hit; detail=memory"
+
+
+def test_metrics_readyz_and_request_ids(stack: Stack) -> None:
+    response = stack.get(path(PHOTO, width=77), **{"X-Request-Id": "cdn-abc.123"})
+    assert response.headers["x-request-id"] == "cdn-abc.123"
+    generated = stack.get(path(PHOTO, width=77), **{"X-Request-Id": "bad id with spaces"})
+    assert len(generated.headers["x-request-id"]) == 16
+    body = stack.client.get(stack.proxy + "/metrics").text
+    for name in ("imgedge_proxy_requests_total", "imgedge_proxy_stage_seconds_bucket", "imgedge_cache_lookups_total",
+                 "imgedge_origin_fetches_total", "imgedge_transform_errors_total", "imgedge_vips_memory_bytes",
+                 "imgedge_cache_stored_bytes", "imgedge_transform_queue_depth"):  # fmt: skip
+        assert name in body, name
+    assert 'stage="transform"' in body and 'result="hit"' in body
+    ready = stack.client.get(stack.proxy + "/readyz")
+    assert ready.status_code == 503  # the test origin has no /healthz: the proxy says so
+    assert "origin" in ready.json()["problems"][0]

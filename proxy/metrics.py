@@ -1,0 +1,101 @@
+"""Prometheus metrics for the proxy; under several workers, PROMETHEUS_MULTIPROC_DIR aggregates them."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import time
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+_LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+
+REQUESTS = Counter("imgedge_proxy_requests_total", "Requests by route and status", ["route", "status"])
+LATENCY = Histogram("imgedge_proxy_request_seconds", "Request latency", ["route"], buckets=_LATENCY_BUCKETS)
+STAGES = Histogram(
+    "imgedge_proxy_stage_seconds", "Time per stage (queue, fetch, transform, encode)", ["stage"],
+    buckets=_LATENCY_BUCKETS,
+)  # fmt: skip
+CACHE_LOOKUPS = Counter("imgedge_cache_lookups_total", "Result cache lookups", ["result", "tier"])
+ORIGIN_FETCHES = Counter("imgedge_origin_fetches_total", "Fetches of originals from the origin")
+TRANSFORM_ERRORS = Counter("imgedge_transform_errors_total", "Failed requests by error kind", ["kind"])
+QUEUE_DEPTH = Gauge("imgedge_transform_queue_depth", "Transforms admitted", multiprocess_mode="livesum")
+VIPS_MEMORY = Gauge("imgedge_vips_memory_bytes", "Memory libvips has allocated", multiprocess_mode="livesum")
+CACHE_BYTES = Gauge(
+    "imgedge_cache_stored_bytes", "Bytes held per cache tier (per process for memory)", ["cache", "tier"],
+    multiprocess_mode="max",
+)  # fmt: skip
+CACHE_EVICTIONS = Gauge(
+    "imgedge_cache_evictions", "Evictions per cache tier since start", ["cache", "tier"],
+    multiprocess_mode="livesum",
+)  # fmt: skip
+
+
+def _libvips() -> ctypes.CDLL | None:
+    # pyvips' cffi binding does not declare vips_tracked_get_mem; find the loaded libvips and ask it directly.
+    try:
+        with open("/proc/self/maps") as maps:
+            path = next((line.split()[-1] for line in maps if "libvips" in line and ".so" in line), None)
+        if path is None:
+            return None
+        lib = ctypes.CDLL(path)
+        lib.vips_tracked_get_mem.restype = ctypes.c_size_t
+        return lib
+    except (OSError, AttributeError):
+        return None
+
+
+_VIPS = _libvips()
+
+
+def vips_memory() -> int:
+    return int(_VIPS.vips_tracked_get_mem()) if _VIPS is not None else 0
+
+
+def record_cache_stats(name: str, stats: dict[str, dict[str, int]]) -> None:
+    for tier, counts in stats.items():
+        if isinstance(counts, dict):
+            CACHE_BYTES.labels(name, tier).set(counts.get("stored_bytes", 0))
+            CACHE_EVICTIONS.labels(name, tier).set(counts.get("evictions", 0))
+
+
+def render() -> bytes:
+    VIPS_MEMORY.set(vips_memory())
+    if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return generate_latest(registry)
+    return generate_latest()
+
+
+class MetricsMiddleware:
+    """Counts every response by route and status, including errors raised before the handler."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        route = "transform"
+        if path in ("/healthz", "/readyz", "/metrics"):
+            route = path.strip("/")
+        elif path.startswith("/admin/"):
+            route = "admin"
+        started = time.perf_counter()
+        status = 500
+
+        async def observe(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, observe)
+        finally:
+            REQUESTS.labels(route, str(status)).inc()
+            LATENCY.labels(route).observe(time.perf_counter() - started)
