@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -14,6 +15,8 @@ from pathlib import Path
 import httpx
 
 from imgedge.secrets import load_or_create
+from proxy.signing import load_signing_keys
+from proxy.urls import build_path
 
 
 def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout_s: float) -> bool:
@@ -47,8 +50,19 @@ def serve_command(args: argparse.Namespace) -> int:
     for name in ("signing.key", "origin.token", "admin.token"):
         load_or_create(data_dir, name)  # once, before several processes race to create them
 
-    generator = subprocess.Popen(_uvicorn("generator.app:create_app_from_env", host, generator_port, 1))
-    proxy = subprocess.Popen(_uvicorn("proxy.app:create_app_from_env", host, port, workers))
+    env = dict(os.environ)
+    # libvips under glibc malloc fragments across many arenas; two keep RSS flat (see the benchmark report).
+    env.setdefault("MALLOC_ARENA_MAX", "2")
+    proxy_env = dict(env)
+    if workers > 1:
+        metrics_dir = data_dir / "run" / "metrics-proxy"
+        shutil.rmtree(metrics_dir, ignore_errors=True)  # counters restart with the processes
+        metrics_dir.mkdir(parents=True)
+        proxy_env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+    generator = subprocess.Popen(
+        _uvicorn("generator.app:create_app_from_env", host, generator_port, 1), env=env
+    )
+    proxy = subprocess.Popen(_uvicorn("proxy.app:create_app_from_env", host, port, workers), env=proxy_env)
     children = (proxy, generator)
 
     def stop(signum: int, _frame: types.FrameType | None) -> None:
@@ -61,8 +75,11 @@ def serve_command(args: argparse.Namespace) -> int:
         if not ready:
             print("imgedge serve: a service failed to start; see the log above", file=sys.stderr)
             return 1
-        print(f"imgedge is up\n  playground: http://{host}:{port}/\n  generator:  http://{host}:{generator_port}/",
-              flush=True)  # fmt: skip
+        generator_url, proxy_url = f"http://{host}:{generator_port}", f"http://{host}:{port}"
+        print(f"imgedge is up\n  playground: {generator_url}/\n  proxy:      {proxy_url}/", flush=True)
+        sample = _sample_transform(generator_url, proxy_url, data_dir) if not args.no_sample else None
+        if sample:
+            print(f"  sample:     {sample}", flush=True)
         while all(child.poll() is None for child in children):
             time.sleep(0.5)
         print("imgedge serve: a service exited; stopping", file=sys.stderr)
@@ -81,10 +98,37 @@ def serve_command(args: argparse.Namespace) -> int:
                 child.wait()
 
 
+def _sample_transform(generator_url: str, proxy_url: str, data_dir: Path) -> str | None:
+    """A transform URL of the newest approved image, generating one on a first run; best effort."""
+    try:
+        with httpx.Client(base_url=generator_url, timeout=10) as client:
+            images = client.get("/v1/images", params={"limit": 1}).json().get("images", [])
+            if images:
+                asset_id = images[0]["asset_id"]
+            else:
+                job = client.post(
+                    "/v1/images", json={"prompt": "imgedge sample", "seed": 1, "steps": 4}
+                ).json()
+                deadline = time.monotonic() + 60
+                status: dict[str, str] = {}
+                while time.monotonic() < deadline:
+                    status = client.get(f"/v1/jobs/{job['job_id']}").json()
+                    if status.get("status") in ("done", "failed"):
+                        break
+                    time.sleep(0.3)
+                if status.get("status") != "done":
+                    return None
+                asset_id = status["asset_id"]
+    except (httpx.HTTPError, KeyError, ValueError):
+        return None
+    return proxy_url + build_path(asset_id, key=load_signing_keys(data_dir)[0], width=640)
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("serve", help="run the generator and the proxy")
     p.add_argument(
         "--workers", type=int, default=0, help="proxy worker processes (default IMGEDGE_WORKERS or 1)"
     )
     p.add_argument("--startup-timeout", type=float, default=300.0)
+    p.add_argument("--no-sample", action="store_true", help="do not generate a sample image on a first run")
     p.set_defaults(func=serve_command)

@@ -1,12 +1,9 @@
-"""`imgedge serve`, `imgedge ingest` and `imgedge url` as a user runs them, in subprocesses."""
+"""`imgedge serve`, `imgedge ingest`, `imgedge url` and `imgedge purge` as a user runs them."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,53 +11,24 @@ import httpx
 import pytest
 import pyvips
 
-from tests.conftest import free_port
-
-IMGEDGE = [sys.executable, "-m", "imgedge.cli"]
+from tests.e2e.serving import imgedge, serve_env, serving
 
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    data = tmp_path_factory.mktemp("serve") / "data"
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("IMGEDGE_")}
-    environ |= {
-        "IMGEDGE_DATA_DIR": str(data),
-        "IMGEDGE_PORT": str(free_port()),
-        "IMGEDGE_GENERATOR_PORT": str(free_port()),
-        "IMGEDGE_WORKERS": "2",  # purges must reach the memory tier of both worker processes
-    }
-    return environ
-
-
-def imgedge(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run([*IMGEDGE, *args], env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
-    return done.stdout.strip()
+    # Two workers: purges must reach the memory tier of both processes.
+    return serve_env(tmp_path_factory.mktemp("serve") / "data", IMGEDGE_WORKERS="2")
 
 
 @pytest.fixture(scope="module")
 def server(env: dict[str, str]) -> Iterator[subprocess.Popen[str]]:
-    process = subprocess.Popen([*IMGEDGE, "serve"], env=env, stdout=subprocess.PIPE, text=True)
-    assert process.stdout is not None
-    deadline = time.monotonic() + 300
-    lines = []
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        lines.append(line)
-        if "playground:" in line:
-            break
-    assert any("playground:" in line for line in lines), f"serve did not come up: {lines}"
-    yield process
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=30)
-    process.stdout.close()
+    with serving(env, "--no-sample") as process:
+        yield process
 
 
-def test_ingest_url_and_fetch(env: dict[str, str], server: subprocess.Popen[str], tmp_path: Path,
-                              landscape_png: bytes) -> None:  # fmt: skip
+def test_ingest_url_and_fetch(
+    env: dict[str, str], server: subprocess.Popen[str], tmp_path: Path, landscape_png: bytes
+) -> None:
     source = tmp_path / "coffee.png"
     source.write_bytes(landscape_png)
     asset_id = imgedge(env, "ingest", str(source))
@@ -78,10 +46,13 @@ def test_ingest_url_and_fetch(env: dict[str, str], server: subprocess.Popen[str]
     assert auto.headers["content-type"] == "image/webp" and auto.headers["vary"] == "Accept"
     tampered = httpx.get(base + path.replace("w:300", "w:301"))
     assert tampered.status_code == 403
+    metrics = httpx.get(base + "/metrics").text  # aggregated over both workers
+    assert "imgedge_proxy_requests_total" in metrics
 
 
-def test_purge_reaches_every_worker(env: dict[str, str], server: subprocess.Popen[str], tmp_path: Path,
-                                    photo_png: bytes) -> None:  # fmt: skip
+def test_purge_reaches_every_worker(
+    env: dict[str, str], server: subprocess.Popen[str], tmp_path: Path, photo_png: bytes
+) -> None:
     source = tmp_path / "astronaut.png"
     source.write_bytes(photo_png)
     asset_id = imgedge(env, "ingest", str(source))
