@@ -23,12 +23,24 @@ class Header:
     loader: str
 
 
+_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"II*\x00", b"MM\x00*")
+
+
+def looks_like_image(data: bytes) -> bool:
+    """The first bytes say image even though no loader could read it: damaged, not foreign."""
+    if data.startswith(_MAGIC):
+        return True
+    return (data[:4] == b"RIFF" and data[8:12] == b"WEBP") or data[4:12] in (b"ftypavif", b"ftypheic")
+
+
 def inspect(data: bytes, *, max_pixels: int) -> Header:
     if not data:
         raise CorruptImage("source image is empty")
     try:
         image = pyvips.Image.new_from_buffer(data, "", access="sequential")
     except pyvips.Error:
+        if looks_like_image(data):
+            raise CorruptImage("source image is corrupt or truncated") from None
         raise UnsupportedImage("source is not an image in a supported format") from None
     loader = image.get("vips-loader") if image.get_typeof("vips-loader") else "unknown"
     if not loader.startswith(ALLOWED_LOADERS):

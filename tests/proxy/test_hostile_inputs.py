@@ -1,0 +1,69 @@
+"""Odd and hostile originals: each gets a defined outcome, never a crash, with memory bounded."""
+
+from __future__ import annotations
+
+import resource
+
+import pyvips
+import pytest
+
+from proxy.encode import EncoderSettings
+from proxy.errors import ProxyError
+from proxy.options import ParseSettings, parse_options
+from proxy.pipeline.run import transform
+from tests.conftest import photo
+
+SPEC = parse_options(["w:64"], ParseSettings())
+
+
+def outcome(data: bytes, fmt: str = "jpeg") -> int | pyvips.Image:
+    try:
+        rendered = transform(data, SPEC, fmt, max_pixels=50_000_000, settings=EncoderSettings())
+    except ProxyError as exc:
+        return exc.status
+    return pyvips.Image.new_from_buffer(rendered.body, "")
+
+
+def test_truncated_webp_is_422() -> None:
+    webp = photo("coffee").write_to_buffer(".webp")
+    assert outcome(webp[: len(webp) // 2]) == 422
+
+
+def test_random_bytes_with_an_image_name_are_415() -> None:
+    assert outcome(bytes(range(256)) * 64) == 415
+
+
+def test_thousands_of_gif_frames_give_the_first_one_in_bounded_memory() -> None:
+    frames = [pyvips.Image.black(32, 32).new_from_image([i % 256, 0, 0]) for i in range(3000)]
+    strip = pyvips.Image.arrayjoin(frames, across=1).copy(interpretation="srgb")
+    strip.set_type(pyvips.GValue.gint_type, "page-height", 32)
+    gif = strip.write_to_buffer(".gif")
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    result = outcome(gif, "png")
+    assert isinstance(result, pyvips.Image) and (result.width, result.height) == (32, 32)
+    grown_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    assert grown_kib < 200_000
+
+
+def test_a_non_srgb_profile_is_converted() -> None:
+    wide = photo("coffee", 128).icc_transform("p3", intent="perceptual")
+    png = wide.write_to_buffer(".png")
+    assert pyvips.Image.new_from_buffer(png, "").get_typeof("icc-profile-data") != 0
+    result = outcome(png, "png")
+    assert isinstance(result, pyvips.Image)
+    assert result.get_typeof("icc-profile-data") == 0  # converted to sRGB, profile stripped
+    reference = outcome(photo("coffee", 128).write_to_buffer(".png"), "png")
+    assert isinstance(reference, pyvips.Image)
+    assert (result - reference).abs().avg() < 6  # the same colours, not P3 numbers read as sRGB
+
+
+@pytest.mark.parametrize("suffix", [b"PK\x03\x04" + b"\0" * 200, b"<html><script>alert(1)</script></html>"])
+def test_an_image_with_another_file_appended_is_handled_as_the_image(suffix: bytes) -> None:
+    polyglot = photo("coffee", 128).write_to_buffer(".jpg") + suffix
+    result = outcome(polyglot)
+    assert isinstance(result, pyvips.Image) and result.width == 64
+
+
+def test_a_gif_header_on_png_data_is_refused() -> None:
+    png = photo("coffee", 128).write_to_buffer(".png")
+    assert outcome(b"GIF89a" + png[6:]) == 422
