@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import resource
 
-import pyvips
 import pytest
+import pyvips
 
 from proxy.encode import EncoderSettings
 from proxy.errors import ProxyError
