@@ -56,6 +56,13 @@ def _widths(name: str, default: tuple[int, ...]) -> tuple[int, ...]:
         raise ConfigError(f"{name} must be a comma-separated list of integers") from None
 
 
+def _browsable(host: str) -> str:
+    # A wildcard listen address is no address a browser can load from; loopback is where it is reachable.
+    if host in ("", "0.0.0.0", "::"):
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host
+
+
 PLAYGROUND_WIDTHS = (320, 640, 960, 1280)
 
 
@@ -93,7 +100,8 @@ class GeneratorConfig:
     webhook_attempts: int = 5
     webhook_backoff_s: float = 1.0
     proxy_url: str = "http://127.0.0.1:8080"
-    # Public base for the transform URLs handed out in metadata; empty gives root-relative paths.
+    # Public base for the transform URLs handed out in metadata; empty gives root-relative paths. from_env
+    # defaults it to the proxy's own address: pages on the generator's origin (the playground) load them.
     public_proxy_url: str = ""
     playground_widths: tuple[int, ...] = PLAYGROUND_WIDTHS
     eager_variants: bool = True
@@ -133,7 +141,7 @@ class GeneratorConfig:
             webhook_attempts=_int("IMGEDGE_WEBHOOK_ATTEMPTS", 5),
             webhook_backoff_s=_float("IMGEDGE_WEBHOOK_BACKOFF", 1.0),
             proxy_url=os.environ.get("IMGEDGE_PROXY_URL") or f"http://{host}:{proxy_port}",
-            public_proxy_url=os.environ.get("IMGEDGE_PUBLIC_PROXY_URL", ""),
+            public_proxy_url=os.environ.get("IMGEDGE_PUBLIC_PROXY_URL") or f"http://{_browsable(host)}:{proxy_port}",
             playground_widths=_widths("IMGEDGE_PLAYGROUND_WIDTHS", PLAYGROUND_WIDTHS),
             eager_variants=_bool("IMGEDGE_EAGER_VARIANTS", True),
             warm_on_start=_bool("IMGEDGE_WARM_ON_START", True),

@@ -207,6 +207,15 @@ class OriginalStore:
             ).fetchall()
         return [_record(row) for row in rows]
 
+    def recent(self, state: str, limit: int) -> list[AssetRecord]:
+        """Newest first, without temporary assets: a gallery should not show what is about to expire."""
+        with self._db() as db:
+            rows = db.execute(
+                _SELECT + " WHERE moderation = ? AND temporary = 0 ORDER BY created_at DESC LIMIT ?",
+                (state, limit),
+            ).fetchall()
+        return [_record(row) for row in rows]
+
 
 def _record(r: Any) -> AssetRecord:
     return AssetRecord(

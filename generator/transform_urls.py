@@ -20,13 +20,25 @@ class TransformUrls:
         keys = load_signing_keys(data_dir)
         return cls(keys[0] if keys else None, widths, base_url)
 
-    def paths(self, asset_id: str) -> list[str]:
-        return [build_path(asset_id, key=self.key, width=w, fmt="auto") for w in self.widths]
+    def widths_for(self, source_width: int | None) -> tuple[int, ...]:
+        """The proxy never upscales, so a width past the source's comes back at the source's size while a
+        srcset would still describe it as wider (and the browser would draw it blurred): those widths
+        collapse into the source width itself."""
+        if source_width is None:
+            return self.widths
+        below = {w for w in self.widths if w < source_width}
+        return tuple(sorted(below if len(below) == len(self.widths) else below | {source_width}))
 
-    def describe(self, asset_id: str) -> dict[str, object]:
+    def paths(self, asset_id: str, source_width: int | None = None) -> list[str]:
+        widths = self.widths_for(source_width)
+        return [build_path(asset_id, key=self.key, width=w, fmt="auto") for w in widths]
+
+    def describe(self, asset_id: str, source_width: int | None = None) -> dict[str, object]:
+        widths = self.widths_for(source_width)
         return {
             "widths": {
-                str(w): self.base_url + p for w, p in zip(self.widths, self.paths(asset_id), strict=True)
+                str(w): self.base_url + p
+                for w, p in zip(widths, self.paths(asset_id, source_width), strict=True)
             },
-            "srcset": srcset(asset_id, self.widths, key=self.key, base_url=self.base_url, fmt="auto"),
+            "srcset": srcset(asset_id, widths, key=self.key, base_url=self.base_url, fmt="auto"),
         }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import os
 import re
 import secrets
 import time
@@ -47,6 +48,8 @@ class RequestIdMiddleware:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        # all | misses (everything except successful cache hits, which a CDN logs anyway) | off
+        self.mode = os.environ.get("IMGEDGE_ACCESS_LOG", "misses")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -72,11 +75,17 @@ class RequestIdMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            fields = {
-                "method": scope["method"], "path": scope["path"], "status": status,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-            }  # fmt: skip
-            if cache_status:
-                fields["cache"] = cache_status
-            access_log.info("request", extra={"fields": fields})
+            hit = status < 400 and cache_status.startswith("imgedge; hit")
+            if self.mode == "all" or (self.mode == "misses" and not hit):
+                _log_request(scope, status, started, cache_status)
             request_id.reset(token)
+
+
+def _log_request(scope: Scope, status: int, started: float, cache_status: str) -> None:
+    fields = {
+        "method": scope["method"], "path": scope["path"], "status": status,
+        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+    }  # fmt: skip
+    if cache_status:
+        fields["cache"] = cache_status
+    access_log.info("request", extra={"fields": fields})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
@@ -42,10 +43,16 @@ class EncoderSettings:
 
     @property
     def version(self) -> str:
-        settings = [self.avif_quality, self.avif_effort, self.webp_quality, self.webp_effort]
-        settings += [self.jpeg_quality, self.png_compression, pyvips.version(0), pyvips.version(1)]
-        blob = json.dumps(settings)
-        return "e" + hashlib.sha256(blob.encode()).hexdigest()[:10]
+        return _fingerprint(self)
+
+
+@functools.lru_cache(maxsize=8)
+def _fingerprint(settings: EncoderSettings) -> str:
+    # Cached: it sits on the cache-hit path of every request.
+    s = settings
+    values = [s.avif_quality, s.avif_effort, s.webp_quality, s.webp_effort, s.jpeg_quality, s.png_compression]
+    blob = json.dumps([*values, pyvips.version(0), pyvips.version(1)])
+    return "e" + hashlib.sha256(blob.encode()).hexdigest()[:10]
 
 
 def encode(image: pyvips.Image, fmt: str, *, quality: int, strip: bool, settings: EncoderSettings) -> bytes:

@@ -5,6 +5,7 @@ Anyone can sign in any language: base64url(HMAC-SHA256(key, "/" + canonical opti
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from collections.abc import Sequence
@@ -41,8 +42,14 @@ def sign(keys: Sequence[bytes], canonical_options: str, asset_id: str) -> str:
 def verify(keys: Sequence[bytes], canonical_options: str, asset_id: str, signature: str) -> bool:
     if not keys or not signature:
         return False
+    return _verify_cached(tuple(keys), signed_message(canonical_options, asset_id), signature)
+
+
+@functools.lru_cache(maxsize=65536)
+def _verify_cached(keys: tuple[bytes, ...], message: bytes, signature: str) -> bool:
+    # Hot URLs are verified once per process; the cache key includes the keys, so rotation still applies.
     try:
         sig = signature.encode("ascii")
     except UnicodeEncodeError:
         return False
-    return _signer(keys).verify_signature(signed_message(canonical_options, asset_id), sig)
+    return _signer(keys).verify_signature(message, sig)

@@ -9,9 +9,11 @@ from starlette.routing import Route
 from generator.errors import ApiError
 from generator.generation_request import parse_generation_request
 from generator.rate_limit import TokenBuckets
-from generator.service import GeneratorService
+from generator.service import GeneratorService, describe_record
 
 MAX_JSON_BYTES = 64 * 1024
+DEFAULT_LIST_LIMIT = 12
+MAX_LIST_LIMIT = 100
 
 
 def client_key(request: Request) -> str:
@@ -62,8 +64,19 @@ def routes(service: GeneratorService, buckets: TokenBuckets) -> list[Route]:
         body = service.describe(request.path_params["asset_id"])
         return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
+    async def recent_images(request: Request) -> Response:
+        limit = request.query_params.get("limit", str(DEFAULT_LIST_LIMIT))
+        if not limit.isdigit() or not 1 <= int(limit) <= MAX_LIST_LIMIT:
+            raise ApiError(422, f"limit must be an integer between 1 and {MAX_LIST_LIMIT}")
+        records = service.store.recent("approved", int(limit))
+        return JSONResponse(
+            {"images": [describe_record(r, service.urls) for r in records]},
+            headers={"Cache-Control": "no-store"},
+        )
+
     return [
         Route("/v1/images", create_image, methods=["POST"]),
+        Route("/v1/images", recent_images, methods=["GET"]),
         Route("/v1/jobs/{job_id}", job, methods=["GET"], name="job"),
         Route("/v1/images/{asset_id}", image, methods=["GET"], name="image"),
     ]

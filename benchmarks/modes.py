@@ -1,0 +1,29 @@
+"""How long and how hard each workload runs: tiny (the smoke test), quick (~5 min on 2 cores), full."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Mode:
+    name: str
+    rounds: int  # alternating rounds per comparison; ratios are taken per round, then the median
+    round_s: float  # seconds each contender is loaded per round
+    uncached_connections: int
+    hit_connections: int
+    extra_formats: tuple[str, ...]  # uncached formats beyond WebP (fewer rounds, no target)
+    mix_s: float
+    soak_s: float
+    origin_variants: int
+    corpus_square: int  # 1024x1024 originals (the uncached workload and the size target)
+    corpus_large: bool  # add 1536 and 2048 px originals for the mix
+    generated: int  # images from the built-in model (slow on CPU)
+    max_requests: int  # hard cap per load run, on top of the time bound
+
+
+TINY = Mode("tiny", 1, 1.0, 2, 4, (), 0.0, 0.0, 0, 1, False, 0, 200)
+QUICK = Mode("quick", 3, 5.0, 8, 64, ("jpeg", "avif"), 20.0, 60.0, 16, 6, True, 0, 200_000)
+FULL = Mode("full", 5, 10.0, 8, 64, ("jpeg", "avif"), 60.0, 300.0, 32, 8, True, 2, 2_000_000)
+
+MODES = {mode.name: mode for mode in (TINY, QUICK, FULL)}

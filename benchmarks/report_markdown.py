@@ -1,0 +1,173 @@
+"""`latest.md`: the tables a person reads, rendered from the same dict that becomes `latest.json`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from benchmarks.stats import median
+
+_MIB = 1024 * 1024
+_WORKLOADS = {
+    "uncached_webp": "Uncached 1024² PNG → 400 px WebP q80",
+    "uncached_jpeg": "Uncached 1024² PNG → 400 px JPEG q80",
+    "uncached_avif": "Uncached 1024² PNG → 400 px AVIF q55",
+    "cache_hits": "Cache hits, 400 px variants, 64 connections",
+}
+
+_HOW = " ".join(
+    (
+        "How each contender works: **imgedge** is `imgedge serve` with one proxy worker per core;",
+        "uncached requests use unique variants (verified by `Cache-Status`) and start from the source",
+        "cache, which holds the original as raw sRGB pixels (as in production).",
+        "**limit** is an in-process pyvips loop, one process per core, doing the same transform from the",
+        "PNG original (decode → thumbnail to 400 px → encode with imgedge's settings);",
+        "**limit (pixels)** starts from raw pixels, like imgedge's source cache.",
+        "**thumbor** 7.8 uses its file loader on the same canonical PNGs, no storage, no result storage,",
+        "same format, quality and width. **bare starlette** returns one 400 px WebP from memory under",
+        "uvicorn with the proxy's worker count.",
+    )
+)
+
+
+def _row(cells: list[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    return [_row(header), _row(["---"] * len(header)), *(_row(r) for r in rows), ""]
+
+
+def _main_table(results: dict[str, Any]) -> list[str]:
+    rows = []
+    for key, title in _WORKLOADS.items():
+        comparison = results["comparisons"].get(key)
+        if comparison is None:
+            continue
+        for name, s in comparison["contenders"].items():
+            ratio = comparison["ratios"].get(f"imgedge/{name}")
+            rows.append(
+                [
+                    title,
+                    name,
+                    f"{s['rps']:.1f}",
+                    f"{s['p50_ms']:.1f}",
+                    f"{s['p95_ms']:.1f}",
+                    f"{s['p99_ms']:.1f}",
+                    f"{int(s['errors'])}",
+                    f"{ratio:.2f}" if ratio is not None else "",
+                ]
+            )
+    header = ["workload", "contender", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors", "imgedge / this"]
+    return _table(header, rows)
+
+
+def _targets(results: dict[str, Any]) -> list[str]:
+    rows = []
+    for t in results["targets"]:
+        verdict = {True: "**met**", False: "**missed**", None: "not measured"}[t["met"]]
+        rows.append([t["name"], t["goal"], t["measured"], verdict, t["margin"]])
+    return ["## Targets", "", *_table(["target", "goal", "measured", "verdict", "margin"], rows)]
+
+
+def _sizes(results: dict[str, Any]) -> list[str]:
+    found = results.get("sizes")
+    if not found:
+        return []
+    rows = []
+    for width in sorted({s["width"] for s in found}):
+        for fmt in ("webp", "avif", "jpeg"):
+            picked = [s for s in found if s["width"] == width and s["format"] == fmt]
+            if picked:
+                rows.append(
+                    [
+                        f"{width} px",
+                        fmt,
+                        f"{median([s['bytes'] for s in picked]) / 1024:.1f}",
+                        f"{median([s['original_bytes'] for s in picked]) / 1024:.0f}",
+                        f"{median([s['saving'] for s in picked]) * 100:.1f}%",
+                        f"{min(s['saving'] for s in picked) * 100:.1f}%",
+                    ]
+                )
+    header = ["width", "format", "median KiB", "PNG original KiB", "median saving", "worst saving"]
+    return ["## Bytes per variant against the 1024² PNG original", "", *_table(header, rows)]
+
+
+def _mix_soak_origin(results: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
+    mix = results.get("mix")
+    if mix:
+        timeline = mix["hit_timeline"]
+        total = mix["hits"] + mix["misses"]
+        lines += ["## Realistic mix (Zipf over assets x srcset widths x browsers, 16 connections)", ""]
+        lines += [
+            f"{mix['rps']:.1f} req/s, p50 {mix['p50_ms']:.1f} ms, p95 {mix['p95_ms']:.1f} ms, "
+            f"p99 {mix['p99_ms']:.1f} ms; hit ratio {mix['hits'] / max(1, total) * 100:.1f}% overall.",
+            "",
+        ]
+        shown = [f"{s}s {h / max(1, n) * 100:.0f}%" for s, h, n in timeline]
+        lines += ["Hit ratio by second: " + ", ".join(shown), ""]
+    origin = results.get("origin")
+    if origin:
+        lines += ["## Origin amortisation", ""]
+        lines += [
+            f"{origin['variants']} distinct variants of one never-requested asset at once → "
+            f"{origin['origin_fetches']} origin fetches ({origin['ok']} answered 200; "
+            f"{origin['proxy_processes']} proxy processes, each with its own source cache).",
+            "",
+        ]
+    soak = results.get("soak")
+    if soak:
+        lines += ["## Soak", ""]
+        lines += [
+            f"{soak['duration_s']:.0f} s of the mix at {soak['load']['rps']:.1f} req/s: imgedge proxy RSS "
+            f"(master and workers) {soak['rss_at_first_fifth'] / _MIB:.0f} MiB at the end of the first "
+            "fifth, "
+            f"{soak['rss_final'] / _MIB:.0f} MiB at the end ({soak['growth'] * 100:+.1f}%), "
+            f"peak {soak['rss_peak'] / _MIB:.0f} MiB.",
+            "",
+        ]
+        rows = [[name, f"{size / _MIB:.0f}"] for name, size in sorted(soak["final_per_process"].items())]
+        lines += _table(["proxy process at the end of the soak", "RSS MiB"], rows)
+    return lines
+
+
+def _rss(results: dict[str, Any]) -> list[str]:
+    rows = []
+    for tree, memory in results.get("rss_peak", {}).items():
+        for process, size in sorted(memory["per_process"].items()):
+            rows.append([tree, process, f"{size / _MIB:.0f}"])
+        rows.append([tree, "**all together**", f"**{memory['total'] / _MIB:.0f}**"])
+    return ["## Peak RSS of every process", "", *_table(["contender", "process", "peak RSS MiB"], rows)]
+
+
+def render(results: dict[str, Any], chart_name: str | None) -> str:
+    m = results["machine"]
+    versions = ", ".join(f"{k} {v}" for k, v in m["versions"].items())
+    lines = [
+        f"# imgedge benchmark — {results['mode']} mode",
+        "",
+        f"{m['date']} · {m['cores']} cores ({m['cpu']}) · {m['ram_gib']} GiB RAM · Linux {m['kernel']} · "
+        f"Python {m['python']}",
+        "",
+        f"Versions: {versions}.",
+        "",
+        "All contenders ran on this machine in one run, alternating in rotating order; each figure is the "
+        "median over rounds, and each ratio the median of per-round ratios. Absolute numbers depend on the "
+        "(shared, noisy) machine; the ratios are what to compare.",
+        "",
+    ]
+    if chart_name:
+        lines += [f"![req/s per contender]({chart_name})", ""]
+    lines += _main_table(results)
+    lines += [
+        _HOW,
+        "",
+    ]
+    lines += _targets(results)
+    lines += _sizes(results)
+    lines += _mix_soak_origin(results)
+    lines += _rss(results)
+    notes = results.get("notes") or []
+    if notes:
+        lines += ["## Notes", "", *(f"- {n}" for n in notes), ""]
+    return "\n".join(lines)

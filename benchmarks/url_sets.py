@@ -1,0 +1,61 @@
+"""The request lists each workload walks: unique uncached variants, a hit set, a Zipf mix."""
+
+from __future__ import annotations
+
+import itertools
+import random
+from collections.abc import Iterator
+
+from benchmarks.load_types import Request
+from proxy.urls import build_path
+
+# What browsers send: the negotiated format follows (AVIF, WebP, then JPEG for the rest).
+ACCEPTS = (
+    "image/avif,image/webp,image/apng,image/*,*/*;q=0.8",  # Chromium
+    "image/webp,image/png,image/svg+xml,image/*;q=0.8,*/*;q=0.5",  # Safari 14-15
+    "image/png,image/*;q=0.8,*/*;q=0.5",  # older browsers → JPEG
+)
+PLAYGROUND_WIDTHS = (320, 640, 960, 1280)  # generator.config.PLAYGROUND_WIDTHS, the playground's srcset
+
+
+class UniqueVariants:
+    """Distinct cache keys at identical cost: `bg:` only matters for alpha or padding, which these
+    opaque, unpadded 400 px transforms never use, yet it is part of the canonical form and so of the key."""
+
+    def __init__(self, key: bytes | None) -> None:
+        self.key = key
+        self._colours: Iterator[int] = itertools.count(1)
+
+    def take(
+        self, asset_ids: list[str], fmt: str, count: int, *, width: int = 400, quality: int = 80
+    ) -> list[Request]:
+        requests = []
+        for _, asset_id in zip(range(count), itertools.cycle(asset_ids), strict=False):
+            colour = f"bg:{next(self._colours) % 0xFFFFFF:06x}"
+            path = build_path(asset_id, key=self.key, width=width, fmt=fmt, quality=quality, extra=[colour])
+            requests.append(Request(path))
+        return requests
+
+
+def fixed_variants(
+    key: bytes | None, asset_ids: list[str], fmts: tuple[str, ...], width: int = 400
+) -> list[Request]:
+    return [Request(build_path(a, key=key, width=width, fmt=f, quality=80)) for a in asset_ids for f in fmts]
+
+
+def zipf_mix(
+    key: bytes | None, asset_ids: list[str], count: int, *, seed: int, tail: int = 0, exponent: float = 1.1
+) -> list[Request]:
+    """Requests over assets x srcset widths x browsers (x `tail` extra qualities, a long tail of rare
+    variants that keeps some misses coming), Zipf-weighted by a shuffled popularity rank."""
+    rng = random.Random(seed)
+    qualities: list[int | None] = [None, *range(90, 90 - tail, -1)]
+    variants = [
+        Request(build_path(asset_id, key=key, width=width, fmt="auto", quality=quality), accept)
+        for quality, asset_id, width, accept in itertools.product(
+            qualities, asset_ids, PLAYGROUND_WIDTHS, ACCEPTS
+        )
+    ]
+    rng.shuffle(variants)  # popularity independent of asset order
+    weights = [1 / (rank**exponent) for rank in range(1, len(variants) + 1)]
+    return rng.choices(variants, weights=weights, k=count)

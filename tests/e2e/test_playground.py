@@ -1,0 +1,293 @@
+"""The playground page in a real browser (Debian's Chromium via Playwright) against a real `imgedge serve`."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from skimage import data as skdata
+from skimage.io import imsave
+
+from tests.conftest import free_port
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+CHROMIUM = Path("/usr/bin/chromium")
+if not CHROMIUM.exists():
+    pytest.skip("Debian's chromium is not installed (make system-deps)", allow_module_level=True)
+
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--no-first-run",
+]  # fmt: skip
+OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
+BLOCKED_WORD = "forbiddenword"
+ASPECTS = ("1:1", "16:9", "9:16", "4:3")
+# Generous: the tiny model shares two cores with Chromium and the proxy. Waits, never timed assertions.
+WAIT_MS = 120_000
+
+# Installed before any page script runs, so no layout shift or paint is missed.
+OBSERVERS = """
+window.__shifts = []; window.__lcp = []; window.__elements = [];
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) window.__shifts.push({
+    value: e.value, hadRecentInput: e.hadRecentInput, at: e.startTime,
+    sources: e.sources.map((s) => s.node ? (s.node.className || s.node.nodeName) : "?"),
+  });
+}).observe({ type: "layout-shift", buffered: true });
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) window.__lcp.push({
+    at: e.startTime, url: e.url, size: e.size, tag: e.element ? e.element.tagName : null,
+  });
+}).observe({ type: "largest-contentful-paint", buffered: true });
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) window.__elements.push({
+    id: e.identifier, renderTime: e.renderTime, loadTime: e.loadTime, url: e.url,
+  });
+}).observe({ type: "element", buffered: true });
+"""
+
+
+@pytest.fixture(scope="module")
+def generator_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    data = tmp_path_factory.mktemp("playground") / "data"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IMGEDGE_")}
+    env |= {
+        "IMGEDGE_DATA_DIR": str(data),
+        "IMGEDGE_PORT": str(free_port()),
+        "IMGEDGE_GENERATOR_PORT": str(free_port()),
+        "IMGEDGE_MODERATION_BLOCKLIST": BLOCKED_WORD,
+        # One test session makes a dozen requests in a few seconds; the default burst is for strangers.
+        "IMGEDGE_RATE_BURST": "100",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "imgedge.cli", "serve"], env=env, stdout=subprocess.PIPE, text=True
+    )
+    assert process.stdout is not None
+    lines: list[str] = []
+    for line in process.stdout:
+        lines.append(line)
+        if "playground:" in line:
+            break
+    assert any("playground:" in line for line in lines), f"serve did not come up: {lines}"
+    yield f"http://127.0.0.1:{env['IMGEDGE_GENERATOR_PORT']}/"
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=60)
+    process.stdout.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with playwright_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+class Session:
+    """One browser page plus every response it received, keyed by URL."""
+
+    def __init__(self, browser: Any, url: str) -> None:
+        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
+        self.context.add_init_script(OBSERVERS)
+        self.page = self.context.new_page()
+        self.responses: dict[str, dict[str, str]] = {}
+        self.errors: list[str] = []
+        self.page.on("response", lambda r: self.responses.__setitem__(r.url, r.headers))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.goto(url)
+
+    def close(self) -> None:
+        self.context.close()
+
+    def shifts_since(self, index: int) -> list[dict[str, Any]]:
+        shifts: list[dict[str, Any]] = self.page.evaluate("window.__shifts")
+        return shifts[index:]
+
+    def wait_for_new_image(self, previous: str | None) -> str:
+        """Waits until the stage shows a decoded image of another asset than `previous`; returns its id."""
+        self.page.wait_for_function(
+            """(previous) => {
+                const frame = document.querySelector('.frame');
+                const img = frame && frame.querySelector('img');
+                return img && img.complete && frame.dataset.assetId && frame.dataset.assetId !== previous;
+            }""",
+            arg=previous,
+            timeout=WAIT_MS,
+        )
+        asset_id: str = self.page.eval_on_selector(".frame", "f => f.dataset.assetId")
+        return asset_id
+
+
+def layout_shift_score(shifts: list[dict[str, Any]]) -> float:
+    # Cumulative Layout Shift as browsers report it: shifts right after the user's own input do not count.
+    return float(sum(s["value"] for s in shifts if not s["hadRecentInput"]))
+
+
+def check_delivered_image(session: Session) -> dict[str, Any]:
+    """What the issue asks of the stage image; returns its facts for the caller's own checks."""
+    page = session.page
+    img = page.locator(".frame img")
+    assert img.is_visible()
+    facts: dict[str, Any] = page.evaluate(
+        """async () => {
+            const img = document.querySelector('.frame img');
+            const frame = img.parentElement.getBoundingClientRect();
+            // naturalWidth of a srcset image is density-corrected to the slot; loading the chosen URL on its
+            // own gives the pixels the proxy really sent.
+            const plain = new Image();
+            plain.src = img.currentSrc;
+            await plain.decode();
+            return {
+                currentSrc: img.currentSrc, srcset: img.getAttribute('srcset'),
+                sizes: img.getAttribute('sizes'),
+                width: img.getAttribute('width'), height: img.getAttribute('height'),
+                fetchpriority: img.getAttribute('fetchpriority'),
+                naturalWidth: img.naturalWidth, naturalHeight: img.naturalHeight,
+                pixelWidth: plain.naturalWidth, pixelHeight: plain.naturalHeight,
+                frameWidth: frame.width, frameHeight: frame.height,
+                format: document.querySelector('[data-field="format"]').textContent,
+            };
+        }"""
+    )
+    candidates = {url: int(w) for url, w in re.findall(r"(\S+) (\d+)w", facts["srcset"])}
+    assert facts["fetchpriority"] == "high"
+    assert facts["currentSrc"] in candidates, facts
+    assert facts["pixelWidth"] == candidates[facts["currentSrc"]], facts
+    width, height = int(facts["width"]), int(facts["height"])
+    assert abs(facts["pixelHeight"] - facts["pixelWidth"] * height / width) <= 1
+    # The box the skeleton held is the image's own shape.
+    assert facts["frameWidth"] / facts["frameHeight"] == pytest.approx(width / height, rel=0.01)
+    headers = session.responses[facts["currentSrc"]]
+    assert headers["content-type"] in ("image/avif", "image/webp"), headers
+    assert headers.get("vary") == "Accept", "srcset URLs must leave the format to negotiation (f:auto)"
+    assert facts["format"] == headers["content-type"].removeprefix("image/").upper()
+    return facts
+
+
+def test_generate_each_aspect_ratio_without_layout_shift(
+    browser: Any, generator_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    session = Session(browser, generator_url)
+    page = session.page
+    report: dict[str, dict[str, Any]] = {}
+    asset_id: str | None = None
+    config = json.loads(page.locator("#imgedge-config").text_content() or "{}")
+    aspects: dict[str, list[int]] = config["aspects"]
+    for aspect in ASPECTS:
+        page.get_by_label("Prompt").fill(f"a lighthouse on a cliff at dawn, {aspect}")
+        page.locator(".aspect", has_text=re.compile(f"^{re.escape(aspect)}$")).click()
+        shifts_before = len(session.shifts_since(0))
+        clicked_at = page.evaluate("performance.now()")
+        page.get_by_role("button", name="Generate").click()
+        skeleton = page.locator(".frame .skeleton")
+        skeleton.wait_for(state="attached", timeout=WAIT_MS)
+        width, height = aspects[aspect]
+        frame = page.eval_on_selector(".frame", "f => [f.dataset.width, f.dataset.height]")
+        assert frame == [str(width), str(height)]
+        asset_id = session.wait_for_new_image(asset_id)
+        facts = check_delivered_image(session)
+        assert [int(facts["width"]), int(facts["height"])] == [width, height]
+        # Element Timing, unlike LCP, keeps reporting after user input: when the new image was first painted.
+        shown = page.wait_for_function(
+            """([url, after]) => window.__elements.find(
+                e => e.id === 'stage-image' && e.url === url && e.renderTime > after)?.renderTime""",
+            arg=[facts["currentSrc"], clicked_at],
+            timeout=WAIT_MS,
+        ).json_value()
+        report[aspect] = {
+            "asset_id": asset_id,
+            "cls": layout_shift_score(session.shifts_since(shifts_before)),
+            "image_on_screen_ms": round(shown - clicked_at),
+            "variant": facts["currentSrc"].rsplit("/", 2)[-2],
+            "type": session.responses[facts["currentSrc"]]["content-type"],
+        }
+        assert report[aspect]["cls"] == 0, session.shifts_since(shifts_before)
+    assert layout_shift_score(session.shifts_since(0)) == 0, session.shifts_since(0)
+    assert session.errors == []
+    session.close()
+
+    # Largest Contentful Paint stops counting at the first input, so it is measured on a fresh load of each
+    # image's own page (`/?asset=…`, where the playground puts the address bar after a result).
+    for entry in report.values():
+        linked = Session(browser, f"{generator_url}?asset={entry['asset_id']}")
+        linked.page.wait_for_function("window.__lcp.some(e => e.tag === 'IMG')", timeout=WAIT_MS)
+        check_delivered_image(linked)
+        lcp = linked.page.evaluate("window.__lcp.at(-1)")
+        assert lcp["tag"] == "IMG" and "/w:" in lcp["url"]
+        entry["lcp_ms"] = round(lcp["at"])
+        entry["load_cls"] = layout_shift_score(linked.shifts_since(0))
+        assert entry["load_cls"] == 0, linked.shifts_since(0)
+        linked.close()
+
+    OUTPUT.mkdir(exist_ok=True)
+    (OUTPUT / "playground-timings.json").write_text(json.dumps(report, indent=2))
+    with capsys.disabled():
+        print("\nplayground, per aspect ratio (CLS; Generate → image on screen; LCP of the image's page):")
+        for aspect, entry in report.items():
+            print(
+                f"  {aspect:>5}: CLS {entry['cls']:.3f} / {entry['load_cls']:.3f}, on screen "
+                f"{entry['image_on_screen_ms']} ms, LCP {entry['lcp_ms']} ms, "
+                f"{entry['variant']} {entry['type']}"
+            )
+
+
+def test_upload_is_delivered_like_a_generated_image(browser: Any, generator_url: str, tmp_path: Path) -> None:
+    photo = tmp_path / "coffee.png"
+    imsave(photo, skdata.coffee(), check_contrast=False)  # type: ignore[no-untyped-call]  # real 600x400 photo
+    session = Session(browser, generator_url)
+    session.page.set_input_files("#upload", str(photo))
+    session.wait_for_new_image(None)
+    facts = check_delivered_image(session)
+    assert (int(facts["width"]), int(facts["height"])) == (600, 400)
+    details = session.page.locator("#details")
+    assert details.locator('[data-field="model"]').text_content() == "Upload"
+    assert details.locator('[data-field="moderation"]').text_content() == "approved"
+    assert layout_shift_score(session.shifts_since(0)) == 0, session.shifts_since(0)
+    session.close()
+
+
+def test_refused_prompt_shows_its_message(browser: Any, generator_url: str) -> None:
+    session = Session(browser, generator_url)
+    session.page.get_by_label("Prompt").fill(f"a {BLOCKED_WORD} picture")
+    session.page.get_by_role("button", name="Generate").click()
+    alert = session.page.get_by_role("alert")
+    alert.wait_for(timeout=WAIT_MS)
+    assert "Refused" in (alert.text_content() or "")
+    assert "Prompt refused by the moderation policy." in (alert.text_content() or "")
+    session.close()
+
+
+def test_gallery_and_screenshot(browser: Any, generator_url: str) -> None:
+    """Runs last in this module: the earlier tests filled the store, so the gallery has something to show."""
+    session = Session(browser, generator_url)
+    page = session.page
+    page.get_by_label("Prompt").fill("a quiet harbour with sailing boats, golden hour")
+    page.locator(".aspect", has_text=re.compile("^16:9$")).click()
+    page.get_by_role("button", name="Generate").click()
+    session.wait_for_new_image(None)
+    on_stage = check_delivered_image(session)["currentSrc"]
+    page.get_by_role("button", name=re.compile("^Show 1 new$")).click()
+    thumbs = page.locator(".gallery-grid .thumb img")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.gallery-grid img')].every(i => i.complete && i.naturalWidth)",
+        timeout=WAIT_MS,
+    )
+    assert thumbs.count() >= 6  # four aspect ratios, the upload and this one
+    for src in thumbs.evaluate_all("imgs => imgs.map(i => i.currentSrc)"):
+        # Thumbnails are the smallest srcset candidate the proxy offers, negotiated like the stage image;
+        # only the image on the stage may reuse the larger variant Chromium already holds in memory.
+        assert "/w:320/" in src or src == on_stage
+        assert session.responses[src]["content-type"] in ("image/avif", "image/webp")
+    OUTPUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT / "playground.png"), full_page=True)
+    assert session.errors == []
+    session.close()
+    assert (OUTPUT / "playground.png").stat().st_size > 10_000
