@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import anyio.to_thread
 
+from cache.cdn_purge import CdnPurgeFailed, CdnPurger
+from cache.keys import tag_asset
 from cache.purge_log import PurgeLog
 from cache.redis_fanout import PurgeNotDelivered, RedisFanout
 from cache.tiered import TieredCache
@@ -23,6 +26,8 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["PurgeBroadcaster", "PurgeNotDelivered"]
 
+
+POLL_INTERVAL_S = 0.01
 
 class PurgeBroadcaster:
     def __init__(
@@ -33,8 +38,10 @@ class PurgeBroadcaster:
         log_path: Path | None = None,
         ack_timeout_s: float = 2.0,
         channel: str = "imgedge:purge",
+        cdn: CdnPurger | None = None,
     ) -> None:
         self._caches = tuple(caches)
+        self._cdn = cdn
         self._fanout = (
             RedisFanout(
                 redis_url, self._apply_remote, self._lost_track, channel=channel, ack_timeout_s=ack_timeout_s
@@ -45,6 +52,7 @@ class PurgeBroadcaster:
         # Redis reaches every process already; the log is for workers that share only a directory.
         self._log = PurgeLog(log_path) if log_path is not None and self._fanout is None else None
         self._started = False
+        self._polled_at = -math.inf
         self.sent = 0
         self.applied = 0
         self.lost_track = 0
@@ -78,22 +86,34 @@ class PurgeBroadcaster:
         if self._log is not None:
             for cache in self._caches:
                 cache.remove_lookup_hook(self._poll_log)
+        if self._cdn is not None:
+            await self._cdn.aclose()
         self._started = False
 
     async def purge(self, tag: str) -> int:
-        """Purge every local tier, then tell the other processes (PurgeNotDelivered if Redis is down)."""
+        """Purge every local tier, tell the other processes, then the CDN (PurgeNotDelivered if one of
+        them could not be reached; the local purge stands, and the caller should retry)."""
         removed = sum(await asyncio.gather(*(cache.purge(tag) for cache in self._caches)))
         if self._fanout is not None:
             await self._fanout.publish(tag)
         if self._log is not None:
             await anyio.to_thread.run_sync(self._log.append, tag, time.time())
         self.sent += 1
+        asset_id = tag_asset(tag)
+        # Last: a CDN purged before the proxies could refill itself from a proxy that still has the asset.
+        if self._cdn is not None and asset_id is not None:
+            try:
+                await self._cdn.purge(asset_id)
+            except CdnPurgeFailed as exc:
+                raise PurgeNotDelivered(f"CDN purge failed: {exc}") from exc
         return removed
 
     def stats(self) -> dict[str, int]:
         counts = {"sent": self.sent, "applied": self.applied, "lost_track": self.lost_track}
         if self._fanout is not None:
             counts["missing_acks"] = self._fanout.missing_acks
+        if self._cdn is not None:
+            counts |= self._cdn.stats()
         return counts
 
     async def _apply_remote(self, tag: str) -> None:
@@ -103,9 +123,13 @@ class PurgeBroadcaster:
         self.applied += 1
 
     def _poll_log(self) -> None:
-        # Runs before every lookup on the event loop: one stat() when nothing changed, cheaper than a
-        # hop to a worker thread.
+        # Runs before lookups on the event loop: one stat() when nothing changed, cheaper than a hop to a
+        # worker thread, and at most every POLL_INTERVAL_S, so a purge reaches other workers within that.
         assert self._log is not None
+        now = time.monotonic()
+        if now - self._polled_at < POLL_INTERVAL_S:
+            return
+        self._polled_at = now
         news = self._log.read_new()
         if news.lost_track:
             self._lost_track()

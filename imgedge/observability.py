@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextvars
+import itertools
 import json
 import logging
 import os
 import re
 import secrets
 import time
+from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -16,6 +18,14 @@ REQUEST_ID_HEADER = "x-request-id"
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 _SANE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 access_log = logging.getLogger("imgedge.access")
+
+
+_ID_PREFIX = secrets.token_hex(4)  # per process; ids need to be unique, not secret
+_ID_COUNTER = itertools.count()
+
+
+def _new_id() -> str:
+    return f"{_ID_PREFIX}{next(_ID_COUNTER) & 0xFFFFFFFF:08x}"
 
 
 class JsonFormatter(logging.Formatter):
@@ -41,13 +51,15 @@ def configure_logging(level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    logging.getLogger("pyvips").setLevel(logging.WARNING)  # libvips narrates every operation at INFO
 
 
 class RequestIdMiddleware:
     """Takes a sane incoming X-Request-Id (a CDN's) or makes one; returns it and logs one line per request."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, observe: Callable[[str, int, float], None] | None = None) -> None:
         self.app = app
+        self.observe = observe  # (path, status, seconds): one wrapper for logs and metrics, not two
         # all | misses (everything except successful cache hits, which a CDN logs anyway) | off
         self.mode = os.environ.get("IMGEDGE_ACCESS_LOG", "misses")
 
@@ -56,7 +68,7 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send)
             return
         incoming = dict(scope["headers"]).get(REQUEST_ID_HEADER.encode(), b"").decode("latin-1")
-        rid = incoming if _SANE_ID.match(incoming) else secrets.token_hex(8)
+        rid = incoming if _SANE_ID.match(incoming) else _new_id()
         token = request_id.set(rid)
         started = time.perf_counter()
         status = 500
@@ -75,6 +87,8 @@ class RequestIdMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            if self.observe is not None:
+                self.observe(scope["path"], status, time.perf_counter() - started)
             hit = status < 400 and cache_status.startswith("imgedge; hit")
             if self.mode == "all" or (self.mode == "misses" and not hit):
                 _log_request(scope, status, started, cache_status)

@@ -230,7 +230,7 @@ def create_app(
             Route("/{path:path}", transform_endpoint, methods=["GET", "HEAD"]),
         ],
         exception_handlers={ProxyError: proxy_error, Exception: unexpected_error},
-        middleware=[Middleware(RequestIdMiddleware), Middleware(metrics.MetricsMiddleware)],
+        middleware=[Middleware(RequestIdMiddleware, observe=metrics.observe_request)],
         lifespan=lifespan,
     )
     app.state.results = results

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import ctypes
 import os
-import time
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
@@ -69,33 +67,11 @@ def render() -> bytes:
     return generate_latest()
 
 
-class MetricsMiddleware:
-    """Counts every response by route and status, including errors raised before the handler."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        path: str = scope["path"]
-        route = "transform"
-        if path in ("/healthz", "/readyz", "/metrics"):
-            route = path.strip("/")
-        elif path.startswith("/admin/"):
-            route = "admin"
-        started = time.perf_counter()
-        status = 500
-
-        async def observe(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, observe)
-        finally:
-            REQUESTS.labels(route, str(status)).inc()
-            LATENCY.labels(route).observe(time.perf_counter() - started)
+def observe_request(path: str, status: int, seconds: float) -> None:
+    route = "transform"
+    if path in ("/healthz", "/readyz", "/metrics"):
+        route = path.strip("/")
+    elif path.startswith("/admin/"):
+        route = "admin"
+    REQUESTS.labels(route, str(status)).inc()
+    LATENCY.labels(route).observe(seconds)
