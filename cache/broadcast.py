@@ -29,6 +29,7 @@ __all__ = ["PurgeBroadcaster", "PurgeNotDelivered"]
 
 POLL_INTERVAL_S = 0.01
 
+
 class PurgeBroadcaster:
     def __init__(
         self,

@@ -5,10 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from cache.broadcast import PurgeBroadcaster
+from cache.cdn_purge import CdnPurger
 from cache.config import CacheConfig
 from cache.disk import DiskTier
+from cache.distributed_flight import DistributedSingleFlight
+from cache.entry import Entry
 from cache.memory import MemoryTier
 from cache.redis_tier import RedisTier
+from cache.singleflight import SingleFlight
 from cache.tier import CacheTier
 from cache.tiered import TieredCache
 
@@ -41,4 +45,20 @@ def build_purge_broadcaster(cfg: CacheConfig, caches: Sequence[TieredCache]) -> 
         redis_url=cfg.redis_url,
         log_path=cfg.purge_log_path,
         ack_timeout_s=cfg.purge_ack_timeout_s,
+        cdn=CdnPurger(cfg.cdn_purge_urls) if cfg.cdn_purge_urls else None,
     )
+
+
+Flights = SingleFlight | DistributedSingleFlight[Entry]
+
+
+def build_single_flight(cfg: CacheConfig, results: TieredCache) -> Flights:
+    """Across instances when they share a Redis tier (where the leader's result lands), else per process."""
+    if cfg.redis_url is None:
+        return SingleFlight()
+
+    async def lookup(key: str) -> Entry | None:
+        entry, _ = await results.get(key)
+        return entry
+
+    return DistributedSingleFlight(cfg.redis_url, lookup)

@@ -33,6 +33,8 @@ class CacheConfig:
     source_memory_bytes: int = 256 * _MiB
     source_disk_bytes: int = 4 * _GiB
     purge_ack_timeout_s: float = 2.0
+    # CDN caches (Varnish) that each admin purge must also reach, after imgedge's own tiers.
+    cdn_purge_urls: tuple[str, ...] = ()
 
     @property
     def result_dir(self) -> Path | None:
@@ -69,6 +71,9 @@ class CacheConfig:
             purge_ack_timeout_s=_float(
                 env, "IMGEDGE_CACHE_PURGE_ACK_TIMEOUT_S", defaults.purge_ack_timeout_s
             ),
+            cdn_purge_urls=tuple(
+                url.strip() for url in env.get("IMGEDGE_CDN_PURGE_URLS", "").split(",") if url.strip()
+            ),
         )
         cfg.validate()
         return cfg
@@ -87,6 +92,9 @@ class CacheConfig:
                 "IMGEDGE_CACHE_REDIS_URL must start with redis://, rediss:// or unix://, "
                 f"got {self.redis_url!r}"
             )
+        for url in self.cdn_purge_urls:
+            if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
+                raise CacheConfigError(f"IMGEDGE_CDN_PURGE_URLS must hold http(s) URLs, got {url!r}")
         if self.disk_dir is not None and self.disk_dir.exists() and not self.disk_dir.is_dir():
             raise CacheConfigError(f"IMGEDGE_CACHE_DISK_DIR {self.disk_dir} exists and is not a directory")
 

@@ -26,6 +26,12 @@ def asset_tag(asset_id: str) -> str:
     return f"asset:{asset_id}"
 
 
+def tag_asset(tag: str) -> str | None:
+    """The asset id an asset tag names (the CDN's surrogate key), or None for any other tag."""
+    asset_id = tag.removeprefix("asset:")
+    return asset_id if asset_id != tag and asset_id else None
+
+
 def _segment(value: str) -> str:
     if _SAFE_SEGMENT.fullmatch(value):
         return value

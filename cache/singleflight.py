@@ -43,6 +43,9 @@ class SingleFlight:
             "in_flight": len(self._flights),
         }
 
+    async def aclose(self) -> None:
+        """Nothing to release; here so callers treat it like DistributedSingleFlight."""
+
     def _landed(self, key: str, task: asyncio.Task[Any]) -> None:
         if self._flights.get(key) is task:
             del self._flights[key]

@@ -141,7 +141,8 @@ class GeneratorConfig:
             webhook_attempts=_int("IMGEDGE_WEBHOOK_ATTEMPTS", 5),
             webhook_backoff_s=_float("IMGEDGE_WEBHOOK_BACKOFF", 1.0),
             proxy_url=os.environ.get("IMGEDGE_PROXY_URL") or f"http://{host}:{proxy_port}",
-            public_proxy_url=os.environ.get("IMGEDGE_PUBLIC_PROXY_URL") or f"http://{_browsable(host)}:{proxy_port}",
+            public_proxy_url=os.environ.get("IMGEDGE_PUBLIC_PROXY_URL")
+            or f"http://{_browsable(host)}:{proxy_port}",
             playground_widths=_widths("IMGEDGE_PLAYGROUND_WIDTHS", PLAYGROUND_WIDTHS),
             eager_variants=_bool("IMGEDGE_EAGER_VARIANTS", True),
             warm_on_start=_bool("IMGEDGE_WARM_ON_START", True),

@@ -104,6 +104,14 @@ class JobStore:
                 (status, asset_id, error, time.time(), job_id),
             )
 
+    def queued_ids(self) -> list[str]:
+        """Queued jobs, oldest first, without touching running ones (workers elsewhere may hold them)."""
+        with self._db() as db:
+            return [
+                row[0]
+                for row in db.execute("SELECT id FROM jobs WHERE status = 'queued' ORDER BY created_at")
+            ]
+
     def recover(self, capacity: int) -> list[str]:
         """After a restart: interrupted jobs fail, the oldest queued ones are returned to run again."""
         with self._db() as db:

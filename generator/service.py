@@ -22,6 +22,7 @@ from generator.model_loader import LoadedModel
 from generator.moderation import ModerationPolicy
 from generator.proxy_client import ProxyClient
 from generator.purge_outbox import PurgeOutbox
+from generator.redis_queue import RedisJobQueue, queue_redis_url
 from generator.store import AssetRecord, OriginalStore, Provenance
 from generator.transform_urls import TransformUrls
 from generator.uploads import UploadTokens, validate_upload
@@ -46,7 +47,13 @@ class GeneratorService:
         self.background = Background()
         # One thread: the model is used by one job at a time, and torch already spreads that over the cores.
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="imgedge-model")
-        self.queue = JobQueue(self.jobs, self.run_job, self.metrics, config.queue_size, self.job_finished)
+        # With a queue Redis, `imgedge worker` processes run the jobs; otherwise this process does.
+        redis_url = queue_redis_url()
+        self.queue: JobQueue | RedisJobQueue = (
+            RedisJobQueue(redis_url, self.jobs, self.metrics, config.queue_size)
+            if redis_url
+            else JobQueue(self.jobs, self.run_job, self.metrics, config.queue_size, self.job_finished)
+        )
         self.janitor = Janitor(store, self.outbox, self.proxy, config.janitor_interval_s)
         self._janitor_task: asyncio.Task[None] | None = None
 
@@ -159,7 +166,9 @@ class GeneratorService:
 
     def warm_variants(self, asset_id: str) -> None:
         if self.config.eager_variants and self.urls is not None:
-            self.background.spawn(self.proxy.warm(self.urls.paths(asset_id)), name=f"warm-{asset_id}")
+            record = self.store.get(asset_id)
+            paths = self.urls.paths(asset_id, record.width if record else None)
+            self.background.spawn(self.proxy.warm(paths), name=f"warm-{asset_id}")
 
     def describe(self, asset_id: str) -> dict[str, object]:
         record = self.store.get(asset_id)
@@ -187,5 +196,5 @@ def describe_record(record: AssetRecord, urls: TransformUrls | None) -> dict[str
             "digital_source_type": "trainedAlgorithmicMedia" if p.origin == "generated" else None,
         },
         "original_url": f"/originals/{record.id}",
-        "transforms": urls.describe(record.id) if urls is not None else None,
+        "transforms": urls.describe(record.id, record.width) if urls is not None else None,
     }  # fmt: skip

@@ -62,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     from generator import commands as generator_commands
 
     generator_commands.register(sub)
+    from generator import worker_commands
+
+    worker_commands.register(sub)
     try:
         from cache import commands as cache_commands
     except ImportError:

@@ -21,11 +21,10 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from cache.broadcast import PurgeNotDelivered
-from cache.build import build_purge_broadcaster, build_result_cache, build_source_cache
+from cache.build import build_purge_broadcaster, build_result_cache, build_single_flight, build_source_cache
 from cache.config import CacheConfig
 from cache.entry import Entry
 from cache.keys import asset_tag, variant_key
-from cache.singleflight import SingleFlight
 from cache.tiered import TieredCache
 from imgedge.observability import RequestIdMiddleware, configure_logging
 from proxy import metrics
@@ -70,7 +69,7 @@ def create_app(
     results: TieredCache = build_result_cache(cache_cfg)
     sources: TieredCache = build_source_cache(cache_cfg)
     broadcaster = build_purge_broadcaster(cache_cfg, [results, sources])
-    flights = SingleFlight()
+    flights = build_single_flight(cache_cfg, results)
     origin = source or build_source(config)
     renderer = Renderer(config, origin, sources, anyio.CapacityLimiter(config.workers))
 
@@ -217,6 +216,7 @@ def create_app(
         finally:
             await broadcaster.stop()
             await origin.aclose()
+            await flights.aclose()
             await results.aclose()
             await sources.aclose()
 

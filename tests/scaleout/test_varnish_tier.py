@@ -1,0 +1,83 @@
+"""Varnish with deploy/varnish/default.vcl in front of `imgedge serve`: hits, Accept variants, purge."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.scaleout.conftest import Stack
+
+# What Chromium sends for <img>, Firefox's (another AVIF browser), Safari 14's (WebP, no AVIF), and a
+# client that can only show JPEG and PNG.
+CHROMIUM = "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8"
+FIREFOX = "image/avif,image/webp,*/*"
+SAFARI_14 = "image/webp,image/png,image/svg+xml,image/*;q=0.8,video/*;q=0.8,*/*;q=0.5"
+JPEG_ONLY = "image/jpeg,image/png;q=0.9"
+
+
+def lookups(stack: Stack) -> int:
+    """Cache lookups proxy A has answered: any request that reached it adds one."""
+    memory = stack.stats(stack.proxy_a)["results"]["memory"]
+    assert isinstance(memory, dict)
+    return int(memory["hits"]) + int(memory["misses"])
+
+
+def test_second_request_is_a_varnish_hit_that_never_reaches_imgedge(stack: Stack) -> None:
+    url = stack.varnish + stack.url("--width", "200")
+    with httpx.Client(timeout=60) as client:
+        first = client.get(url, headers={"Accept": CHROMIUM})
+        assert first.status_code == 200, first.text
+        assert first.headers["x-cache"] == "MISS"
+        assert first.headers["cache-status"] == "imgedge; fwd=miss; stored, varnish; fwd=miss"
+        before = lookups(stack)
+        second = client.get(url, headers={"Accept": CHROMIUM})
+        assert second.headers["x-cache"] == "HIT"
+        assert second.headers["cache-status"].endswith("varnish; hit")
+        assert int(second.headers["age"]) >= 0
+        assert second.content == first.content
+        assert lookups(stack) == before
+
+
+def test_accept_is_normalised_to_three_variants(stack: Stack) -> None:
+    url = stack.varnish + stack.url("--width", "160")
+    with httpx.Client(timeout=60) as client:
+        chromium = client.get(url, headers={"Accept": CHROMIUM})
+        jpeg = client.get(url, headers={"Accept": JPEG_ONLY})
+        assert chromium.headers["content-type"] == "image/avif"
+        assert jpeg.headers["content-type"] == "image/jpeg"
+        assert chromium.headers["vary"] == jpeg.headers["vary"] == "Accept"
+        assert (chromium.headers["x-cache"], jpeg.headers["x-cache"]) == ("MISS", "MISS")
+        before = lookups(stack)
+        # Different Accept strings that imgedge would answer the same way share one Varnish copy.
+        firefox = client.get(url, headers={"Accept": FIREFOX})
+        no_accept = client.get(url)
+        assert (firefox.headers["x-cache"], firefox.content) == ("HIT", chromium.content)
+        assert (no_accept.headers["x-cache"], no_accept.content) == ("HIT", jpeg.content)
+        assert lookups(stack) == before
+        safari = client.get(url, headers={"Accept": SAFARI_14})
+        assert (safari.headers["content-type"], safari.headers["x-cache"]) == ("image/webp", "MISS")
+
+
+def test_admin_purge_empties_varnish_for_the_asset(stack: Stack) -> None:
+    url = stack.varnish + stack.url("--width", "120")
+    with httpx.Client(timeout=60) as client:
+        for accept in (CHROMIUM, JPEG_ONLY):
+            client.get(url, headers={"Accept": accept})
+            assert client.get(url, headers={"Accept": accept}).headers["x-cache"] == "HIT"
+        purged = client.post(f"{stack.proxy_a}/admin/purge/{stack.asset_id}", headers=stack.admin)
+        assert purged.status_code == 200, purged.text
+        cdn = stack.stats(stack.proxy_a)["purge"]
+        assert cdn["cdn_failed"] == 0 and int(str(cdn["cdn_sent"])) >= 1
+        for accept in (CHROMIUM, JPEG_ONLY):
+            before = lookups(stack)
+            after = client.get(url, headers={"Accept": accept})
+            assert after.status_code == 200
+            assert after.headers["x-cache"] == "MISS"
+            assert after.headers["cache-status"] == "imgedge; fwd=miss; stored, varnish; fwd=miss"
+            assert lookups(stack) == before + 1
+
+
+def test_ban_requests_need_one_surrogate_key(stack: Stack) -> None:
+    with httpx.Client(timeout=30) as client:
+        assert client.request("BAN", stack.varnish + "/").status_code == 400
+        regex = client.request("BAN", stack.varnish + "/", headers={"Surrogate-Key": "a|.*"})
+        assert regex.status_code == 400
