@@ -99,6 +99,7 @@ class GeneratorConfig:
     webhook_secret: str = ""
     webhook_attempts: int = 5
     webhook_backoff_s: float = 1.0
+    webhook_allow_private: bool = False  # loopback / private / link-local webhook targets (tests, one host)
     proxy_url: str = "http://127.0.0.1:8080"
     # Public base for the transform URLs handed out in metadata; empty gives root-relative paths. from_env
     # defaults it to the proxy's own address: pages on the generator's origin (the playground) load them.
@@ -140,6 +141,8 @@ class GeneratorConfig:
             webhook_secret=env_or_file("IMGEDGE_WEBHOOK_SECRET", data_dir, "webhook.secret"),
             webhook_attempts=_int("IMGEDGE_WEBHOOK_ATTEMPTS", 5),
             webhook_backoff_s=_float("IMGEDGE_WEBHOOK_BACKOFF", 1.0),
+            webhook_allow_private=os.environ.get("IMGEDGE_WEBHOOK_ALLOW_PRIVATE", "0").lower()
+            in ("1", "true", "yes"),
             proxy_url=os.environ.get("IMGEDGE_PROXY_URL") or f"http://{host}:{proxy_port}",
             public_proxy_url=os.environ.get("IMGEDGE_PUBLIC_PROXY_URL")
             or f"http://{_browsable(host)}:{proxy_port}",

@@ -11,6 +11,7 @@ import httpx
 
 from generator.background import Background
 from generator.config import GeneratorConfig
+from generator.destinations import ForbiddenDestination, check_destination
 from generator.errors import ApiError
 from generator.generation import generate
 from generator.generation_request import GenerationRequest
@@ -119,6 +120,13 @@ class GeneratorService:
             self.background.spawn(self._send_webhook(job, job.request.webhook_url), name=f"webhook-{job.id}")
 
     async def _send_webhook(self, job: Job, url: str) -> None:
+        try:
+            # Again at delivery: the name may resolve differently than when the job was submitted.
+            await check_destination(url, allow_private=self.config.webhook_allow_private)
+        except ForbiddenDestination as exc:
+            self.metrics.webhook_failures += 1
+            log.warning("webhook for job %s not sent: %s", job.id, exc)
+            return
         payload = {"event": "job." + job.status, "job": job.to_json()}
         if job.asset_id is not None:
             payload["image"] = self.describe(job.asset_id)

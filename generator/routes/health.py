@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import tempfile
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
@@ -28,4 +30,19 @@ def routes(service: GeneratorService) -> list[Route]:
             headers={"Cache-Control": "no-store"},
         )
 
-    return [Route("/healthz", healthz), Route("/metrics", metrics)]
+    async def readyz(_: Request) -> Response:
+        problems = []
+        if service.model is None:
+            problems.append("model not loaded yet")
+        try:
+            with tempfile.NamedTemporaryFile(dir=service.store.root, prefix=".ready-"):
+                pass
+        except OSError as exc:
+            problems.append(f"store not writable: {exc.strerror}")
+        return JSONResponse(
+            {"ready": not problems, "problems": problems},
+            status_code=503 if problems else 200,
+            headers={"Cache-Control": "no-store"},
+        )
+
+    return [Route("/healthz", healthz), Route("/readyz", readyz), Route("/metrics", metrics)]

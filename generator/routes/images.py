@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from generator.destinations import ForbiddenDestination, check_destination
 from generator.errors import ApiError
 from generator.generation_request import parse_generation_request
 from generator.rate_limit import TokenBuckets
@@ -43,6 +44,13 @@ def routes(service: GeneratorService, buckets: TokenBuckets) -> list[Route]:
     async def create_image(request: Request) -> Response:
         check_rate(request, buckets, service)
         generation = parse_generation_request(await read_json(request), service.config)
+        if generation.webhook_url is not None:
+            try:
+                await check_destination(
+                    generation.webhook_url, allow_private=service.config.webhook_allow_private
+                )
+            except ForbiddenDestination as exc:
+                raise ApiError(422, str(exc)) from None
         job = service.submit(generation)
         status_url = str(request.url_for("job", job_id=job.id))
         return JSONResponse(

@@ -117,6 +117,7 @@ def config(tmp_path: Path) -> GeneratorConfig:
         upload_secret="upload-secret",
         webhook_secret="webhook-secret",
         webhook_backoff_s=0.0,
+        webhook_allow_private=True,  # the receiver lives on 127.0.0.1
         default_steps=2,
         rate_per_minute=6000,
         rate_burst=1000,

@@ -125,6 +125,8 @@ def test_metrics_count_jobs_and_invocations(serve: Any, config: GeneratorConfig)
     with served.client() as client:
         text = client.get("/metrics").text
         health = client.get("/healthz").json()
+        ready = client.get("/readyz")
+    assert ready.status_code == 200 and ready.json() == {"ready": True, "problems": []}
     assert "imgedge_generator_model_invocations_total 1" in text
     assert "imgedge_generator_jobs_done_total 1" in text
     assert "imgedge_generator_generation_seconds_count 1" in text
