@@ -74,6 +74,10 @@ def create_app(
     renderer = Renderer(config, origin, sources, anyio.CapacityLimiter(config.workers))
 
     @functools.lru_cache(maxsize=16384)
+    def cached_key(asset_id: str, spec: TransformSpec, output_format: str) -> str:
+        return variant_key(asset_id, spec.canonical(with_expiry=False), output_format, config.encoder.version)
+
+    @functools.lru_cache(maxsize=16384)
     def parse(path: str) -> tuple[RequestPath, TransformSpec]:
         # Pure in the path, and hot URLs repeat: cached per process (errors are raised, never cached).
         parts = split_path(path)
@@ -86,8 +90,7 @@ def create_app(
         verify_signature(config, parts.signature, spec, parts.asset_id)
         check_limits(config, spec)
         negotiated = negotiate(spec.format, request.headers.get("accept"))
-        key = variant_key(parts.asset_id, spec.canonical(with_expiry=False), negotiated.format,
-                          config.encoder.version)  # fmt: skip
+        key = cached_key(parts.asset_id, spec, negotiated.format)
         entry, tier = await results.get(key)
         timings["cache"] = (time.perf_counter() - started) * 1000
         if entry is not None:

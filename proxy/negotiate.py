@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 # Decided only after decoding: JPEG, or PNG when the image has alpha.
@@ -14,7 +15,8 @@ class Negotiated:
     varies: bool  # the response depends on Accept, so it carries `Vary: Accept`
 
 
-def accepted_types(accept: str | None) -> set[str]:
+@functools.lru_cache(maxsize=1024)
+def accepted_types(accept: str | None) -> frozenset[str]:
     """Media types the client lists explicitly with q > 0; wildcards promise nothing about new formats."""
     accepted: set[str] = set()
     for item in (accept or "").split(","):
@@ -29,7 +31,7 @@ def accepted_types(accept: str | None) -> set[str]:
                     quality = 0.0
         if media and quality > 0:
             accepted.add(media.lower())
-    return accepted
+    return frozenset(accepted)
 
 
 def negotiate(requested: str, accept: str | None) -> Negotiated:
