@@ -29,6 +29,11 @@ class Forbidden(ProxyError):
     default_message = "forbidden"
 
 
+class Withdrawn(ProxyError):
+    status = 451
+    default_message = "asset was rejected by moderation"
+
+
 class Unauthorized(ProxyError):
     status = 401
     default_message = "missing credentials"

@@ -16,7 +16,7 @@ from cache.singleflight import SingleFlight
 from cache.tiered import TieredCache
 from proxy.config import ProxyConfig
 from proxy.encode import MEDIA_TYPES
-from proxy.errors import Forbidden, Overloaded
+from proxy.errors import Forbidden, Overloaded, Withdrawn
 from proxy.http_headers import variant_cache_control
 from proxy.metrics import QUEUE_DEPTH
 from proxy.options.spec import TransformSpec
@@ -150,6 +150,6 @@ def _small_enough(data: bytes, max_pixels: int) -> bool:
 def check_moderation(moderation: str, spec: TransformSpec) -> None:
     """Pending assets are only delivered through expiring signed URLs (the creator's preview)."""
     if moderation == "rejected":
-        raise Forbidden("asset was rejected by moderation")
+        raise Withdrawn()
     if moderation != "approved" and not spec.expires:
         raise Forbidden("asset is pending review")

@@ -13,7 +13,15 @@ import httpx
 
 from proxy.breaker import CircuitBreaker
 from proxy.config import ProxyConfig
-from proxy.errors import BadGateway, Forbidden, GatewayTimeout, NotFound, ProxyError, SourceTooLarge
+from proxy.errors import (
+    BadGateway,
+    Forbidden,
+    GatewayTimeout,
+    NotFound,
+    ProxyError,
+    SourceTooLarge,
+    Withdrawn,
+)
 from proxy.metrics import ORIGIN_FETCHES
 
 
@@ -82,6 +90,8 @@ class HttpSource:
             async with self._client.stream("GET", f"{self._base}/originals/{asset_id}") as response:
                 if response.status_code == 404:
                     raise NotFound("asset not found")
+                if response.status_code == 451:
+                    raise Withdrawn()
                 if response.status_code in (401, 403):
                     raise Forbidden("asset is not available")
                 if response.status_code >= 500:

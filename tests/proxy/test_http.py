@@ -175,7 +175,8 @@ def test_moderation_gates_delivery(stack: Stack) -> None:
     assert preview.status_code == 200
     assert preview.headers["cache-control"].startswith("private, max-age=")
     assert stack.get(path(PENDING, width=100)).status_code == 403  # the cached variant is gated too
-    assert stack.get(path(REJECTED, width=100, expires_in=300)).status_code == 403
+    rejected = stack.get(path(REJECTED, width=100, expires_in=300))
+    assert rejected.status_code == 451 and rejected.headers["cache-control"] == "no-store"
 
 
 @pytest.mark.parametrize(
