@@ -12,6 +12,7 @@ from proxy.errors import CorruptImage, ProxyError
 from proxy.negotiate import resolve
 from proxy.options.spec import TransformSpec
 from proxy.pipeline import load
+from proxy.pipeline.animation import keeps_animation, load_animated
 from proxy.pipeline.colour import to_srgb
 from proxy.pipeline.decoded import DecodedImage
 from proxy.pipeline.geometry import plan
@@ -49,8 +50,15 @@ def transform(
 ) -> Rendered:
     started = time.perf_counter()
     header = data.header if isinstance(data, DecodedImage) else inspect(data, max_pixels=max_pixels)
+    animated = isinstance(data, bytes) and keeps_animation(
+        header, spec, negotiated_format, max_pixels=max_pixels
+    )
     try:
-        if load.needs_full_decode(spec):
+        if animated:
+            assert isinstance(data, bytes)
+            geometry = plan(header.width, header.height, spec)
+            image = load_animated(data, geometry.scaled)
+        elif load.needs_full_decode(spec):
             image = load.crop_rect(load.orient(load.load_full(data), spec), spec)
             geometry = plan(image.width, image.height, spec)
             image = load.scale_to(image, geometry.scaled)
@@ -76,7 +84,7 @@ def transform(
         body=body,
         format=output_format,
         width=image.width,
-        height=image.height,
+        height=image.get("page-height") if animated else image.height,
         timings={"transform": (transformed - started) * 1000, "encode": (done - transformed) * 1000},
     )
 

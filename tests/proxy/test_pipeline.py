@@ -217,3 +217,30 @@ def test_decoded_pixels_render_like_the_encoded_original(landscape_png: bytes, o
     a = pyvips.Image.new_from_buffer(from_png.body, "")
     b = pyvips.Image.new_from_buffer(from_pixels.body, "")
     assert (a - b).abs().avg() < 1.0
+
+
+def _animated_gif(frames: int = 5) -> bytes:
+    images = [pyvips.Image.black(64, 48).new_from_image([i * 40 % 256, 0, 0]) for i in range(frames)]
+    strip = pyvips.Image.arrayjoin(images, across=1).copy(interpretation="srgb")
+    strip.set_type(pyvips.GValue.gint_type, "page-height", 48)
+    strip.set_type(pyvips.GValue.array_int_type, "delay", [80] * frames)
+    return bytes(strip.write_to_buffer(".gif"))
+
+
+@pytest.mark.parametrize("fmt", ["gif", "webp"])
+def test_animation_is_kept_when_the_output_can_hold_it(fmt: str) -> None:
+    rendered, _ = run(_animated_gif(), "w:32", fmt=fmt)
+    assert (rendered.width, rendered.height) == (32, 24)
+    every = pyvips.Image.new_from_buffer(rendered.body, "", n=-1)
+    assert every.get("n-pages") == 5 and every.get("page-height") == 24 and every.height == 120
+    frames = [every.crop(0, 24 * i, 32, 24).avg() for i in range(5)]
+    assert len({round(f) for f in frames}) == 5  # five different frames, not one repeated
+
+
+@pytest.mark.parametrize(
+    ("options", "fmt"), [("w:32", "avif"), ("w:32/h:32/fit:cover", "gif"), ("rot:90", "webp")]
+)
+def test_animation_falls_back_to_the_first_frame(options: str, fmt: str) -> None:
+    rendered, _ = run(_animated_gif(), options, fmt=fmt)
+    every = pyvips.Image.new_from_buffer(rendered.body, "", n=-1)
+    assert every.get_typeof("n-pages") == 0 or every.get("n-pages") == 1
