@@ -102,16 +102,3 @@ def run_ingest(args: argparse.Namespace) -> int:
         record = store.put(canonical, Provenance(origin="ingest"), moderation="approved")
         print(record.id, flush=True)
     return 1 if failed else 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Stand-alone entry point (`python -m generator.commands`) until the shared CLI wires these in."""
-    parser = argparse.ArgumentParser(prog="imgedge")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    code: int = args.func(args)
-    return code
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from generator.store import connect
+from generator.store import transaction
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS purges (
@@ -26,14 +26,8 @@ class PurgeOutbox:
         with self._db() as db:
             db.executescript(_SCHEMA)
 
-    @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        conn = connect(self.db_path)
-        try:
-            with conn:
-                yield conn
-        finally:
-            conn.close()
+    def _db(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        return transaction(self.db_path)
 
     def add(self, asset_id: str) -> None:
         with self._db() as db:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sqlite3
 import time
@@ -94,6 +95,17 @@ def connect(db_path: Path) -> sqlite3.Connection:
     return conn
 
 
+@contextmanager
+def transaction(db_path: Path) -> Iterator[sqlite3.Connection]:
+    """One connection per unit of work: commit on success, roll back on error, always close."""
+    conn = connect(db_path)
+    try:
+        with conn:
+            yield conn
+    finally:
+        conn.close()
+
+
 class OriginalStore:
     def __init__(self, data_dir: Path) -> None:
         self.root = data_dir / "originals"
@@ -107,14 +119,8 @@ class OriginalStore:
                 if name not in present:
                     db.execute(f"ALTER TABLE assets ADD COLUMN {name} {kind}")
 
-    @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        conn = connect(self.db_path)
-        try:
-            with conn:
-                yield conn
-        finally:
-            conn.close()
+    def _db(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        return transaction(self.db_path)
 
     def path_for(self, asset_id: str) -> Path:
         if not valid_asset_id(asset_id):

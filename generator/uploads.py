@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from starlette.requests import Request
 
 from generator.canonical import Canonical, InvalidImage, canonicalize
 from generator.errors import ApiError
-from generator.store import connect
+from generator.store import transaction
 
 _SALT = "imgedge-upload-v1"
 _SCHEMA = """
@@ -97,14 +96,8 @@ class UploadTokens:
         with self._db() as db:
             db.executescript(_SCHEMA)
 
-    @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        conn = connect(self.db_path)
-        try:
-            with conn:
-                yield conn
-        finally:
-            conn.close()
+    def _db(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        return transaction(self.db_path)
 
     def issue(self, temporary: bool) -> str:
         if self.serializer is None:

@@ -50,16 +50,3 @@ def run_worker(args: argparse.Namespace) -> int:
     )
     worker.run()
     return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Stand-alone entry point (`python -m generator.worker_commands worker`)."""
-    parser = argparse.ArgumentParser(prog="imgedge")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    code: int = args.func(args)
-    return code
-
-
-if __name__ == "__main__":
-    sys.exit(main())

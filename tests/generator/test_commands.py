@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def run_cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "IMGEDGE_DATA_DIR": str(data_dir)}
     return subprocess.run(
-        [sys.executable, "-m", "generator.commands", *args],
+        [sys.executable, "-m", "imgedge.cli", *args],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
 

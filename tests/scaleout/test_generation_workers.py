@@ -28,7 +28,7 @@ class Worker:
 
     def __init__(self, name: str, env: dict[str, str]) -> None:
         self.name = name
-        command = [sys.executable, "-m", "generator.worker_commands", "worker", "--name", name]
+        command = [sys.executable, "-m", "imgedge.cli", "worker", "--name", name]
         self.process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
         self.lines: list[str] = []
         self._arrived = threading.Condition()
