@@ -35,6 +35,13 @@ class MemoryTier:
         self._counts["hits" if entry is not None else "misses"] += 1
         return entry
 
+    def peek(self, key: str) -> Entry | None:
+        """A synchronous lookup that counts hits only: a miss here is looked up again through every tier."""
+        entry = self._lru.get(key)
+        if entry is not None:
+            self._counts["hits"] += 1
+        return entry
+
     async def put(self, key: str, entry: Entry, tags: Sequence[str]) -> None:
         self._unlink(key)
         try:

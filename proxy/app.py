@@ -15,10 +15,10 @@ import anyio
 import pyvips
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Scope
 
 from cache.broadcast import PurgeNotDelivered
 from cache.build import build_purge_broadcaster, build_result_cache, build_single_flight, build_source_cache
@@ -30,8 +30,9 @@ from imgedge.observability import RequestIdMiddleware, configure_logging
 from proxy import metrics
 from proxy.config import ProxyConfig
 from proxy.errors import Forbidden, OptionError, Overloaded, ProxyError, Unauthorized
+from proxy.hit_path import HitFastPath, RawResponse
 from proxy.http_headers import error_cache_control, etag_matches, server_timing, variant_cache_control
-from proxy.negotiate import negotiate
+from proxy.negotiate import Negotiated, negotiate
 from proxy.options import TransformSpec, parse_options
 from proxy.render import MODERATION_HEADER, Renderer, check_moderation
 from proxy.request_path import RequestPath, split_path
@@ -59,12 +60,47 @@ def check_limits(config: ProxyConfig, spec: TransformSpec) -> None:
         raise OptionError("height", f"{spec.height} exceeds the maximum of {config.max_height}")
 
 
+_NOT_TRANSFORMS = ("/admin/", "/healthz", "/readyz", "/metrics")
+
+
+def variant_response(
+    method: str,
+    if_none_match: str | None,
+    entry: Entry,
+    asset_id: str,
+    spec: TransformSpec,
+    negotiated: Negotiated,
+    cache_status: str,
+    timings: dict[str, float],
+) -> tuple[int, dict[str, str], bytes]:
+    """Status, headers and body for a variant: 304 on a matching ETag, no body for HEAD."""
+    moderation = dict(entry.headers).get(MODERATION_HEADER, "approved")
+    headers = {
+        "ETag": entry.etag,
+        "Cache-Control": variant_cache_control(moderation, spec.expires, time.time()),
+        "Cache-Status": cache_status,
+        # The type is named here too: Resource Timing hides Content-Type from cross-origin pages.
+        "Server-Timing": server_timing(timings) + f', type;desc="{entry.media_type}"',
+        "Surrogate-Key": asset_id,
+        "Cache-Tag": asset_id,
+        "Timing-Allow-Origin": "*",
+        "X-Content-Type-Options": "nosniff",
+    }
+    if negotiated.varies:
+        headers["Vary"] = "Accept"
+    if etag_matches(if_none_match, entry.etag):
+        return 304, headers, b""
+    headers["Content-Type"] = entry.media_type
+    headers["Content-Length"] = str(len(entry.body))
+    return 200, headers, b"" if method == "HEAD" else entry.body
+
+
 def create_app(
     config: ProxyConfig,
     *,
     source: Source | None = None,
     cache_config: CacheConfig | None = None,
-) -> Starlette:
+) -> ASGIApp:
     cache_cfg = cache_config or CacheConfig.from_env(config.data_dir)
     results: TieredCache = build_result_cache(cache_cfg)
     sources: TieredCache = build_source_cache(cache_cfg)
@@ -112,27 +148,42 @@ def create_app(
                 if stage in timings and not collapsed:
                     metrics.STAGES.labels(stage).observe(timings[stage] / 1000)
         timings["total"] = (time.perf_counter() - started) * 1000
-        moderation = dict(entry.headers).get(MODERATION_HEADER, "approved")
-        headers = {
-            "ETag": entry.etag,
-            "Cache-Control": variant_cache_control(moderation, spec.expires, time.time()),
-            "Cache-Status": status,
-            # The type is named here too: Resource Timing hides Content-Type from cross-origin pages.
-            "Server-Timing": server_timing(timings) + f', type;desc="{entry.media_type}"',
-            "Surrogate-Key": parts.asset_id,
-            "Cache-Tag": parts.asset_id,
-            "Timing-Allow-Origin": "*",
-            "X-Content-Type-Options": "nosniff",
-        }
-        if negotiated.varies:
-            headers["Vary"] = "Accept"
-        if etag_matches(request.headers.get("if-none-match"), entry.etag):
-            return Response(status_code=304, headers=headers)
-        headers["Content-Type"] = entry.media_type
-        if request.method == "HEAD":
-            headers["Content-Length"] = str(len(entry.body))
-            return Response(status_code=200, headers=headers)
-        return Response(entry.body, status_code=200, headers=headers, media_type=entry.media_type)
+        code, headers, body = variant_response(
+            request.method, request.headers.get("if-none-match"), entry, parts.asset_id, spec, negotiated,
+            status, timings,
+        )  # fmt: skip
+        return Response(body, status_code=code, headers=headers)
+
+    async def memory_hit(scope: Scope) -> RawResponse | None:
+        """The hit branch above for memory-tier hits, minus Starlette; None hands the request to it."""
+        path: str = scope["path"]
+        if path.startswith(_NOT_TRANSFORMS):
+            return None
+        started = time.perf_counter()
+        try:
+            parts, spec = parse(path[1:])
+            verify_signature(config, parts.signature, spec, parts.asset_id)
+            check_limits(config, spec)
+        except ProxyError:
+            return None
+        request_headers = dict(scope["headers"])
+        negotiated = negotiate(spec.format, request_headers.get(b"accept", b"").decode("latin-1") or None)
+        entry = results.get_local(cached_key(parts.asset_id, spec, negotiated.format))
+        if entry is None:
+            return None
+        try:
+            check_moderation(dict(entry.headers).get(MODERATION_HEADER, "approved"), spec)
+        except ProxyError:
+            return None
+        metrics.CACHE_LOOKUPS.labels("hit", "memory").inc()
+        elapsed = (time.perf_counter() - started) * 1000
+        if_none_match = request_headers.get(b"if-none-match", b"").decode("latin-1") or None
+        code, headers, body = variant_response(
+            scope["method"], if_none_match, entry, parts.asset_id, spec, negotiated,
+            "imgedge; hit; detail=memory", {"cache": elapsed, "total": elapsed},
+        )  # fmt: skip
+        raw = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]
+        return code, raw, body
 
     def require_admin(request: Request) -> None:
         authorization = request.headers.get("authorization", "")
@@ -233,13 +284,12 @@ def create_app(
             Route("/{path:path}", transform_endpoint, methods=["GET", "HEAD"]),
         ],
         exception_handlers={ProxyError: proxy_error, Exception: unexpected_error},
-        middleware=[Middleware(RequestIdMiddleware, observe=metrics.observe_request)],
         lifespan=lifespan,
     )
     app.state.results = results
     app.state.sources = sources
     app.state.origin = origin
-    return app
+    return RequestIdMiddleware(HitFastPath(app, memory_hit), observe=metrics.observe_request)
 
 
 def disk_problem(disk_dir: Path | None) -> str | None:
@@ -254,6 +304,6 @@ def disk_problem(disk_dir: Path | None) -> str | None:
     return None
 
 
-def create_app_from_env() -> Starlette:
+def create_app_from_env() -> ASGIApp:
     configure_logging()
     return create_app(ProxyConfig.from_env())

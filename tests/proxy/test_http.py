@@ -312,6 +312,14 @@ def test_cached_variants_survive_an_origin_outage(tmp_path: Path, photo_png: byt
     with running(create_app(config, cache_config=cache_config)) as proxy_url:
         cached = httpx.get(proxy_url + path(PHOTO, width=120))
         assert cached.status_code == 200 and cached.headers["cache-status"] == "imgedge; hit; detail=disk"
+        # The disk hit went through the full handler, this memory hit through the fast path: same answer.
+        promoted = httpx.get(proxy_url + path(PHOTO, width=120))
+        assert promoted.headers["cache-status"] == "imgedge; hit; detail=memory"
+        varying = {"cache-status", "server-timing", "x-request-id", "date"}
+        assert {k: v for k, v in promoted.headers.items() if k not in varying} == {
+            k: v for k, v in cached.headers.items() if k not in varying
+        }
+        assert promoted.content == cached.content
         another_size = httpx.get(proxy_url + path(PHOTO, width=60))  # the original is in the source cache
         assert another_size.status_code == 200
         assert httpx.get(proxy_url + path(ALPHA, width=60)).status_code == 502
