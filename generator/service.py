@@ -101,7 +101,9 @@ class GeneratorService:
         generated = await loop.run_in_executor(self.executor, generate, model, request)
         self.metrics.observe_generation(time.perf_counter() - started)
         verdict = self.policy.check_generated(request.prompt, generated.flagged)
-        record = self.store.put(
+        # The atomic file write (with fsync) and the SQLite insert stay off the event loop.
+        record = await asyncio.to_thread(
+            self.store.put,
             generated.canonical,
             generated.provenance,
             moderation=verdict.state,
@@ -138,12 +140,14 @@ class GeneratorService:
             self.metrics.webhook_failures += 1
             log.warning("webhook for job %s to %s was not delivered", job.id, url)
 
-    def store_upload(self, data: bytes, temporary: bool) -> AssetRecord:
-        canonical = validate_upload(
-            data, max_bytes=self.config.max_upload_bytes, max_pixels=self.config.max_pixels
+    async def store_upload(self, data: bytes, temporary: bool) -> AssetRecord:
+        # Decoding and re-encoding, the atomic write and the SQLite insert stay off the event loop.
+        canonical = await asyncio.to_thread(
+            validate_upload, data, max_bytes=self.config.max_upload_bytes, max_pixels=self.config.max_pixels
         )
         verdict = self.policy.check_upload()
-        record = self.store.put(
+        record = await asyncio.to_thread(
+            self.store.put,
             canonical,
             Provenance(origin="upload"),
             moderation=verdict.state,

@@ -30,7 +30,7 @@ def routes(service: GeneratorService, buckets: TokenBuckets) -> list[Route]:
         grant = service.uploads.claim(request.path_params["token"])
         try:
             data = await read_body(request, service.config.max_upload_bytes)
-            record = service.store_upload(data, grant.temporary)
+            record = await service.store_upload(data, grant.temporary)
         except BaseException:
             service.metrics.uploads_refused += 1
             service.uploads.release(grant.upload_id)
