@@ -9,6 +9,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from imgedge.env import ConfigError, env_float, env_int, env_list
+
 _MiB = 1 << 20
 _GiB = 1 << 30
 _UNITS = {"": 1, "b": 1, "k": 1 << 10, "kb": 1 << 10, "kib": 1 << 10, "m": _MiB, "mb": _MiB, "mib": _MiB}
@@ -18,8 +20,8 @@ _OFF = frozenset({"off", "none", "disabled"})
 _REDIS_SCHEMES = frozenset({"redis", "rediss", "unix"})
 
 
-class CacheConfigError(ValueError):
-    pass
+# One error type for every package's settings; the old name stays for callers of this package.
+CacheConfigError = ConfigError
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,15 +67,13 @@ class CacheConfig:
             redis_max_entry_bytes=_size(
                 env, "IMGEDGE_CACHE_REDIS_MAX_ENTRY_BYTES", defaults.redis_max_entry_bytes
             ),
-            redis_ttl_s=_int(env, "IMGEDGE_CACHE_REDIS_TTL_S", defaults.redis_ttl_s),
+            redis_ttl_s=env_int("IMGEDGE_CACHE_REDIS_TTL_S", defaults.redis_ttl_s, env),
             source_memory_bytes=_size(env, "IMGEDGE_CACHE_SOURCE_MEMORY_BYTES", defaults.source_memory_bytes),
             source_disk_bytes=_size(env, "IMGEDGE_CACHE_SOURCE_DISK_BYTES", defaults.source_disk_bytes),
-            purge_ack_timeout_s=_float(
-                env, "IMGEDGE_CACHE_PURGE_ACK_TIMEOUT_S", defaults.purge_ack_timeout_s
+            purge_ack_timeout_s=env_float(
+                "IMGEDGE_CACHE_PURGE_ACK_TIMEOUT_S", defaults.purge_ack_timeout_s, env
             ),
-            cdn_purge_urls=tuple(
-                url.strip() for url in env.get("IMGEDGE_CDN_PURGE_URLS", "").split(",") if url.strip()
-            ),
+            cdn_purge_urls=env_list("IMGEDGE_CDN_PURGE_URLS", (), env),
         )
         cfg.validate()
         return cfg
@@ -119,19 +119,3 @@ def _size(env: Mapping[str, str], name: str, default: int) -> int:
         return parse_size(raw)
     except ValueError as exc:
         raise CacheConfigError(f"{name}: {exc}") from None
-
-
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name, "").strip()
-    try:
-        return int(raw) if raw else default
-    except ValueError:
-        raise CacheConfigError(f"{name} must be a whole number, got {raw!r}") from None
-
-
-def _float(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name, "").strip()
-    try:
-        return float(raw) if raw else default
-    except ValueError:
-        raise CacheConfigError(f"{name} must be a number, got {raw!r}") from None

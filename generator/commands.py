@@ -8,13 +8,14 @@ import time
 from pathlib import Path
 
 from generator.canonical import InvalidImage, canonicalize
-from generator.config import ConfigError, GeneratorConfig
+from generator.config import GeneratorConfig
 from generator.errors import ApiError
 from generator.generation import generate
 from generator.generation_request import ASPECTS, parse_generation_request
 from generator.model_loader import ModelLoadError, load_model
 from generator.moderation import ModerationPolicy
 from generator.store import OriginalStore, Provenance
+from imgedge.env import ConfigError
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -4,54 +4,13 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from imgedge.env import ConfigError, env_bool, env_float, env_int, env_list
 from imgedge.secrets import env_or_file
-
-
-class ConfigError(ValueError):
-    pass
-
-
-def _int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
-
-
-def _float(name: str, default: float) -> float:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return float(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
-
-
-def _bool(name: str, default: bool) -> bool:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    if raw.lower() in ("1", "true", "yes", "on"):
-        return True
-    if raw.lower() in ("0", "false", "no", "off"):
-        return False
-    raise ConfigError(f"{name} must be true or false, got {raw!r}")
-
-
-def _list(name: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
-    raw = os.environ.get(name)
-    if raw is None:
-        return default
-    return tuple(item.strip() for item in raw.split(",") if item.strip())
 
 
 def _widths(name: str, default: tuple[int, ...]) -> tuple[int, ...]:
     try:
-        return tuple(int(w) for w in _list(name, tuple(str(d) for d in default)))
+        return tuple(int(w) for w in env_list(name, tuple(str(d) for d in default)))
     except ValueError:
         raise ConfigError(f"{name} must be a comma-separated list of integers") from None
 
@@ -112,43 +71,42 @@ class GeneratorConfig:
     def from_env(cls) -> GeneratorConfig:
         data_dir = Path(os.environ.get("IMGEDGE_DATA_DIR", "data"))
         host = os.environ.get("IMGEDGE_HOST", "127.0.0.1")
-        proxy_port = _int("IMGEDGE_PORT", 8080)
+        proxy_port = env_int("IMGEDGE_PORT", 8080)
         admin_token = env_or_file("IMGEDGE_ADMIN_TOKEN", data_dir, "admin.token")
         cfg = cls(
             data_dir=data_dir,
             host=host,
-            port=_int("IMGEDGE_GENERATOR_PORT", 8081),
-            max_upload_bytes=_int("IMGEDGE_MAX_UPLOAD_BYTES", 25 * 1024 * 1024),
-            max_pixels=_int("IMGEDGE_MAX_SRC_PIXELS", 50_000_000),
+            port=env_int("IMGEDGE_GENERATOR_PORT", 8081),
+            max_upload_bytes=env_int("IMGEDGE_MAX_UPLOAD_BYTES", 25 * 1024 * 1024),
+            max_pixels=env_int("IMGEDGE_MAX_SRC_PIXELS", 50_000_000),
             proxy_token=env_or_file("IMGEDGE_ORIGIN_TOKEN", data_dir, "origin.token"),
             admin_token=admin_token,
             upload_secret=env_or_file("IMGEDGE_UPLOAD_SECRET", data_dir, "upload.secret"),
-            upload_url_ttl_s=_int("IMGEDGE_UPLOAD_URL_TTL", 600),
+            upload_url_ttl_s=env_int("IMGEDGE_UPLOAD_URL_TTL", 600),
             model=os.environ.get("IMGEDGE_MODEL", ""),
             device=os.environ.get("IMGEDGE_DEVICE", "auto"),
-            default_steps=_int("IMGEDGE_DEFAULT_STEPS", 4),
-            max_steps=_int("IMGEDGE_MAX_STEPS", 50),
-            max_side=_int("IMGEDGE_MAX_SIDE", 1536),
-            default_guidance=_float("IMGEDGE_DEFAULT_GUIDANCE", 2.0),
-            queue_size=_int("IMGEDGE_QUEUE_SIZE", 16),
-            rate_per_minute=_float("IMGEDGE_RATE_PER_MINUTE", 30.0),
-            rate_burst=_int("IMGEDGE_RATE_BURST", 10),
-            moderation_blocklist=_list("IMGEDGE_MODERATION_BLOCKLIST"),
-            moderation_review_patterns=_list("IMGEDGE_MODERATION_REVIEW_PATTERNS"),
-            moderation_review_all=_bool("IMGEDGE_MODERATION_REVIEW_ALL", False),
-            temporary_ttl_s=_int("IMGEDGE_TEMPORARY_TTL", 3600),
-            janitor_interval_s=_float("IMGEDGE_JANITOR_INTERVAL", 30.0),
+            default_steps=env_int("IMGEDGE_DEFAULT_STEPS", 4),
+            max_steps=env_int("IMGEDGE_MAX_STEPS", 50),
+            max_side=env_int("IMGEDGE_MAX_SIDE", 1536),
+            default_guidance=env_float("IMGEDGE_DEFAULT_GUIDANCE", 2.0),
+            queue_size=env_int("IMGEDGE_QUEUE_SIZE", 16),
+            rate_per_minute=env_float("IMGEDGE_RATE_PER_MINUTE", 30.0),
+            rate_burst=env_int("IMGEDGE_RATE_BURST", 10),
+            moderation_blocklist=env_list("IMGEDGE_MODERATION_BLOCKLIST"),
+            moderation_review_patterns=env_list("IMGEDGE_MODERATION_REVIEW_PATTERNS"),
+            moderation_review_all=env_bool("IMGEDGE_MODERATION_REVIEW_ALL", False),
+            temporary_ttl_s=env_int("IMGEDGE_TEMPORARY_TTL", 3600),
+            janitor_interval_s=env_float("IMGEDGE_JANITOR_INTERVAL", 30.0),
             webhook_secret=env_or_file("IMGEDGE_WEBHOOK_SECRET", data_dir, "webhook.secret"),
-            webhook_attempts=_int("IMGEDGE_WEBHOOK_ATTEMPTS", 5),
-            webhook_backoff_s=_float("IMGEDGE_WEBHOOK_BACKOFF", 1.0),
-            webhook_allow_private=os.environ.get("IMGEDGE_WEBHOOK_ALLOW_PRIVATE", "0").lower()
-            in ("1", "true", "yes"),
+            webhook_attempts=env_int("IMGEDGE_WEBHOOK_ATTEMPTS", 5),
+            webhook_backoff_s=env_float("IMGEDGE_WEBHOOK_BACKOFF", 1.0),
+            webhook_allow_private=env_bool("IMGEDGE_WEBHOOK_ALLOW_PRIVATE", False),
             proxy_url=os.environ.get("IMGEDGE_PROXY_URL") or f"http://{host}:{proxy_port}",
             public_proxy_url=os.environ.get("IMGEDGE_PUBLIC_PROXY_URL")
             or f"http://{_browsable(host)}:{proxy_port}",
             playground_widths=_widths("IMGEDGE_PLAYGROUND_WIDTHS", PLAYGROUND_WIDTHS),
-            eager_variants=_bool("IMGEDGE_EAGER_VARIANTS", True),
-            warm_on_start=_bool("IMGEDGE_WARM_ON_START", True),
+            eager_variants=env_bool("IMGEDGE_EAGER_VARIANTS", True),
+            warm_on_start=env_bool("IMGEDGE_WARM_ON_START", True),
         )
         cfg.validate()
         return cfg

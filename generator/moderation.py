@@ -8,7 +8,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from generator.config import ConfigError, GeneratorConfig
+from generator.config import GeneratorConfig
+from imgedge.env import ConfigError
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,11 +14,12 @@ from arq import func
 from arq.worker import Function
 
 from generator.app import load_and_warm
-from generator.config import ConfigError, GeneratorConfig
+from generator.config import GeneratorConfig
 from generator.redis_queue import JOB_FUNCTION
 from generator.service import GeneratorService
 from generator.store import OriginalStore
 from generator.transform_urls import TransformUrls
+from imgedge.env import ConfigError
 
 log = logging.getLogger("imgedge.worker")
 

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from imgedge import serve
+from imgedge.env import ConfigError
 from proxy.signing import load_signing_keys
 from proxy.urls import build_path, srcset
 
@@ -82,6 +83,9 @@ def main(argv: list[str] | None = None) -> int:
         code: int = args.func(args)
     except ProxyError as exc:
         print(f"imgedge {args.command}: {exc.message}", file=sys.stderr)
+        return 2
+    except ConfigError as exc:
+        print(f"imgedge {args.command}: {exc}", file=sys.stderr)
         return 2
     return code
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 
+from imgedge.env import env_int
 from imgedge.secrets import load_or_create
 from proxy.signing import load_signing_keys
 from proxy.urls import build_path
@@ -42,9 +43,9 @@ def _uvicorn(factory: str, host: str, port: int, workers: int) -> list[str]:
 
 def serve_command(args: argparse.Namespace) -> int:
     host = os.environ.get("IMGEDGE_HOST", "127.0.0.1")
-    port = int(os.environ.get("IMGEDGE_PORT", "8080"))
-    generator_port = int(os.environ.get("IMGEDGE_GENERATOR_PORT", "8081"))
-    workers = args.workers or int(os.environ.get("IMGEDGE_WORKERS", "1"))
+    port = env_int("IMGEDGE_PORT", 8080)
+    generator_port = env_int("IMGEDGE_GENERATOR_PORT", 8081)
+    workers = args.workers or env_int("IMGEDGE_WORKERS", 1)
     data_dir = Path(os.environ.get("IMGEDGE_DATA_DIR", "data"))
     data_dir.mkdir(parents=True, exist_ok=True)
     for name in ("signing.key", "origin.token", "admin.token"):

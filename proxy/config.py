@@ -7,42 +7,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from imgedge.env import ConfigError, env_bool, env_float, env_int
 from imgedge.secrets import env_or_file
 from proxy.encode import EncoderSettings
 from proxy.errors import ProxyError
 from proxy.options import ParseSettings, parse_options
 from proxy.signing import load_signing_keys
-
-
-class ConfigError(ValueError):
-    pass
-
-
-def _env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name, "")
-    try:
-        return int(raw) if raw else default
-    except ValueError:
-        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
-
-
-def _env_float(name: str, default: float) -> float:
-    raw = os.environ.get(name, "")
-    try:
-        return float(raw) if raw else default
-    except ValueError:
-        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
-
-
-def _env_bool(name: str, default: bool) -> bool:
-    raw = os.environ.get(name, "").strip().lower()
-    if not raw:
-        return default
-    if raw in ("1", "true", "yes", "on"):
-        return True
-    if raw in ("0", "false", "no", "off"):
-        return False
-    raise ConfigError(f"{name} must be 1 or 0, got {raw!r}")
 
 
 def parse_presets(raw: str) -> dict[str, str]:
@@ -92,40 +62,40 @@ class ProxyConfig:
     def from_env(cls) -> ProxyConfig:
         data_dir = Path(os.environ.get("IMGEDGE_DATA_DIR", "data"))
         host = os.environ.get("IMGEDGE_HOST", "127.0.0.1")
-        generator_port = _env_int("IMGEDGE_GENERATOR_PORT", 8081)
+        generator_port = env_int("IMGEDGE_GENERATOR_PORT", 8081)
         presets = dict(DEFAULT_PRESETS)
         presets.update(parse_presets(os.environ.get("IMGEDGE_PRESETS", "")))
         cfg = cls(
             data_dir=data_dir,
             host=host,
-            port=_env_int("IMGEDGE_PORT", 8080),
+            port=env_int("IMGEDGE_PORT", 8080),
             source=os.environ.get("IMGEDGE_SOURCE", "http"),
             origin_url=os.environ.get("IMGEDGE_ORIGIN_URL", f"http://{host}:{generator_port}").rstrip("/"),
             origin_token=env_or_file("IMGEDGE_ORIGIN_TOKEN", data_dir, "origin.token"),
             source_dir=Path(os.environ.get("IMGEDGE_SOURCE_DIR", str(data_dir / "originals"))),
-            origin_timeout_s=_env_float("IMGEDGE_ORIGIN_TIMEOUT", 10.0),
-            origin_retries=_env_int("IMGEDGE_ORIGIN_RETRIES", 2),
-            origin_cooldown_s=_env_float("IMGEDGE_ORIGIN_COOLDOWN", 10.0),
-            queue_size=_env_int("IMGEDGE_QUEUE_SIZE", 64),
+            origin_timeout_s=env_float("IMGEDGE_ORIGIN_TIMEOUT", 10.0),
+            origin_retries=env_int("IMGEDGE_ORIGIN_RETRIES", 2),
+            origin_cooldown_s=env_float("IMGEDGE_ORIGIN_COOLDOWN", 10.0),
+            queue_size=env_int("IMGEDGE_QUEUE_SIZE", 64),
             keys=load_signing_keys(data_dir),
-            allow_unsigned=_env_bool("IMGEDGE_ALLOW_UNSIGNED", False),
+            allow_unsigned=env_bool("IMGEDGE_ALLOW_UNSIGNED", False),
             admin_token=env_or_file("IMGEDGE_ADMIN_TOKEN", data_dir, "admin.token"),
-            max_src_pixels=_env_int("IMGEDGE_MAX_SRC_PIXELS", 50_000_000),
-            max_src_bytes=_env_int("IMGEDGE_MAX_SRC_BYTES", 50 * 1024 * 1024),
-            max_width=_env_int("IMGEDGE_MAX_WIDTH", 8192),
-            max_height=_env_int("IMGEDGE_MAX_HEIGHT", 8192),
-            max_dpr=_env_float("IMGEDGE_MAX_DPR", 4.0),
-            workers=_env_int("IMGEDGE_TRANSFORM_THREADS", os.cpu_count() or 2),
-            transform_timeout_s=_env_float("IMGEDGE_TRANSFORM_TIMEOUT", 20.0),
-            decoded_source_max_pixels=_env_int("IMGEDGE_DECODED_SOURCE_MAX_PIXELS", 4_194_304),
+            max_src_pixels=env_int("IMGEDGE_MAX_SRC_PIXELS", 50_000_000),
+            max_src_bytes=env_int("IMGEDGE_MAX_SRC_BYTES", 50 * 1024 * 1024),
+            max_width=env_int("IMGEDGE_MAX_WIDTH", 8192),
+            max_height=env_int("IMGEDGE_MAX_HEIGHT", 8192),
+            max_dpr=env_float("IMGEDGE_MAX_DPR", 4.0),
+            workers=env_int("IMGEDGE_TRANSFORM_THREADS", os.cpu_count() or 2),
+            transform_timeout_s=env_float("IMGEDGE_TRANSFORM_TIMEOUT", 20.0),
+            decoded_source_max_pixels=env_int("IMGEDGE_DECODED_SOURCE_MAX_PIXELS", 4_194_304),
             presets=presets,
             encoder=EncoderSettings(
-                avif_quality=_env_int("IMGEDGE_AVIF_QUALITY", 55),
-                avif_effort=_env_int("IMGEDGE_AVIF_EFFORT", 2),
-                webp_quality=_env_int("IMGEDGE_WEBP_QUALITY", 80),
-                webp_effort=_env_int("IMGEDGE_WEBP_EFFORT", 4),
-                jpeg_quality=_env_int("IMGEDGE_JPEG_QUALITY", 80),
-                png_compression=_env_int("IMGEDGE_PNG_COMPRESSION", 6),
+                avif_quality=env_int("IMGEDGE_AVIF_QUALITY", 55),
+                avif_effort=env_int("IMGEDGE_AVIF_EFFORT", 2),
+                webp_quality=env_int("IMGEDGE_WEBP_QUALITY", 80),
+                webp_effort=env_int("IMGEDGE_WEBP_EFFORT", 4),
+                jpeg_quality=env_int("IMGEDGE_JPEG_QUALITY", 80),
+                png_compression=env_int("IMGEDGE_PNG_COMPRESSION", 6),
             ),
         )
         cfg.validate()

@@ -4,8 +4,9 @@ from typing import Any
 
 import pytest
 
-from generator.config import ConfigError, GeneratorConfig
+from generator.config import GeneratorConfig
 from generator.moderation import ModerationPolicy
+from imgedge.env import ConfigError
 from tests.generator.conftest import Receiver
 from tests.generator.test_app_jobs import submit
 
