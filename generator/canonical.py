@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 from dataclasses import dataclass
 
 import pyvips
+
+from proxy.errors import ProxyError
+from proxy.pipeline.colour import to_srgb
+from proxy.pipeline.inspect import inspect
 
 ASSET_ID_HEX = 32
 
@@ -31,30 +34,16 @@ def asset_id_for(png: bytes) -> str:
 
 
 def canonicalize(data: bytes, *, max_pixels: int) -> Canonical:
-    if not data:
-        raise InvalidImage(422, "empty file")
+    # The proxy's own header check and colour conversion, so an original is judged and converted the same
+    # way whether it arrives as an upload or is fetched for a transform.
     try:
-        header = pyvips.Image.new_from_buffer(data, "", access="sequential")
-    except pyvips.Error:
-        raise InvalidImage(415, "not a supported image") from None
-    if header.width * header.height > max_pixels:
-        raise InvalidImage(413, f"image has {header.width}x{header.height} pixels, limit is {max_pixels}")
+        inspect(data, max_pixels=max_pixels)
+    except ProxyError as exc:
+        raise InvalidImage(exc.status, exc.message) from None
     try:
         image = pyvips.Image.new_from_buffer(data, "", fail_on="error").autorot()
-        image = _to_srgb(image)
+        image = to_srgb(image, keep_profile=False)
         png = image.write_to_buffer(".png", compression=6, keep="none")
     except pyvips.Error:
         raise InvalidImage(422, "image data is corrupt or truncated") from None
     return Canonical(png=png, width=image.width, height=image.height, asset_id=asset_id_for(png))
-
-
-def _to_srgb(image: pyvips.Image) -> pyvips.Image:
-    if image.get_typeof("icc-profile-data") != 0:
-        # A broken embedded profile falls through to the plain colourspace conversion below.
-        with contextlib.suppress(pyvips.Error):
-            image = image.icc_transform("srgb", embedded=True, intent="perceptual")
-    if image.interpretation not in ("srgb", "b-w") or image.format != "uchar":
-        image = image.colourspace("srgb" if image.bands >= 3 or image.interpretation == "cmyk" else "b-w")
-    if image.format != "uchar":
-        image = image.cast("uchar")
-    return image

@@ -119,9 +119,8 @@ class HttpSource:
 
     async def ready(self) -> str | None:
         """None when the origin answers its health check, else the reason."""
-        base = self._base.rsplit("/originals", 1)[0]
         try:
-            response = await self._client.get(f"{base}/healthz", timeout=2.0)
+            response = await self._client.get(f"{self._base}/healthz", timeout=2.0)
         except httpx.HTTPError as exc:
             return f"origin unreachable: {type(exc).__name__}"
         return None if response.status_code == 200 else f"origin health check answered {response.status_code}"
