@@ -15,7 +15,7 @@ import pyvips
 
 from benchmarks.load_types import LoadResult
 from benchmarks.stats import percentile
-from proxy.encode import SUFFIXES, EncoderSettings
+from imgedge.proxy.encode import SUFFIXES, EncoderSettings
 
 _sources: list[bytes] = []
 _pixels: list[tuple[bytes, int, int, int]] = []

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import anyio.to_thread
 
-from cache.cdn_purge import CdnPurgeFailed, CdnPurger
-from cache.keys import tag_asset
-from cache.purge_log import PurgeLog
-from cache.redis_fanout import PurgeNotDelivered, RedisFanout
-from cache.tiered import TieredCache
+from imgedge.cache.cdn_purge import CdnPurgeFailed, CdnPurger
+from imgedge.cache.keys import tag_asset
+from imgedge.cache.purge_log import PurgeLog
+from imgedge.cache.redis_fanout import PurgeNotDelivered, RedisFanout
+from imgedge.cache.tiered import TieredCache
 
 logger = logging.getLogger(__name__)
 

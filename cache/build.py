@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from cache.broadcast import PurgeBroadcaster
-from cache.cdn_purge import CdnPurger
-from cache.config import CacheConfig
-from cache.disk import DiskTier
-from cache.distributed_flight import DistributedSingleFlight
-from cache.entry import Entry
-from cache.memory import MemoryTier
-from cache.redis_tier import RedisTier
-from cache.singleflight import SingleFlight
-from cache.tier import CacheTier
-from cache.tiered import TieredCache
+from imgedge.cache.broadcast import PurgeBroadcaster
+from imgedge.cache.cdn_purge import CdnPurger
+from imgedge.cache.config import CacheConfig
+from imgedge.cache.disk import DiskTier
+from imgedge.cache.distributed_flight import DistributedSingleFlight
+from imgedge.cache.entry import Entry
+from imgedge.cache.memory import MemoryTier
+from imgedge.cache.redis_tier import RedisTier
+from imgedge.cache.singleflight import SingleFlight
+from imgedge.cache.tier import CacheTier
+from imgedge.cache.tiered import TieredCache
 
 
 def build_result_cache(cfg: CacheConfig) -> TieredCache:

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import anyio.to_thread
 
-from cache.entry import CorruptEntry, Entry, decode_entry, encode_entry
-from cache.tier import zero_stats
+from imgedge.cache.entry import CorruptEntry, Entry, decode_entry, encode_entry
+from imgedge.cache.tier import zero_stats
 
 logger = logging.getLogger(__name__)
 

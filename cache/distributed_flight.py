@@ -20,7 +20,7 @@ from typing import Generic, TypeVar
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from cache.singleflight import SingleFlight
+from imgedge.cache.singleflight import SingleFlight
 
 logger = logging.getLogger(__name__)
 

@@ -6,8 +6,8 @@ from collections.abc import Callable, Sequence
 
 from cachetools import LRUCache
 
-from cache.entry import Entry, entry_size
-from cache.tier import zero_stats
+from imgedge.cache.entry import Entry, entry_size
+from imgedge.cache.tier import zero_stats
 
 
 class _ByteLRU(LRUCache[str, Entry]):

@@ -9,8 +9,8 @@ from typing import cast
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from cache.entry import CorruptEntry, Entry, decode_entry, encode_entry
-from cache.tier import zero_stats
+from imgedge.cache.entry import CorruptEntry, Entry, decode_entry, encode_entry
+from imgedge.cache.tier import zero_stats
 
 logger = logging.getLogger(__name__)
 

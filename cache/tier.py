@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
-from cache.entry import Entry
+from imgedge.cache.entry import Entry
 
 STAT_NAMES = ("hits", "misses", "evictions", "stored_bytes", "entries", "errors")
 

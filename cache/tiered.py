@@ -10,10 +10,10 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from cache.entry import Entry
-from cache.memory import MemoryTier
-from cache.redis_tier import RedisTier
-from cache.tier import CacheTier, Closable
+from imgedge.cache.entry import Entry
+from imgedge.cache.memory import MemoryTier
+from imgedge.cache.redis_tier import RedisTier
+from imgedge.cache.tier import CacheTier, Closable
 
 logger = logging.getLogger(__name__)
 

@@ -11,15 +11,15 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
-from generator.config import GeneratorConfig
-from generator.errors import ApiError, api_error_handler
-from generator.generation import warm
-from generator.model_loader import LoadedModel, load_model
-from generator.rate_limit import TokenBuckets
-from generator.routes import admin, health, images, originals, playground, uploads
-from generator.service import GeneratorService
-from generator.store import OriginalStore
-from generator.transform_urls import TransformUrls
+from imgedge.generator.config import GeneratorConfig
+from imgedge.generator.errors import ApiError, api_error_handler
+from imgedge.generator.generation import warm
+from imgedge.generator.model_loader import LoadedModel, load_model
+from imgedge.generator.rate_limit import TokenBuckets
+from imgedge.generator.routes import admin, health, images, originals, playground, uploads
+from imgedge.generator.service import GeneratorService
+from imgedge.generator.store import OriginalStore
+from imgedge.generator.transform_urls import TransformUrls
 from imgedge.observability import RequestIdMiddleware, configure_logging
 
 log = logging.getLogger("imgedge.generator")

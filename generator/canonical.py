@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import pyvips
 
-from proxy.errors import ProxyError
-from proxy.pipeline.colour import to_srgb
-from proxy.pipeline.inspect import inspect
+from imgedge.proxy.errors import ProxyError
+from imgedge.proxy.pipeline.colour import to_srgb
+from imgedge.proxy.pipeline.inspect import inspect
 
 ASSET_ID_HEX = 32
 

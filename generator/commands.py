@@ -7,15 +7,15 @@ import sys
 import time
 from pathlib import Path
 
-from generator.canonical import InvalidImage, canonicalize
-from generator.config import GeneratorConfig
-from generator.errors import ApiError
-from generator.generation import generate
-from generator.generation_request import ASPECTS, parse_generation_request
-from generator.model_loader import ModelLoadError, load_model
-from generator.moderation import ModerationPolicy
-from generator.store import OriginalStore, Provenance
 from imgedge.env import ConfigError
+from imgedge.generator.canonical import InvalidImage, canonicalize
+from imgedge.generator.config import GeneratorConfig
+from imgedge.generator.errors import ApiError
+from imgedge.generator.generation import generate
+from imgedge.generator.generation_request import ASPECTS, parse_generation_request
+from imgedge.generator.model_loader import ModelLoadError, load_model
+from imgedge.generator.moderation import ModerationPolicy
+from imgedge.generator.store import OriginalStore, Provenance
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

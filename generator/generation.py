@@ -7,12 +7,12 @@ from dataclasses import dataclass
 import numpy as np
 import pyvips
 
-from generator.canonical import Canonical, asset_id_for
-from generator.generation_request import GenerationRequest
-from generator.model_loader import LoadedModel
-from generator.png_provenance import TRAINED_ALGORITHMIC_MEDIA, embed
-from generator.store import Provenance
-from generator.version import software_version
+from imgedge.generator.canonical import Canonical, asset_id_for
+from imgedge.generator.generation_request import GenerationRequest
+from imgedge.generator.model_loader import LoadedModel
+from imgedge.generator.png_provenance import TRAINED_ALGORITHMIC_MEDIA, embed
+from imgedge.generator.store import Provenance
+from imgedge.generator.version import software_version
 
 
 @dataclass(frozen=True, slots=True)

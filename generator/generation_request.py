@@ -7,8 +7,8 @@ import secrets
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from generator.config import GeneratorConfig
-from generator.errors import ApiError
+from imgedge.generator.config import GeneratorConfig
+from imgedge.generator.errors import ApiError
 
 ASPECTS = {"1:1": (1, 1), "16:9": (16, 9), "9:16": (9, 16), "4:3": (4, 3), "3:4": (3, 4)}
 # The side an aspect ratio scales from: 512² is the native size of the SD 1.x/Turbo family.

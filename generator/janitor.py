@@ -6,9 +6,9 @@ import asyncio
 import logging
 import time
 
-from generator.proxy_client import ProxyClient
-from generator.purge_outbox import PurgeOutbox
-from generator.store import OriginalStore
+from imgedge.generator.proxy_client import ProxyClient
+from imgedge.generator.purge_outbox import PurgeOutbox
+from imgedge.generator.store import OriginalStore
 
 log = logging.getLogger("imgedge.generator")
 

@@ -7,8 +7,8 @@ import logging
 import math
 from collections.abc import Awaitable, Callable
 
-from generator.jobs import Job, JobStore
-from generator.metrics import Metrics
+from imgedge.generator.jobs import Job, JobStore
+from imgedge.generator.metrics import Metrics
 
 log = logging.getLogger("imgedge.generator")
 

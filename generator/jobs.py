@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from generator.generation_request import GenerationRequest
-from generator.store import transaction
+from imgedge.generator.generation_request import GenerationRequest
+from imgedge.generator.store import transaction
 
 JOB_STATES = ("queued", "running", "done", "failed")
 

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from generator.config import GeneratorConfig
-from generator.model_hash import hash_model_dir
-from generator.tiny_model import ensure_tiny_model
+from imgedge.generator.config import GeneratorConfig
+from imgedge.generator.model_hash import hash_model_dir
+from imgedge.generator.tiny_model import ensure_tiny_model
 
 log = logging.getLogger("imgedge.generator")
 

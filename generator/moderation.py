@@ -8,8 +8,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from generator.config import GeneratorConfig
 from imgedge.env import ConfigError
+from imgedge.generator.config import GeneratorConfig
 
 
 @dataclass(frozen=True, slots=True)

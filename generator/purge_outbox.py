@@ -8,7 +8,7 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from generator.store import transaction
+from imgedge.generator.store import transaction
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS purges (

@@ -17,9 +17,9 @@ from arq import create_pool
 from arq.connections import ArqRedis, RedisSettings
 from redis.exceptions import RedisError
 
-from generator.job_queue import QueueFull
-from generator.jobs import JobStore
-from generator.metrics import Metrics
+from imgedge.generator.job_queue import QueueFull
+from imgedge.generator.jobs import JobStore
+from imgedge.generator.metrics import Metrics
 
 log = logging.getLogger("imgedge.generator")
 

@@ -9,25 +9,25 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-from generator.background import Background
-from generator.config import GeneratorConfig
-from generator.destinations import ForbiddenDestination, check_destination
-from generator.errors import ApiError
-from generator.generation import generate
-from generator.generation_request import GenerationRequest
-from generator.janitor import Janitor
-from generator.job_queue import JobQueue, QueueFull
-from generator.jobs import Job, JobStore
-from generator.metrics import Metrics
-from generator.model_loader import LoadedModel
-from generator.moderation import ModerationPolicy
-from generator.proxy_client import ProxyClient
-from generator.purge_outbox import PurgeOutbox
-from generator.redis_queue import RedisJobQueue, queue_redis_url
-from generator.store import AssetRecord, OriginalStore, Provenance
-from generator.transform_urls import TransformUrls
-from generator.uploads import UploadTokens, validate_upload
-from generator.webhooks import deliver
+from imgedge.generator.background import Background
+from imgedge.generator.config import GeneratorConfig
+from imgedge.generator.destinations import ForbiddenDestination, check_destination
+from imgedge.generator.errors import ApiError
+from imgedge.generator.generation import generate
+from imgedge.generator.generation_request import GenerationRequest
+from imgedge.generator.janitor import Janitor
+from imgedge.generator.job_queue import JobQueue, QueueFull
+from imgedge.generator.jobs import Job, JobStore
+from imgedge.generator.metrics import Metrics
+from imgedge.generator.model_loader import LoadedModel
+from imgedge.generator.moderation import ModerationPolicy
+from imgedge.generator.proxy_client import ProxyClient
+from imgedge.generator.purge_outbox import PurgeOutbox
+from imgedge.generator.redis_queue import RedisJobQueue, queue_redis_url
+from imgedge.generator.store import AssetRecord, OriginalStore, Provenance
+from imgedge.generator.transform_urls import TransformUrls
+from imgedge.generator.uploads import UploadTokens, validate_upload
+from imgedge.generator.webhooks import deliver
 
 log = logging.getLogger("imgedge.generator")
 

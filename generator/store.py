@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from generator.atomic import write_atomic
-from generator.canonical import Canonical
+from imgedge.generator.atomic import write_atomic
+from imgedge.generator.canonical import Canonical
 
 ASSET_ID_RE = re.compile(r"^[0-9a-f]{32}$")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from proxy.signing import load_signing_keys
-from proxy.urls import build_path, srcset
+from imgedge.proxy.signing import load_signing_keys
+from imgedge.proxy.urls import build_path, srcset
 
 
 class TransformUrls:

@@ -12,9 +12,9 @@ from pathlib import Path
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from starlette.requests import Request
 
-from generator.canonical import Canonical, InvalidImage, canonicalize
-from generator.errors import ApiError
-from generator.store import transaction
+from imgedge.generator.canonical import Canonical, InvalidImage, canonicalize
+from imgedge.generator.errors import ApiError
+from imgedge.generator.store import transaction
 
 _SALT = "imgedge-upload-v1"
 _SCHEMA = """

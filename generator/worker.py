@@ -13,13 +13,13 @@ from typing import Any
 from arq import func
 from arq.worker import Function
 
-from generator.app import load_and_warm
-from generator.config import GeneratorConfig
-from generator.redis_queue import JOB_FUNCTION
-from generator.service import GeneratorService
-from generator.store import OriginalStore
-from generator.transform_urls import TransformUrls
 from imgedge.env import ConfigError
+from imgedge.generator.app import load_and_warm
+from imgedge.generator.config import GeneratorConfig
+from imgedge.generator.redis_queue import JOB_FUNCTION
+from imgedge.generator.service import GeneratorService
+from imgedge.generator.store import OriginalStore
+from imgedge.generator.transform_urls import TransformUrls
 
 log = logging.getLogger("imgedge.worker")
 

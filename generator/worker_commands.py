@@ -8,9 +8,9 @@ import sys
 
 from arq.worker import Worker
 
-from generator.redis_queue import QUEUE_NAME, queue_redis_url, redis_settings
-from generator.worker import WorkerConfig, job_function, shutdown, startup
 from imgedge.env import ConfigError
+from imgedge.generator.redis_queue import QUEUE_NAME, queue_redis_url, redis_settings
+from imgedge.generator.worker import WorkerConfig, job_function, shutdown, startup
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from imgedge import serve
 from imgedge.env import ConfigError
-from proxy.signing import load_signing_keys
-from proxy.urls import build_path, srcset
+from imgedge.proxy.signing import load_signing_keys
+from imgedge.proxy.urls import build_path, srcset
 
 
 def _data_dir() -> Path:
@@ -60,14 +60,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     serve.register(sub)
     _register_url(sub)
-    from generator import commands as generator_commands
+    from imgedge.generator import commands as generator_commands
 
     generator_commands.register(sub)
-    from generator import worker_commands
+    from imgedge.generator import worker_commands
 
     worker_commands.register(sub)
     try:
-        from cache import commands as cache_commands
+        from imgedge.cache import commands as cache_commands
     except ImportError:
         pass
     else:
@@ -76,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from proxy.errors import ProxyError
+    from imgedge.proxy.errors import ProxyError
 
     args = build_parser().parse_args(argv)
     try:

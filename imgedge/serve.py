@@ -15,9 +15,9 @@ from pathlib import Path
 import httpx
 
 from imgedge.env import env_int
+from imgedge.proxy.signing import load_signing_keys
+from imgedge.proxy.urls import build_path
 from imgedge.secrets import load_or_create
-from proxy.signing import load_signing_keys
-from proxy.urls import build_path
 
 
 def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout_s: float) -> bool:
@@ -61,9 +61,11 @@ def serve_command(args: argparse.Namespace) -> int:
         metrics_dir.mkdir(parents=True)
         proxy_env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     generator = subprocess.Popen(
-        _uvicorn("generator.app:create_app_from_env", host, generator_port, 1), env=env
+        _uvicorn("imgedge.generator.app:create_app_from_env", host, generator_port, 1), env=env
     )
-    proxy = subprocess.Popen(_uvicorn("proxy.app:create_app_from_env", host, port, workers), env=proxy_env)
+    proxy = subprocess.Popen(
+        _uvicorn("imgedge.proxy.app:create_app_from_env", host, port, workers), env=proxy_env
+    )
     children = (proxy, generator)
 
     def stop(signum: int, _frame: types.FrameType | None) -> None:

@@ -20,25 +20,30 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Scope
 
-from cache.broadcast import PurgeNotDelivered
-from cache.build import build_purge_broadcaster, build_result_cache, build_single_flight, build_source_cache
-from cache.config import CacheConfig
-from cache.entry import Entry
-from cache.keys import asset_tag, variant_key
-from cache.tiered import TieredCache
+from imgedge.cache.broadcast import PurgeNotDelivered
+from imgedge.cache.build import (
+    build_purge_broadcaster,
+    build_result_cache,
+    build_single_flight,
+    build_source_cache,
+)
+from imgedge.cache.config import CacheConfig
+from imgedge.cache.entry import Entry
+from imgedge.cache.keys import asset_tag, variant_key
+from imgedge.cache.tiered import TieredCache
 from imgedge.observability import RequestIdMiddleware, configure_logging
-from proxy import metrics
-from proxy.config import ProxyConfig
-from proxy.errors import Forbidden, OptionError, Overloaded, ProxyError, Unauthorized
-from proxy.hit_path import HitFastPath, RawResponse
-from proxy.http_headers import error_cache_control, etag_matches, server_timing, variant_cache_control
-from proxy.negotiate import Negotiated, negotiate
-from proxy.options import TransformSpec, parse_options
-from proxy.render import MODERATION_HEADER, Renderer, check_moderation
-from proxy.request_path import RequestPath, split_path
-from proxy.signing import verify
-from proxy.sources import Source, build_source
-from proxy.urls import UNSIGNED
+from imgedge.proxy import metrics
+from imgedge.proxy.config import ProxyConfig
+from imgedge.proxy.errors import Forbidden, OptionError, Overloaded, ProxyError, Unauthorized
+from imgedge.proxy.hit_path import HitFastPath, RawResponse
+from imgedge.proxy.http_headers import error_cache_control, etag_matches, server_timing, variant_cache_control
+from imgedge.proxy.negotiate import Negotiated, negotiate
+from imgedge.proxy.options import TransformSpec, parse_options
+from imgedge.proxy.render import MODERATION_HEADER, Renderer, check_moderation
+from imgedge.proxy.request_path import RequestPath, split_path
+from imgedge.proxy.signing import verify
+from imgedge.proxy.sources import Source, build_source
+from imgedge.proxy.urls import UNSIGNED
 
 log = logging.getLogger("imgedge.proxy")
 

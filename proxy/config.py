@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from imgedge.env import ConfigError, env_bool, env_float, env_int
+from imgedge.proxy.encode import EncoderSettings
+from imgedge.proxy.errors import ProxyError
+from imgedge.proxy.options import ParseSettings, parse_options
+from imgedge.proxy.signing import load_signing_keys
 from imgedge.secrets import env_or_file
-from proxy.encode import EncoderSettings
-from proxy.errors import ProxyError
-from proxy.options import ParseSettings, parse_options
-from proxy.signing import load_signing_keys
 
 
 def parse_presets(raw: str) -> dict[str, str]:

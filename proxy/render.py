@@ -10,19 +10,19 @@ from dataclasses import dataclass, field
 import anyio
 import pyvips
 
-from cache.entry import Entry
-from cache.keys import asset_tag, source_key
-from cache.singleflight import SingleFlight
-from cache.tiered import TieredCache
-from proxy.config import ProxyConfig
-from proxy.encode import MEDIA_TYPES
-from proxy.errors import Forbidden, Overloaded, Withdrawn
-from proxy.http_headers import variant_cache_control
-from proxy.metrics import QUEUE_DEPTH
-from proxy.options.spec import TransformSpec
-from proxy.pipeline.decoded import DecodedImage, decode
-from proxy.pipeline.run import Rendered, transform
-from proxy.sources import Source, SourceImage
+from imgedge.cache.entry import Entry
+from imgedge.cache.keys import asset_tag, source_key
+from imgedge.cache.singleflight import SingleFlight
+from imgedge.cache.tiered import TieredCache
+from imgedge.proxy.config import ProxyConfig
+from imgedge.proxy.encode import MEDIA_TYPES
+from imgedge.proxy.errors import Forbidden, Overloaded, Withdrawn
+from imgedge.proxy.http_headers import variant_cache_control
+from imgedge.proxy.metrics import QUEUE_DEPTH
+from imgedge.proxy.options.spec import TransformSpec
+from imgedge.proxy.pipeline.decoded import DecodedImage, decode
+from imgedge.proxy.pipeline.run import Rendered, transform
+from imgedge.proxy.sources import Source, SourceImage
 
 MODERATION_HEADER = "x-imgedge-moderation"
 _GEOMETRY_HEADER = "x-imgedge-pixels"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from proxy.errors import BadRequest
+from imgedge.proxy.errors import BadRequest
 
 _ASSET_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 

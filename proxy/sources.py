@@ -11,9 +11,9 @@ from typing import Protocol
 import anyio
 import httpx
 
-from proxy.breaker import CircuitBreaker
-from proxy.config import ProxyConfig
-from proxy.errors import (
+from imgedge.proxy.breaker import CircuitBreaker
+from imgedge.proxy.config import ProxyConfig
+from imgedge.proxy.errors import (
     BadGateway,
     Forbidden,
     GatewayTimeout,
@@ -22,7 +22,7 @@ from proxy.errors import (
     SourceTooLarge,
     Withdrawn,
 )
-from proxy.metrics import ORIGIN_FETCHES
+from imgedge.proxy.metrics import ORIGIN_FETCHES
 
 
 class _Retryable(BadGateway):

@@ -4,10 +4,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from generator.auth import bearer_matches
-from generator.errors import ApiError
-from generator.routes.images import read_json
-from generator.service import GeneratorService, describe_record
+from imgedge.generator.auth import bearer_matches
+from imgedge.generator.errors import ApiError
+from imgedge.generator.routes.images import read_json
+from imgedge.generator.service import GeneratorService, describe_record
 
 
 def routes(service: GeneratorService) -> list[Route]:

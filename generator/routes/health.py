@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from generator.service import GeneratorService
+from imgedge.generator.service import GeneratorService
 
 
 def routes(service: GeneratorService) -> list[Route]:

@@ -6,11 +6,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from generator.destinations import ForbiddenDestination, check_destination
-from generator.errors import ApiError
-from generator.generation_request import parse_generation_request
-from generator.rate_limit import TokenBuckets
-from generator.service import GeneratorService, describe_record
+from imgedge.generator.destinations import ForbiddenDestination, check_destination
+from imgedge.generator.errors import ApiError
+from imgedge.generator.generation_request import parse_generation_request
+from imgedge.generator.rate_limit import TokenBuckets
+from imgedge.generator.service import GeneratorService, describe_record
 
 MAX_JSON_BYTES = 64 * 1024
 DEFAULT_LIST_LIMIT = 12

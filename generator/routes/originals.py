@@ -7,8 +7,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from generator.auth import bearer_matches
-from generator.store import OriginalStore
+from imgedge.generator.auth import bearer_matches
+from imgedge.generator.store import OriginalStore
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 _REFUSED_STATUS = {"pending": 403, "rejected": 451}

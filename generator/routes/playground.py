@@ -12,8 +12,8 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from generator.generation_request import size_for_aspect
-from generator.service import GeneratorService
+from imgedge.generator.generation_request import size_for_aspect
+from imgedge.generator.service import GeneratorService
 
 PLAYGROUND_DIR = Path(__file__).resolve().parent.parent / "playground"
 ASPECTS = ("1:1", "16:9", "9:16", "4:3")

@@ -4,11 +4,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from generator.errors import ApiError
-from generator.rate_limit import TokenBuckets
-from generator.routes.images import check_rate, read_json
-from generator.service import GeneratorService
-from generator.uploads import read_body
+from imgedge.generator.errors import ApiError
+from imgedge.generator.rate_limit import TokenBuckets
+from imgedge.generator.routes.images import check_rate, read_json
+from imgedge.generator.service import GeneratorService
+from imgedge.generator.uploads import read_body
 
 
 def routes(service: GeneratorService, buckets: TokenBuckets) -> list[Route]:

@@ -7,9 +7,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from proxy.errors import BadRequest, OptionError
-from proxy.options import values as v
-from proxy.options.spec import DEFAULT_BACKGROUND, TransformSpec
+from imgedge.proxy.errors import BadRequest, OptionError
+from imgedge.proxy.options import values as v
+from imgedge.proxy.options.spec import DEFAULT_BACKGROUND, TransformSpec
 
 MAX_DIMENSION = 100_000  # structural bound; the configured output limit is checked later
 

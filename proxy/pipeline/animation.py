@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pyvips
 
-from proxy.options.spec import TransformSpec
-from proxy.pipeline.geometry import Box
-from proxy.pipeline.inspect import Header
+from imgedge.proxy.options.spec import TransformSpec
+from imgedge.proxy.pipeline.geometry import Box
+from imgedge.proxy.pipeline.inspect import Header
 
 ANIMATED_FORMATS = ("gif", "webp")
 MAX_FRAMES = 1000

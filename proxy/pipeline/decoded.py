@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 import pyvips
 
-from proxy.errors import CorruptImage
-from proxy.pipeline.colour import to_srgb
-from proxy.pipeline.inspect import Header, inspect
+from imgedge.proxy.errors import CorruptImage
+from imgedge.proxy.pipeline.colour import to_srgb
+from imgedge.proxy.pipeline.inspect import Header, inspect
 
 
 @dataclass(frozen=True, slots=True)

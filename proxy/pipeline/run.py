@@ -7,17 +7,17 @@ from dataclasses import dataclass, field
 
 import pyvips
 
-from proxy.encode import EncoderSettings, encode
-from proxy.errors import CorruptImage, ProxyError
-from proxy.negotiate import resolve
-from proxy.options.spec import TransformSpec
-from proxy.pipeline import load
-from proxy.pipeline.animation import keeps_animation, load_animated
-from proxy.pipeline.colour import to_srgb
-from proxy.pipeline.decoded import DecodedImage
-from proxy.pipeline.geometry import plan
-from proxy.pipeline.inspect import inspect
-from proxy.pipeline.steps import STEPS, StepContext
+from imgedge.proxy.encode import EncoderSettings, encode
+from imgedge.proxy.errors import CorruptImage, ProxyError
+from imgedge.proxy.negotiate import resolve
+from imgedge.proxy.options.spec import TransformSpec
+from imgedge.proxy.pipeline import load
+from imgedge.proxy.pipeline.animation import keeps_animation, load_animated
+from imgedge.proxy.pipeline.colour import to_srgb
+from imgedge.proxy.pipeline.decoded import DecodedImage
+from imgedge.proxy.pipeline.geometry import plan
+from imgedge.proxy.pipeline.inspect import inspect
+from imgedge.proxy.pipeline.steps import STEPS, StepContext
 
 
 class TransformTimeout(ProxyError):

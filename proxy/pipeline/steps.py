@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import pyvips
 
-from proxy.options.spec import TransformSpec
-from proxy.pipeline.geometry import Plan, offset
+from imgedge.proxy.options.spec import TransformSpec
+from imgedge.proxy.pipeline.geometry import Plan, offset
 
 
 @dataclass(frozen=True, slots=True)

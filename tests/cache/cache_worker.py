@@ -18,13 +18,13 @@ import sys
 import time
 from pathlib import Path
 
-from cache.broadcast import PurgeBroadcaster
-from cache.disk import DiskTier
-from cache.entry import Entry
-from cache.memory import MemoryTier
-from cache.redis_tier import RedisTier
-from cache.tier import CacheTier
-from cache.tiered import TieredCache
+from imgedge.cache.broadcast import PurgeBroadcaster
+from imgedge.cache.disk import DiskTier
+from imgedge.cache.entry import Entry
+from imgedge.cache.memory import MemoryTier
+from imgedge.cache.redis_tier import RedisTier
+from imgedge.cache.tier import CacheTier
+from imgedge.cache.tiered import TieredCache
 
 SHARED_KEYS = [f"v1/var/shared/{i}" for i in range(6)]
 

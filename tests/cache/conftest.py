@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from cache.entry import Entry
+from imgedge.cache.entry import Entry
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 WORKER = Path(__file__).with_name("cache_worker.py")

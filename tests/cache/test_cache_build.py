@@ -3,9 +3,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from cache.build import build_purge_broadcaster, build_result_cache, build_source_cache
-from cache.config import CacheConfig
-from cache.entry import Entry
+from imgedge.cache.build import build_purge_broadcaster, build_result_cache, build_source_cache
+from imgedge.cache.config import CacheConfig
+from imgedge.cache.entry import Entry
 
 EntryFactory = Callable[..., Entry]
 

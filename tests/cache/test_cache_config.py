@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from cache.config import CacheConfig, CacheConfigError, parse_size
+from imgedge.cache.config import CacheConfig, CacheConfigError, parse_size
 
 
 def test_defaults_work_out_of_the_box(tmp_path: Path) -> None:

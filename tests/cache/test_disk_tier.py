@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from cache.disk import DiskTier
-from cache.entry import Entry, encode_entry
+from imgedge.cache.disk import DiskTier
+from imgedge.cache.entry import Entry, encode_entry
 
 EntryFactory = Callable[..., Entry]
 SpawnWorker = Callable[..., Awaitable[asyncio.subprocess.Process]]
@@ -54,7 +54,7 @@ async def test_damaged_file_is_deleted_and_never_served(
     await tier.put("k", make_entry(b"y" * 500), ["asset:a"])
     path = object_path(tmp_path, "k")
     path.write_bytes(damage(path.read_bytes()))
-    with caplog.at_level(logging.WARNING, logger="cache.disk"):
+    with caplog.at_level(logging.WARNING, logger="imgedge.cache.disk"):
         assert await tier.get("k") is None
     assert not path.exists()
     assert tier.stats()["corrupt"] == 1
@@ -115,7 +115,7 @@ async def test_unwritable_directory_is_logged_and_counted_not_raised(
     in_the_way = tmp_path / "cache"
     in_the_way.write_text("a file where the cache directory should be")
     tier = DiskTier(in_the_way, 1 << 20)
-    with caplog.at_level(logging.WARNING, logger="cache.disk"):
+    with caplog.at_level(logging.WARNING, logger="imgedge.cache.disk"):
         await tier.put("k", make_entry(), ["asset:a"])
         assert await tier.get("k") is None
         assert await tier.purge("asset:a") == 0

@@ -6,8 +6,8 @@ import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from cache.disk import DiskTier
-from cache.entry import Entry
+from imgedge.cache.disk import DiskTier
+from imgedge.cache.entry import Entry
 
 EntryFactory = Callable[..., Entry]
 SpawnWorker = Callable[..., Awaitable[asyncio.subprocess.Process]]

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest
 import redis.asyncio as aioredis
 
-from cache.distributed_flight import DistributedSingleFlight
+from imgedge.cache.distributed_flight import DistributedSingleFlight
 
 
 class SharedResults:

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cache.entry import CorruptEntry, Entry, decode_entry, encode_entry
+from imgedge.cache.entry import CorruptEntry, Entry, decode_entry, encode_entry
 
 texts = st.text(max_size=40)
 entries = st.builds(

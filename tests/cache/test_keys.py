@@ -6,7 +6,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cache.keys import KEY_SCHEMA, asset_tag, source_key, variant_key
+from imgedge.cache.keys import KEY_SCHEMA, asset_tag, source_key, variant_key
 
 ids = st.text(min_size=1, max_size=80)
 specs = st.text(max_size=200)

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from cache.entry import Entry, entry_size
-from cache.memory import MemoryTier
+from imgedge.cache.entry import Entry, entry_size
+from imgedge.cache.memory import MemoryTier
 
 EntryFactory = Callable[..., Entry]
 

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 import redis.asyncio as aioredis
 
-from cache.broadcast import POLL_INTERVAL_S, PurgeBroadcaster, PurgeNotDelivered
-from cache.disk import DiskTier
-from cache.entry import Entry
-from cache.memory import MemoryTier
-from cache.redis_tier import RedisTier
-from cache.tiered import TieredCache
+from imgedge.cache.broadcast import POLL_INTERVAL_S, PurgeBroadcaster, PurgeNotDelivered
+from imgedge.cache.disk import DiskTier
+from imgedge.cache.entry import Entry
+from imgedge.cache.memory import MemoryTier
+from imgedge.cache.redis_tier import RedisTier
+from imgedge.cache.tiered import TieredCache
 
 EntryFactory = Callable[..., Entry]
 SpawnWorker = Callable[..., Awaitable[asyncio.subprocess.Process]]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cache.commands import default_proxy_url, register
+from imgedge.cache.commands import default_proxy_url, register
 from imgedge.secrets import load_or_create
 
 

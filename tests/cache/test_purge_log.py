@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cache.purge_log import PurgeLog
+from imgedge.cache.purge_log import PurgeLog
 
 
 def test_reader_sees_purges_appended_by_another_writer(tmp_path: Path) -> None:

@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 import redis.asyncio as aioredis
 
-from cache.entry import Entry
-from cache.redis_tier import RedisTier
+from imgedge.cache.entry import Entry
+from imgedge.cache.redis_tier import RedisTier
 
 EntryFactory = Callable[..., Entry]
 
@@ -86,7 +86,7 @@ async def test_unreachable_redis_is_a_counted_miss_not_an_error(
         port = sock.getsockname()[1]  # bound but not listening: connections are refused
         tier = RedisTier(f"redis://127.0.0.1:{port}/0", max_entry_bytes=10_000, ttl_s=300, timeout_s=0.5)
         try:
-            with caplog.at_level(logging.WARNING, logger="cache.redis_tier"):
+            with caplog.at_level(logging.WARNING, logger="imgedge.cache.redis_tier"):
                 await tier.put("k", make_entry(), ["asset:a"])
                 assert await tier.get("k") is None
                 assert await tier.purge("asset:a") == 0

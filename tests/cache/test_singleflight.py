@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from cache.singleflight import SingleFlight
+from imgedge.cache.singleflight import SingleFlight
 
 CALLERS = 50
 

@@ -16,10 +16,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from generator.app import create_app
-from generator.config import GeneratorConfig
-from generator.model_loader import LoadedModel, load_model
-from generator.transform_urls import TransformUrls
+from imgedge.generator.app import create_app
+from imgedge.generator.config import GeneratorConfig
+from imgedge.generator.model_loader import LoadedModel, load_model
+from imgedge.generator.transform_urls import TransformUrls
 
 SIGNING_KEY = b"test-signing-key"
 

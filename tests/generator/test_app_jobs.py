@@ -6,8 +6,8 @@ from typing import Any
 
 import pyvips
 
-from generator.config import GeneratorConfig
-from generator.webhooks import SIGNATURE_HEADER, verify
+from imgedge.generator.config import GeneratorConfig
+from imgedge.generator.webhooks import SIGNATURE_HEADER, verify
 from tests.generator.conftest import Receiver
 
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import httpx
 import pyvips
 
-from generator.config import GeneratorConfig
-from generator.store import OriginalStore
-from generator.tiny_model import ensure_tiny_model
+from imgedge.generator.config import GeneratorConfig
+from imgedge.generator.store import OriginalStore
+from imgedge.generator.tiny_model import ensure_tiny_model
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -80,7 +80,7 @@ def test_factory_loads_the_model_at_start_up(tmp_path: Path, model_data_dir: Pat
         port = s.getsockname()[1]
     env = {**os.environ, "IMGEDGE_DATA_DIR": str(data_dir), "IMGEDGE_PROXY_URL": "http://127.0.0.1:9"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "generator.app:create_app_from_env",
+        [sys.executable, "-m", "uvicorn", "--factory", "imgedge.generator.app:create_app_from_env",
          "--host", "127.0.0.1", "--port", str(port)],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip

@@ -4,7 +4,7 @@ import ipaddress
 
 import pytest
 
-from generator.destinations import ForbiddenDestination, check_destination, is_public
+from imgedge.generator.destinations import ForbiddenDestination, check_destination, is_public
 
 
 @pytest.mark.parametrize(

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import pyvips
 
-from generator.generation import generate
-from generator.generation_request import GenerationRequest
-from generator.model_loader import LoadedModel
-from generator.png_provenance import TRAINED_ALGORITHMIC_MEDIA, XMP_KEYWORD, read_text
+from imgedge.generator.generation import generate
+from imgedge.generator.generation_request import GenerationRequest
+from imgedge.generator.model_loader import LoadedModel
+from imgedge.generator.png_provenance import TRAINED_ALGORITHMIC_MEDIA, XMP_KEYWORD, read_text
 
 
 def request(**overrides: object) -> GenerationRequest:

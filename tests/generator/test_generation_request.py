@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from generator.config import GeneratorConfig
-from generator.errors import ApiError
-from generator.generation_request import ASPECTS, parse_generation_request, size_for_aspect
-from generator.rate_limit import TokenBuckets
+from imgedge.generator.config import GeneratorConfig
+from imgedge.generator.errors import ApiError
+from imgedge.generator.generation_request import ASPECTS, parse_generation_request, size_for_aspect
+from imgedge.generator.rate_limit import TokenBuckets
 
 CONFIG = GeneratorConfig()
 

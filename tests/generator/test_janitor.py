@@ -5,12 +5,12 @@ from typing import Any
 
 import httpx
 
-from generator.canonical import canonicalize
-from generator.config import GeneratorConfig
-from generator.janitor import Janitor
-from generator.proxy_client import ProxyClient
-from generator.purge_outbox import PurgeOutbox
-from generator.store import OriginalStore, Provenance
+from imgedge.generator.canonical import canonicalize
+from imgedge.generator.config import GeneratorConfig
+from imgedge.generator.janitor import Janitor
+from imgedge.generator.proxy_client import ProxyClient
+from imgedge.generator.purge_outbox import PurgeOutbox
+from imgedge.generator.store import OriginalStore, Provenance
 from tests.generator.conftest import Receiver, ServerThread
 from tests.generator.test_app_jobs import submit
 

@@ -5,12 +5,12 @@ from typing import Any
 
 import pytest
 
-from generator.config import GeneratorConfig
-from generator.errors import ApiError
-from generator.generation_request import GenerationRequest
-from generator.jobs import JobStore
-from generator.service import GeneratorService
-from generator.store import OriginalStore
+from imgedge.generator.config import GeneratorConfig
+from imgedge.generator.errors import ApiError
+from imgedge.generator.generation_request import GenerationRequest
+from imgedge.generator.jobs import JobStore
+from imgedge.generator.service import GeneratorService
+from imgedge.generator.store import OriginalStore
 from tests.generator.conftest import fixed_urls
 
 REQUEST = GenerationRequest(prompt="queued", width=64, height=64, seed=3, steps=2, guidance=2.0)

@@ -4,9 +4,9 @@ from typing import Any
 
 import pytest
 
-from generator.config import GeneratorConfig
-from generator.moderation import ModerationPolicy
 from imgedge.env import ConfigError
+from imgedge.generator.config import GeneratorConfig
+from imgedge.generator.moderation import ModerationPolicy
 from tests.generator.conftest import Receiver
 from tests.generator.test_app_jobs import submit
 

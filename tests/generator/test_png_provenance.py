@@ -3,7 +3,13 @@ from __future__ import annotations
 import pytest
 import pyvips
 
-from generator.png_provenance import TRAINED_ALGORITHMIC_MEDIA, XMP_KEYWORD, PngError, embed, read_text
+from imgedge.generator.png_provenance import (
+    TRAINED_ALGORITHMIC_MEDIA,
+    XMP_KEYWORD,
+    PngError,
+    embed,
+    read_text,
+)
 
 
 def plain_png() -> bytes:

@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 import pyvips
 
-from generator.atomic import write_atomic
-from generator.canonical import canonicalize
-from generator.store import OriginalStore, Provenance
+from imgedge.generator.atomic import write_atomic
+from imgedge.generator.canonical import canonicalize
+from imgedge.generator.store import OriginalStore, Provenance
 
 
 def png(shade: int) -> bytes:

@@ -4,10 +4,10 @@ from pathlib import Path
 
 from transformers import CLIPTokenizer
 
-from generator.config import GeneratorConfig
-from generator.model_hash import hash_model_dir
-from generator.model_loader import TINY_MODEL_ID, LoadedModel
-from generator.tiny_model import byte_level_vocab, ensure_tiny_model
+from imgedge.generator.config import GeneratorConfig
+from imgedge.generator.model_hash import hash_model_dir
+from imgedge.generator.model_loader import TINY_MODEL_ID, LoadedModel
+from imgedge.generator.tiny_model import byte_level_vocab, ensure_tiny_model
 
 
 def test_vocab_covers_every_byte_as_word_piece_and_word_end() -> None:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from generator.transform_urls import TransformUrls
+from imgedge.generator.transform_urls import TransformUrls
 
 
 def test_widths_past_the_source_collapse_into_the_source_width() -> None:

@@ -14,7 +14,7 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from PIL import Image
 from skimage import data as skimage_data
 
-from generator.config import GeneratorConfig
+from imgedge.generator.config import GeneratorConfig
 
 
 def astronaut() -> np.ndarray:

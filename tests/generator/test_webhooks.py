@@ -4,7 +4,7 @@ import time
 
 import httpx
 
-from generator.webhooks import deliver, sign, verify
+from imgedge.generator.webhooks import deliver, sign, verify
 from tests.generator.conftest import Receiver, ServerThread
 
 

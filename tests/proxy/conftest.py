@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from cache.config import CacheConfig
-from proxy.app import create_app
-from proxy.config import ProxyConfig
+from imgedge.cache.config import CacheConfig
+from imgedge.proxy.app import create_app
+from imgedge.proxy.config import ProxyConfig
 
 
 @pytest.fixture(scope="module")

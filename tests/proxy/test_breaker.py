@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from proxy.breaker import CircuitBreaker
+from imgedge.proxy.breaker import CircuitBreaker
 
 
 class Clock:

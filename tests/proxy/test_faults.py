@@ -15,10 +15,10 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from cache.config import CacheConfig
-from proxy.app import create_app
-from proxy.config import ProxyConfig
-from proxy.urls import build_path
+from imgedge.cache.config import CacheConfig
+from imgedge.proxy.app import create_app
+from imgedge.proxy.config import ProxyConfig
+from imgedge.proxy.urls import build_path
 from tests.conftest import running
 
 KEY = b"k"

@@ -7,10 +7,10 @@ import resource
 import pytest
 import pyvips
 
-from proxy.encode import EncoderSettings
-from proxy.errors import ProxyError
-from proxy.options import ParseSettings, parse_options
-from proxy.pipeline.run import transform
+from imgedge.proxy.encode import EncoderSettings
+from imgedge.proxy.errors import ProxyError
+from imgedge.proxy.options import ParseSettings, parse_options
+from imgedge.proxy.pipeline.run import transform
 from tests.conftest import photo
 
 SPEC = parse_options(["w:64"], ParseSettings())

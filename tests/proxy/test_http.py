@@ -15,11 +15,11 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from cache.config import CacheConfig
-from proxy.app import create_app
-from proxy.config import ProxyConfig
-from proxy.options import ParseSettings
-from proxy.urls import build_path
+from imgedge.cache.config import CacheConfig
+from imgedge.proxy.app import create_app
+from imgedge.proxy.config import ProxyConfig
+from imgedge.proxy.options import ParseSettings
+from imgedge.proxy.urls import build_path
 from tests.conftest import free_port, running
 from tests.proxy.test_negotiate import CHROMIUM, SAFARI_15
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from proxy.negotiate import LEGACY, negotiate, resolve
+from imgedge.proxy.negotiate import LEGACY, negotiate, resolve
 
 CHROMIUM = "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8"
 FIREFOX = "image/avif,image/webp,image/png,image/svg+xml,image/*;q=0.8,*/*;q=0.5"

@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from proxy.errors import BadRequest, OptionError
-from proxy.options import ParseSettings, TransformSpec, parse_options
+from imgedge.proxy.errors import BadRequest, OptionError
+from imgedge.proxy.options import ParseSettings, TransformSpec, parse_options
 
 SETTINGS = ParseSettings(presets={"thumb": "w:200/h:200/fit:cover/g:sm", "hero": "w:1600/q:70"})
 

@@ -3,11 +3,11 @@ from __future__ import annotations
 import pytest
 import pyvips
 
-from proxy.encode import EncoderSettings
-from proxy.errors import CorruptImage, OptionError, SourceTooLarge, UnsupportedImage
-from proxy.options import ParseSettings, parse_options
-from proxy.pipeline.decoded import decode
-from proxy.pipeline.run import Rendered, transform
+from imgedge.proxy.encode import EncoderSettings
+from imgedge.proxy.errors import CorruptImage, OptionError, SourceTooLarge, UnsupportedImage
+from imgedge.proxy.options import ParseSettings, parse_options
+from imgedge.proxy.pipeline.decoded import decode
+from imgedge.proxy.pipeline.run import Rendered, transform
 from tests.conftest import photo
 
 MAX_PIXELS = 50_000_000

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from proxy.signing import load_signing_keys, sign, verify
-from proxy.urls import build_path, srcset
+from imgedge.proxy.signing import load_signing_keys, sign, verify
+from imgedge.proxy.urls import build_path, srcset
 
 
 def test_signature_is_plain_hmac_sha256_of_the_canonical_path() -> None:

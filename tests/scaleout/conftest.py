@@ -58,7 +58,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, photo_png: bytes) -> Iterato
             admin_token = (root / "data" / "secrets" / "admin.token").read_text().strip()
             env_b = env | {"IMGEDGE_PORT": str(port_b), "IMGEDGE_CACHE_DISK_DIR": str(root / "cache-b")}
             with (
-                uvicorn_app("proxy.app:create_app_from_env", port_b, env_b),
+                uvicorn_app("imgedge.proxy.app:create_app_from_env", port_b, env_b),
                 varnishd(varnish_port, port_a, root / "varnish"),
             ):
                 yield Stack(

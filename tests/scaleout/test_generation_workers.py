@@ -100,7 +100,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             OMP_NUM_THREADS="1",
         )
         # The API first: it builds the tiny model once, before the workers load it.
-        with uvicorn_app("generator.app:create_app_from_env", port, env):
+        with uvicorn_app("imgedge.generator.app:create_app_from_env", port, env):
             workers = [Worker(name, env) for name in ("w1", "w2")]
             try:
                 for worker in workers:
