@@ -15,7 +15,8 @@ import pyvips
 
 from benchmarks.load_types import LoadResult
 from benchmarks.stats import percentile
-from imgedge.proxy.encode import SUFFIXES, EncoderSettings
+from imgedge.formats import BY_NAME
+from imgedge.imaging.encode import EncoderSettings
 
 _sources: list[bytes] = []
 _pixels: list[tuple[bytes, int, int, int]] = []
@@ -38,7 +39,7 @@ def transform_once(index: int, start: str, fmt: str, width: int) -> bytes:
     else:
         pixels, w, h, bands = _pixels[index]
         image = pyvips.Image.new_from_memory(pixels, w, h, bands, "uchar").thumbnail_image(width)
-    data: bytes = image.write_to_buffer(SUFFIXES[fmt], keep="none", **options)
+    data: bytes = image.write_to_buffer(BY_NAME[fmt].suffix, keep="none", **options)
     return data
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from imgedge.proxy.urls import build_path
+from imgedge.url.build import build_path
 
 
 @dataclass(frozen=True, slots=True)

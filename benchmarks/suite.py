@@ -26,8 +26,8 @@ from benchmarks.rss import RssSampler, command_name, tree
 from benchmarks.stats import median
 from benchmarks.thumbor_server import ThumborServer, installed_version
 from benchmarks.thumbor_server import path as thumbor_path
-from imgedge.proxy.signing import load_signing_keys
-from imgedge.proxy.urls import build_path
+from imgedge.secrets import load_signing_keys
+from imgedge.url.build import build_path
 
 _ESTIMATED_MAX_UNCACHED_RPS = 600  # sizes the unique URL lists: wrk reports the whole -d even if one runs out
 

@@ -7,7 +7,7 @@ import random
 from collections.abc import Iterator
 
 from benchmarks.load_types import Request
-from imgedge.proxy.urls import build_path
+from imgedge.url.build import build_path
 
 # What browsers send: the negotiated format follows (AVIF, WebP, then JPEG for the rest).
 ACCEPTS = (

@@ -23,7 +23,7 @@ from pathlib import Path
 import anyio.to_thread
 
 from imgedge.cache.entry import CorruptEntry, Entry, decode_entry, encode_entry
-from imgedge.cache.tier import zero_stats
+from imgedge.cache.tier import Scope, zero_stats
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +40,9 @@ class _Scan:
 
 
 class DiskTier:
+    scope: Scope = "host"
+    promotable = True
+
     def __init__(
         self, root: Path, max_bytes: int, *, name: str = "disk", touch_interval_s: float = 60.0
     ) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from cachetools import LRUCache
 
 from imgedge.cache.entry import Entry, entry_size
-from imgedge.cache.tier import zero_stats
+from imgedge.cache.tier import Scope, zero_stats
 
 
 class _ByteLRU(LRUCache[str, Entry]):
@@ -23,6 +23,9 @@ class _ByteLRU(LRUCache[str, Entry]):
 
 
 class MemoryTier:
+    scope: Scope = "process"
+    promotable = True
+
     def __init__(self, max_bytes: int, *, name: str = "memory") -> None:
         self.name = name
         self._lru = _ByteLRU(max_bytes, self._evicted)

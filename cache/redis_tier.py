@@ -10,7 +10,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from imgedge.cache.entry import CorruptEntry, Entry, decode_entry, encode_entry
-from imgedge.cache.tier import zero_stats
+from imgedge.cache.tier import Scope, zero_stats
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +28,9 @@ return removed
 
 
 class RedisTier:
+    scope: Scope = "cluster"
+    promotable = True
+
     def __init__(
         self,
         url: str,

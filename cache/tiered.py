@@ -11,9 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from imgedge.cache.entry import Entry
-from imgedge.cache.memory import MemoryTier
-from imgedge.cache.redis_tier import RedisTier
-from imgedge.cache.tier import CacheTier, Closable
+from imgedge.cache.tier import CacheTier, Closable, ProcessTier, is_process_tier
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +26,7 @@ class TieredCache:
         if len(set(names)) != len(names):
             raise ValueError(f"tier names must be unique, got {names}")
         self.tiers: tuple[CacheTier, ...] = tuple(tiers)
+        self._process_tiers: tuple[ProcessTier, ...] = tuple(t for t in tiers if is_process_tier(t))
         self._purged_at: OrderedDict[str, float] = OrderedDict()
         self._lookup_hooks: list[Callable[[], None]] = []
         self.stale_rejected = 0
@@ -42,7 +41,8 @@ class TieredCache:
                 self.stale_rejected += 1
                 continue
             for faster in self.tiers[:index]:
-                await self._tier_put(faster, key, entry, entry.tags)
+                if faster.promotable:
+                    await self._tier_put(faster, key, entry, entry.tags)
             return entry, tier.name
         return None, None
 
@@ -50,7 +50,7 @@ class TieredCache:
         """The fastest tier only, without awaiting: for a hit path that must not pay for a miss."""
         self._run_hooks()
         first = self.tiers[0] if self.tiers else None
-        if not isinstance(first, MemoryTier):
+        if first is None or not is_process_tier(first):
             return None
         entry = first.peek(key)
         if entry is None or self._predates_purge(entry):
@@ -77,21 +77,19 @@ class TieredCache:
     def forget(self, tag: str, purged_at: float) -> None:
         """Apply a purge made by another process that shares (or has already purged) the slower tiers."""
         self._remember_purge(tag, purged_at)
-        for tier in self.tiers:
-            if isinstance(tier, MemoryTier):
-                tier.purge_now(tag)
+        for tier in self._process_tiers:
+            tier.purge_now(tag)
 
     async def purge_unshared(self, tag: str, purged_at: float) -> int:
         """Apply another host's purge: every tier except the ones that host shares with us (Redis)."""
         self._remember_purge(tag, purged_at)
-        local = [tier for tier in self.tiers if not isinstance(tier, RedisTier)]
+        local = [tier for tier in self.tiers if tier.scope != "cluster"]
         return sum(await asyncio.gather(*(self._tier_purge(tier, tag) for tier in local)))
 
     def clear_memory(self) -> None:
         """Drop process-local entries when purges may have been missed (lost subscription, rotated log)."""
-        for tier in self.tiers:
-            if isinstance(tier, MemoryTier):
-                tier.clear()
+        for tier in self._process_tiers:
+            tier.clear()
 
     def add_lookup_hook(self, hook: Callable[[], None]) -> None:
         self._lookup_hooks.append(hook)

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import pyvips
 
-from imgedge.proxy.errors import ProxyError
-from imgedge.proxy.pipeline.colour import to_srgb
-from imgedge.proxy.pipeline.inspect import inspect
+from imgedge.errors import PublicError
+from imgedge.imaging.colour import to_srgb
+from imgedge.imaging.inspect import inspect
 
 ASSET_ID_HEX = 32
 
@@ -38,7 +38,7 @@ def canonicalize(data: bytes, *, max_pixels: int) -> Canonical:
     # way whether it arrives as an upload or is fetched for a transform.
     try:
         inspect(data, max_pixels=max_pixels)
-    except ProxyError as exc:
+    except PublicError as exc:
         raise InvalidImage(exc.status, exc.message) from None
     try:
         image = pyvips.Image.new_from_buffer(data, "", fail_on="error").autorot()

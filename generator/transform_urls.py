@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from imgedge.proxy.signing import load_signing_keys
-from imgedge.proxy.urls import build_path, srcset
+from imgedge.secrets import load_signing_keys
+from imgedge.url.build import build_path, srcset
 
 
 class TransformUrls:

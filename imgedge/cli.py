@@ -9,8 +9,8 @@ from pathlib import Path
 
 from imgedge import serve
 from imgedge.env import ConfigError
-from imgedge.proxy.signing import load_signing_keys
-from imgedge.proxy.urls import build_path, srcset
+from imgedge.secrets import load_signing_keys
+from imgedge.url.build import build_path, srcset
 
 
 def _data_dir() -> Path:
@@ -76,12 +76,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from imgedge.proxy.errors import ProxyError
+    from imgedge.errors import PublicError
 
     args = build_parser().parse_args(argv)
     try:
         code: int = args.func(args)
-    except ProxyError as exc:
+    except PublicError as exc:
         print(f"imgedge {args.command}: {exc.message}", file=sys.stderr)
         return 2
     except ConfigError as exc:

@@ -28,3 +28,13 @@ def load_or_create(data_dir: Path, name: str) -> str:
 
 def env_or_file(env_name: str, data_dir: Path, file_name: str) -> str:
     return os.environ.get(env_name) or load_or_create(data_dir, file_name)
+
+
+KEYS_ENV = "IMGEDGE_KEYS"
+
+
+def load_signing_keys(data_dir: Path) -> tuple[bytes, ...]:
+    """`IMGEDGE_KEYS` (comma-separated, first signs) or a key generated once in the data directory."""
+    raw = os.environ.get(KEYS_ENV, "")
+    keys = tuple(k.strip().encode() for k in raw.split(",") if k.strip())
+    return keys or (load_or_create(data_dir, "signing.key").encode(),)

@@ -15,9 +15,8 @@ from pathlib import Path
 import httpx
 
 from imgedge.env import env_int
-from imgedge.proxy.signing import load_signing_keys
-from imgedge.proxy.urls import build_path
-from imgedge.secrets import load_or_create
+from imgedge.secrets import load_or_create, load_signing_keys
+from imgedge.url.build import build_path
 
 
 def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout_s: float) -> bool:

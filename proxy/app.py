@@ -31,19 +31,22 @@ from imgedge.cache.config import CacheConfig
 from imgedge.cache.entry import Entry
 from imgedge.cache.keys import asset_tag, variant_key
 from imgedge.cache.tiered import TieredCache
+from imgedge.errors import PublicError
 from imgedge.observability import RequestIdMiddleware, configure_logging
+from imgedge.origin_protocol import MODERATION_HEADER, etag_matches
 from imgedge.proxy import metrics
 from imgedge.proxy.config import ProxyConfig
-from imgedge.proxy.errors import Forbidden, OptionError, Overloaded, ProxyError, Unauthorized
+from imgedge.proxy.errors import Forbidden, Overloaded, Unauthorized
 from imgedge.proxy.hit_path import HitFastPath, RawResponse
-from imgedge.proxy.http_headers import error_cache_control, etag_matches, server_timing, variant_cache_control
+from imgedge.proxy.http_headers import error_cache_control, server_timing, variant_cache_control
 from imgedge.proxy.negotiate import Negotiated, negotiate
-from imgedge.proxy.options import TransformSpec, parse_options
-from imgedge.proxy.render import MODERATION_HEADER, Renderer, check_moderation
-from imgedge.proxy.request_path import RequestPath, split_path
-from imgedge.proxy.signing import verify
+from imgedge.proxy.render import Renderer, check_moderation
 from imgedge.proxy.sources import Source, build_source
-from imgedge.proxy.urls import UNSIGNED
+from imgedge.url import TransformSpec, parse_options
+from imgedge.url.build import UNSIGNED
+from imgedge.url.errors import OptionError
+from imgedge.url.path import RequestPath, split_path
+from imgedge.url.signing import verify
 
 log = logging.getLogger("imgedge.proxy")
 
@@ -169,7 +172,7 @@ def create_app(
             parts, spec = parse(path[1:])
             verify_signature(config, parts.signature, spec, parts.asset_id)
             check_limits(config, spec)
-        except ProxyError:
+        except PublicError:
             return None
         request_headers = dict(scope["headers"])
         negotiated = negotiate(spec.format, request_headers.get(b"accept", b"").decode("latin-1") or None)
@@ -178,7 +181,7 @@ def create_app(
             return None
         try:
             check_moderation(dict(entry.headers).get(MODERATION_HEADER, "approved"), spec)
-        except ProxyError:
+        except PublicError:
             return None
         metrics.CACHE_LOOKUPS.labels("hit", "memory").inc()
         elapsed = (time.perf_counter() - started) * 1000
@@ -238,7 +241,7 @@ def create_app(
         )
 
     async def proxy_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, ProxyError)
+        assert isinstance(exc, PublicError)
         metrics.TRANSFORM_ERRORS.labels(type(exc).__name__).inc()
         headers = {"Cache-Control": error_cache_control(exc.status), **exc.headers}
         body = "" if request.method == "HEAD" else exc.message + "\n"
@@ -288,7 +291,7 @@ def create_app(
             Route("/admin/stats", stats_endpoint),
             Route("/{path:path}", transform_endpoint, methods=["GET", "HEAD"]),
         ],
-        exception_handlers={ProxyError: proxy_error, Exception: unexpected_error},
+        exception_handlers={PublicError: proxy_error, Exception: unexpected_error},
         lifespan=lifespan,
     )
     app.state.results = results

@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from imgedge.env import ConfigError, env_bool, env_float, env_int
-from imgedge.proxy.encode import EncoderSettings
-from imgedge.proxy.errors import ProxyError
-from imgedge.proxy.options import ParseSettings, parse_options
-from imgedge.proxy.signing import load_signing_keys
-from imgedge.secrets import env_or_file
+from imgedge.errors import PublicError
+from imgedge.formats import FORMATS
+from imgedge.imaging.encode import EncoderSettings
+from imgedge.secrets import env_or_file, load_signing_keys
+from imgedge.url import ParseSettings, parse_options
 
 
 def parse_presets(raw: str) -> dict[str, str]:
@@ -26,6 +26,35 @@ def parse_presets(raw: str) -> dict[str, str]:
             raise ConfigError(f"IMGEDGE_PRESETS: expected name=options, got {item!r}")
         presets[name.strip()] = options.strip().strip("/")
     return presets
+
+
+def encoder_settings_from_env() -> EncoderSettings:
+    """`IMGEDGE_{FORMAT}_QUALITY` and `IMGEDGE_{FORMAT}_EFFORT` (PNG: `_COMPRESSION`) for each format row."""
+    quality = {
+        f.name: env_int(f"IMGEDGE_{f.name.upper()}_QUALITY", f.default_quality)
+        for f in FORMATS
+        if f.quality_option
+    }
+    effort = {
+        f.name: env_int(f"IMGEDGE_{f.name.upper()}_{f.effort_setting}", f.default_effort)
+        for f in FORMATS
+        if f.effort_option
+    }
+    return EncoderSettings(quality=quality, effort=effort)
+
+
+def check_encoder_settings(settings: EncoderSettings) -> None:
+    for f in FORMATS:
+        if f.quality_option and not 1 <= settings.quality_for(f.name) <= 100:
+            raise ConfigError(
+                f"IMGEDGE_{f.name.upper()}_QUALITY must be within 1..100, got {settings.quality_for(f.name)}"
+            )
+        low, high = f.effort_range
+        if f.effort_option and not low <= settings.effort_for(f.name) <= high:
+            raise ConfigError(
+                f"IMGEDGE_{f.name.upper()}_{f.effort_setting} must be within {low}..{high}, "
+                f"got {settings.effort_for(f.name)}"
+            )
 
 
 DEFAULT_PRESETS = {"thumb": "w:256/h:256/fit:cover/g:sm", "avatar": "w:128/h:128/fit:cover/g:sm"}
@@ -89,14 +118,7 @@ class ProxyConfig:
             transform_timeout_s=env_float("IMGEDGE_TRANSFORM_TIMEOUT", 20.0),
             decoded_source_max_pixels=env_int("IMGEDGE_DECODED_SOURCE_MAX_PIXELS", 4_194_304),
             presets=presets,
-            encoder=EncoderSettings(
-                avif_quality=env_int("IMGEDGE_AVIF_QUALITY", 55),
-                avif_effort=env_int("IMGEDGE_AVIF_EFFORT", 2),
-                webp_quality=env_int("IMGEDGE_WEBP_QUALITY", 80),
-                webp_effort=env_int("IMGEDGE_WEBP_EFFORT", 4),
-                jpeg_quality=env_int("IMGEDGE_JPEG_QUALITY", 80),
-                png_compression=env_int("IMGEDGE_PNG_COMPRESSION", 6),
-            ),
+            encoder=encoder_settings_from_env(),
         )
         cfg.validate()
         return cfg
@@ -123,14 +145,9 @@ class ProxyConfig:
                 raise ConfigError(f"{name} must be positive, got {value}")
         if not 1 <= self.max_dpr <= 4:
             raise ConfigError(f"IMGEDGE_MAX_DPR must be within 1..4, got {self.max_dpr}")
-        e = self.encoder
-        for name, q in (("AVIF", e.avif_quality), ("WEBP", e.webp_quality), ("JPEG", e.jpeg_quality)):
-            if not 1 <= q <= 100:
-                raise ConfigError(f"IMGEDGE_{name}_QUALITY must be within 1..100, got {q}")
-        if not 0 <= e.avif_effort <= 9 or not 0 <= e.webp_effort <= 6 or not 0 <= e.png_compression <= 9:
-            raise ConfigError("encoder effort out of range (AVIF 0..9, WebP 0..6, PNG compression 0..9)")
+        check_encoder_settings(self.encoder)
         for name, definition in self.presets.items():
             try:
                 parse_options(definition.split("/"), ParseSettings(max_dpr=self.max_dpr))
-            except ProxyError as exc:
+            except PublicError as exc:
                 raise ConfigError(f"IMGEDGE_PRESETS: preset {name!r} is invalid: {exc.message}") from None

@@ -1,27 +1,13 @@
-"""Typed errors carrying an HTTP status and a short public message; one handler turns them into responses."""
+"""The proxy's own errors: access, availability and origin trouble. URL and image errors live with their
+packages (imgedge.url.errors, imgedge.imaging.errors); all share imgedge.errors.PublicError."""
 
 from __future__ import annotations
 
-
-class ProxyError(Exception):
-    status = 500
-    default_message = "internal error"
-
-    def __init__(self, message: str | None = None, *, headers: dict[str, str] | None = None) -> None:
-        self.message = message or self.default_message
-        self.headers = headers or {}
-        super().__init__(self.message)
+from imgedge.errors import PublicError
 
 
-class BadRequest(ProxyError):
-    status = 400
-    default_message = "bad request"
-
-
-class OptionError(BadRequest):
-    def __init__(self, option: str, problem: str) -> None:
-        self.option = option
-        super().__init__(f"{option}: {problem}")
+class ProxyError(PublicError):
+    pass
 
 
 class Forbidden(ProxyError):
@@ -42,21 +28,6 @@ class Unauthorized(ProxyError):
 class NotFound(ProxyError):
     status = 404
     default_message = "not found"
-
-
-class SourceTooLarge(ProxyError):
-    status = 413
-    default_message = "source image too large"
-
-
-class UnsupportedImage(ProxyError):
-    status = 415
-    default_message = "unsupported image format"
-
-
-class CorruptImage(ProxyError):
-    status = 422
-    default_message = "image data is corrupt"
 
 
 class Overloaded(ProxyError):

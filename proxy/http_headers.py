@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-IMMUTABLE = "public, max-age=31536000, immutable"
+from imgedge.origin_protocol import IMMUTABLE
+
 PENDING_MAX_AGE = 60
 
 
@@ -21,15 +22,6 @@ def variant_cache_control(moderation: str, expires: int, now: float) -> str:
 def error_cache_control(status: int) -> str:
     # A CDN may remember a bad URL briefly; everything else (auth, origin trouble) must not stick.
     return "public, max-age=10" if status in (400, 404, 413, 415, 422) else "no-store"
-
-
-def etag_matches(if_none_match: str | None, etag: str) -> bool:
-    if not if_none_match:
-        return False
-    if if_none_match.strip() == "*":
-        return True
-    candidates = (tag.strip().removeprefix("W/") for tag in if_none_match.split(","))
-    return etag in candidates
 
 
 def server_timing(timings: dict[str, float]) -> str:

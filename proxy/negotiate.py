@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
+from imgedge.formats import AUTO_ORDER, FALLBACK
+
 # Decided only after decoding: JPEG, or PNG when the image has alpha.
 LEGACY = "legacy"
 
@@ -38,14 +40,13 @@ def negotiate(requested: str, accept: str | None) -> Negotiated:
     if requested != "auto":
         return Negotiated(requested, varies=False)
     accepted = accepted_types(accept)
-    if "image/avif" in accepted:
-        return Negotiated("avif", varies=True)
-    if "image/webp" in accepted:
-        return Negotiated("webp", varies=True)
+    for candidate in AUTO_ORDER:
+        if candidate.media_type in accepted:
+            return Negotiated(candidate.name, varies=True)
     return Negotiated(LEGACY, varies=True)
 
 
 def resolve(negotiated: str, has_alpha: bool) -> str:
     if negotiated == LEGACY:
-        return "png" if has_alpha else "jpeg"
+        return FALLBACK["alpha" if has_alpha else "opaque"]
     return negotiated

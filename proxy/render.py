@@ -14,17 +14,17 @@ from imgedge.cache.entry import Entry
 from imgedge.cache.keys import asset_tag, source_key
 from imgedge.cache.singleflight import SingleFlight
 from imgedge.cache.tiered import TieredCache
+from imgedge.formats import media_type
+from imgedge.origin_protocol import MODERATION_HEADER
 from imgedge.proxy.config import ProxyConfig
-from imgedge.proxy.encode import MEDIA_TYPES
 from imgedge.proxy.errors import Forbidden, Overloaded, Withdrawn
 from imgedge.proxy.http_headers import variant_cache_control
 from imgedge.proxy.metrics import QUEUE_DEPTH
-from imgedge.proxy.options.spec import TransformSpec
 from imgedge.proxy.pipeline.decoded import DecodedImage, decode
 from imgedge.proxy.pipeline.run import Rendered, transform
 from imgedge.proxy.sources import Source, SourceImage
+from imgedge.url.spec import TransformSpec
 
-MODERATION_HEADER = "x-imgedge-moderation"
 _GEOMETRY_HEADER = "x-imgedge-pixels"
 
 
@@ -127,7 +127,7 @@ class Renderer:
         now = time.time()
         return Entry(
             body=rendered.body,
-            media_type=MEDIA_TYPES[rendered.format],
+            media_type=media_type(rendered.format),
             etag=f'"{digest}"',
             tags=(asset_tag(asset_id),),
             created_at=now,

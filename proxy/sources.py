@@ -11,17 +11,12 @@ from typing import Protocol
 import anyio
 import httpx
 
+from imgedge.errors import PublicError
+from imgedge.imaging.errors import SourceTooLarge
+from imgedge.origin_protocol import MODERATION_HEADER, originals_path
 from imgedge.proxy.breaker import CircuitBreaker
 from imgedge.proxy.config import ProxyConfig
-from imgedge.proxy.errors import (
-    BadGateway,
-    Forbidden,
-    GatewayTimeout,
-    NotFound,
-    ProxyError,
-    SourceTooLarge,
-    Withdrawn,
-)
+from imgedge.proxy.errors import BadGateway, Forbidden, GatewayTimeout, NotFound, Withdrawn
 from imgedge.proxy.metrics import ORIGIN_FETCHES
 
 
@@ -75,7 +70,7 @@ class HttpSource:
             except GatewayTimeout:
                 self.breaker.failure()
                 raise
-            except ProxyError:
+            except PublicError:
                 self.breaker.success()  # a 404 or a refused credential: the origin itself is fine
                 raise
             else:
@@ -87,7 +82,7 @@ class HttpSource:
         self.fetches += 1
         ORIGIN_FETCHES.inc()
         try:
-            async with self._client.stream("GET", f"{self._base}/originals/{asset_id}") as response:
+            async with self._client.stream("GET", self._base + originals_path(asset_id)) as response:
                 if response.status_code == 404:
                     raise NotFound("asset not found")
                 if response.status_code == 451:
@@ -110,7 +105,7 @@ class HttpSource:
                     chunks.append(chunk)
                 data = b"".join(chunks)
                 etag = response.headers.get("etag", "").strip('"') or hashlib.sha256(data).hexdigest()[:32]
-                moderation = response.headers.get("x-imgedge-moderation", "approved")
+                moderation = response.headers.get(MODERATION_HEADER, "approved")
                 return SourceImage(data=data, etag=etag, moderation=moderation)
         except httpx.TimeoutException:
             raise GatewayTimeout("origin timed out") from None

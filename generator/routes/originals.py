@@ -9,8 +9,8 @@ from starlette.routing import Route
 
 from imgedge.generator.auth import bearer_matches
 from imgedge.generator.store import OriginalStore
+from imgedge.origin_protocol import IMMUTABLE, MODERATION_HEADER, ORIGINALS_PATH, etag_matches
 
-IMMUTABLE = "public, max-age=31536000, immutable"
 _REFUSED_STATUS = {"pending": 403, "rejected": 451}
 
 
@@ -22,7 +22,7 @@ def routes(store: OriginalStore, proxy_token: str) -> list[Route]:
             return PlainTextResponse(
                 "asset not found", status_code=404, headers={"Cache-Control": "no-store"}
             )
-        moderation_header = {"X-Imgedge-Moderation": record.moderation}
+        moderation_header = {MODERATION_HEADER: record.moderation}
         if record.moderation != "approved" and not bearer_matches(request, proxy_token):
             return PlainTextResponse(
                 f"asset is {record.moderation}",
@@ -35,7 +35,7 @@ def routes(store: OriginalStore, proxy_token: str) -> list[Route]:
             "Cache-Control": IMMUTABLE if record.moderation == "approved" else "private, no-store",
             **moderation_header,
         }
-        if etag in _etags(request.headers.get("if-none-match", "")):
+        if etag_matches(request.headers.get("if-none-match"), etag):
             return Response(status_code=304, headers=headers)
         try:
             body = store.read(asset_id)
@@ -46,10 +46,4 @@ def routes(store: OriginalStore, proxy_token: str) -> list[Route]:
             )
         return Response(body, media_type=record.content_type, headers=headers)
 
-    return [Route("/originals/{asset_id}", original, methods=["GET", "HEAD"])]
-
-
-def _etags(header: str) -> set[str]:
-    return {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()} | (
-        {"*"} if header.strip() == "*" else set()
-    )
+    return [Route(ORIGINALS_PATH, original, methods=["GET", "HEAD"])]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pyvips
 
-from imgedge.proxy.options.spec import TransformSpec
+from imgedge.formats import BY_NAME
+from imgedge.imaging.inspect import Header
 from imgedge.proxy.pipeline.geometry import Box
-from imgedge.proxy.pipeline.inspect import Header
+from imgedge.url.spec import TransformSpec
 
-ANIMATED_FORMATS = ("gif", "webp")
 MAX_FRAMES = 1000
 
 
@@ -19,7 +19,8 @@ def keeps_animation(header: Header, spec: TransformSpec, output_format: str, *, 
         and spec.fit in ("inside", "force") and not spec.blur and not spec.sharpen
     )  # fmt: skip
     frames_fit = header.pages <= MAX_FRAMES and header.pages * header.width * header.height <= max_pixels
-    return header.pages > 1 and output_format in ANIMATED_FORMATS and per_frame and frames_fit
+    animates = output_format in BY_NAME and BY_NAME[output_format].animation  # not `legacy`
+    return header.pages > 1 and animates and per_frame and frames_fit
 
 
 def load_animated(data: bytes, frame: Box) -> pyvips.Image:

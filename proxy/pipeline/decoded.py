@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 import pyvips
 
-from imgedge.proxy.errors import CorruptImage
-from imgedge.proxy.pipeline.colour import to_srgb
-from imgedge.proxy.pipeline.inspect import Header, inspect
+from imgedge.imaging.colour import to_srgb
+from imgedge.imaging.errors import CorruptImage
+from imgedge.imaging.inspect import Header, inspect
 
 
 @dataclass(frozen=True, slots=True)

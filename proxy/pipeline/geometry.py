@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from imgedge.proxy.options.spec import TransformSpec
+from imgedge.url.spec import TransformSpec
 
 _COMPASS: dict[str, tuple[float, float]] = {
     "ce": (0.5, 0.5), "no": (0.5, 0.0), "so": (0.5, 1.0), "ea": (1.0, 0.5), "we": (0.0, 0.5),

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pyvips
 
-from imgedge.proxy.errors import OptionError
-from imgedge.proxy.options.spec import TransformSpec
 from imgedge.proxy.pipeline.decoded import DecodedImage
 from imgedge.proxy.pipeline.geometry import Box
+from imgedge.url.errors import OptionError
+from imgedge.url.spec import TransformSpec
 
 # Truncated or garbled data must fail the request rather than render grey bands.
 _LOAD_OPTIONS = "fail_on=error"

@@ -7,17 +7,18 @@ from dataclasses import dataclass, field
 
 import pyvips
 
-from imgedge.proxy.encode import EncoderSettings, encode
-from imgedge.proxy.errors import CorruptImage, ProxyError
+from imgedge.imaging.colour import to_srgb
+from imgedge.imaging.encode import EncoderSettings, encode
+from imgedge.imaging.errors import CorruptImage
+from imgedge.imaging.inspect import inspect
+from imgedge.proxy.errors import ProxyError
 from imgedge.proxy.negotiate import resolve
-from imgedge.proxy.options.spec import TransformSpec
 from imgedge.proxy.pipeline import load
 from imgedge.proxy.pipeline.animation import keeps_animation, load_animated
-from imgedge.proxy.pipeline.colour import to_srgb
 from imgedge.proxy.pipeline.decoded import DecodedImage
 from imgedge.proxy.pipeline.geometry import plan
-from imgedge.proxy.pipeline.inspect import inspect
 from imgedge.proxy.pipeline.steps import STEPS, StepContext
+from imgedge.url.spec import TransformSpec
 
 
 class TransformTimeout(ProxyError):

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 import pyvips
 
-from imgedge.proxy.options.spec import TransformSpec
+from imgedge.formats import BY_NAME
 from imgedge.proxy.pipeline.geometry import Plan, offset
+from imgedge.url.spec import TransformSpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +65,7 @@ def sharpen(image: pyvips.Image, ctx: StepContext) -> pyvips.Image:
 
 
 def flatten(image: pyvips.Image, ctx: StepContext) -> pyvips.Image:
-    if not image.hasalpha() or ctx.output_format not in ("jpeg",):
+    if not image.hasalpha() or BY_NAME[ctx.output_format].alpha:
         return image
     return image.flatten(background=background_rgba(ctx.spec.background)[:3])
 

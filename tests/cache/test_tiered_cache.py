@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -11,6 +11,7 @@ from imgedge.cache.disk import DiskTier
 from imgedge.cache.entry import Entry
 from imgedge.cache.memory import MemoryTier
 from imgedge.cache.redis_tier import RedisTier
+from imgedge.cache.tier import Scope
 from imgedge.cache.tiered import TieredCache
 
 EntryFactory = Callable[..., Entry]
@@ -127,3 +128,40 @@ async def test_unreachable_redis_falls_through_without_raising(
 def test_tier_names_must_be_unique() -> None:
     with pytest.raises(ValueError, match="unique"):
         TieredCache([MemoryTier(1), MemoryTier(1)])
+
+
+class _DictTier:
+    """A tier the tiered cache has never heard of: only its declarations tell it how to treat it."""
+
+    def __init__(self, name: str, scope: Scope, promotable: bool = True) -> None:
+        self.name, self.scope, self.promotable = name, scope, promotable
+        self.entries: dict[str, Entry] = {}
+
+    async def get(self, key: str) -> Entry | None:
+        return self.entries.get(key)
+
+    async def put(self, key: str, entry: Entry, tags: Sequence[str]) -> None:
+        self.entries[key] = entry
+
+    async def purge(self, tag: str) -> int:
+        doomed = [k for k, e in self.entries.items() if tag in e.tags]
+        for key in doomed:
+            del self.entries[key]
+        return len(doomed)
+
+    def stats(self) -> dict[str, int]:
+        return {"entries": len(self.entries)}
+
+
+async def test_tiers_are_treated_by_what_they_declare(make_entry: EntryFactory) -> None:
+    shared = _DictTier("shared", "cluster")
+    host = _DictTier("host", "host", promotable=False)
+    cache = TieredCache([host, shared])
+    entry = make_entry(tags=("asset:a",))
+    shared.entries["k"] = entry
+    assert await cache.get("k") == (entry, "shared")
+    assert "k" not in host.entries  # declared not promotable
+    assert cache.get_local("k") is None  # no process-scope tier: the hit path must not await
+    host.entries["k"] = entry
+    assert await cache.purge_unshared("asset:a", time.time()) == 1
+    assert "k" in shared.entries and "k" not in host.entries  # the other host already purged the shared tier

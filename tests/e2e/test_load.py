@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 import pyvips
 
-from imgedge.proxy.signing import load_signing_keys
-from imgedge.proxy.urls import build_path
+from imgedge.secrets import load_signing_keys
+from imgedge.url.build import build_path
 from tests.conftest import photo
 from tests.e2e.serving import imgedge, serve_env, serving
 

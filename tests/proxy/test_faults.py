@@ -18,7 +18,7 @@ from starlette.testclient import TestClient
 from imgedge.cache.config import CacheConfig
 from imgedge.proxy.app import create_app
 from imgedge.proxy.config import ProxyConfig
-from imgedge.proxy.urls import build_path
+from imgedge.url.build import build_path
 from tests.conftest import running
 
 KEY = b"k"

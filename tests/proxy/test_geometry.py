@@ -3,8 +3,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from imgedge.proxy.options import TransformSpec
 from imgedge.proxy.pipeline.geometry import Box, offset, plan
+from imgedge.url import TransformSpec
 
 sizes = st.integers(1, 5000)
 

@@ -7,10 +7,10 @@ import resource
 import pytest
 import pyvips
 
-from imgedge.proxy.encode import EncoderSettings
-from imgedge.proxy.errors import ProxyError
-from imgedge.proxy.options import ParseSettings, parse_options
+from imgedge.errors import PublicError
+from imgedge.imaging.encode import EncoderSettings
 from imgedge.proxy.pipeline.run import transform
+from imgedge.url import ParseSettings, parse_options
 from tests.conftest import photo
 
 SPEC = parse_options(["w:64"], ParseSettings())
@@ -19,7 +19,7 @@ SPEC = parse_options(["w:64"], ParseSettings())
 def outcome(data: bytes, fmt: str = "jpeg") -> int | pyvips.Image:
     try:
         rendered = transform(data, SPEC, fmt, max_pixels=50_000_000, settings=EncoderSettings())
-    except ProxyError as exc:
+    except PublicError as exc:
         return exc.status
     return pyvips.Image.new_from_buffer(rendered.body, "")
 

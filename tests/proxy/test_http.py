@@ -18,8 +18,8 @@ from starlette.routing import Route
 from imgedge.cache.config import CacheConfig
 from imgedge.proxy.app import create_app
 from imgedge.proxy.config import ProxyConfig
-from imgedge.proxy.options import ParseSettings
-from imgedge.proxy.urls import build_path
+from imgedge.url import ParseSettings
+from imgedge.url.build import build_path
 from tests.conftest import free_port, running
 from tests.proxy.test_negotiate import CHROMIUM, SAFARI_15
 

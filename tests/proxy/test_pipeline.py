@@ -3,11 +3,12 @@ from __future__ import annotations
 import pytest
 import pyvips
 
-from imgedge.proxy.encode import EncoderSettings
-from imgedge.proxy.errors import CorruptImage, OptionError, SourceTooLarge, UnsupportedImage
-from imgedge.proxy.options import ParseSettings, parse_options
+from imgedge.imaging.encode import EncoderSettings
+from imgedge.imaging.errors import CorruptImage, SourceTooLarge, UnsupportedImage
 from imgedge.proxy.pipeline.decoded import decode
 from imgedge.proxy.pipeline.run import Rendered, transform
+from imgedge.url import ParseSettings, parse_options
+from imgedge.url.errors import OptionError
 from tests.conftest import photo
 
 MAX_PIXELS = 50_000_000

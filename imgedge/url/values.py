@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 
-from imgedge.proxy.errors import OptionError
+from imgedge.url.errors import OptionError
 
 _TRUE = {"1", "t", "true", "yes", "y", "on"}
 _FALSE = {"0", "f", "false", "no", "n", "off"}

@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from imgedge.proxy.errors import BadRequest, OptionError
-from imgedge.proxy.options import ParseSettings, TransformSpec, parse_options
+from imgedge.url import ParseSettings, TransformSpec, parse_options
+from imgedge.url.errors import OptionError, UrlError
 
 SETTINGS = ParseSettings(presets={"thumb": "w:200/h:200/fit:cover/g:sm", "hero": "w:1600/q:70"})
 
@@ -169,7 +169,7 @@ def test_bad_options_name_the_offender(options: str, named: str) -> None:
 
 
 def test_empty_segment_is_a_bad_request() -> None:
-    with pytest.raises(BadRequest):
+    with pytest.raises(UrlError):
         parse_options(["w:1", "", "h:2"], SETTINGS)
 
 

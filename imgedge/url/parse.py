@@ -7,9 +7,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from imgedge.proxy.errors import BadRequest, OptionError
-from imgedge.proxy.options import values as v
-from imgedge.proxy.options.spec import DEFAULT_BACKGROUND, TransformSpec
+from imgedge.formats import SPELLINGS
+from imgedge.url import values as v
+from imgedge.url.errors import OptionError, UrlError
+from imgedge.url.spec import DEFAULT_BACKGROUND, FORMATS, TransformSpec
 
 MAX_DIMENSION = 100_000  # structural bound; the configured output limit is checked later
 
@@ -34,15 +35,6 @@ _GRAVITY_ALIASES = {
     "sowe": "sowe", "sw": "sowe", "southwest": "sowe",
     "sm": "sm", "smart": "sm", "attention": "sm", "auto": "sm",
 }  # fmt: skip
-_FORMAT_ALIASES = {
-    "auto": "auto",
-    "avif": "avif",
-    "webp": "webp",
-    "jpeg": "jpeg",
-    "jpg": "jpeg",
-    "png": "png",
-    "gif": "gif",
-}
 
 
 def _width(name: str, args: list[str]) -> Fields:
@@ -104,9 +96,9 @@ def _quality(name: str, args: list[str]) -> Fields:
 
 def _format(name: str, args: list[str]) -> Fields:
     v.arity(name, args, 1)
-    fmt = _FORMAT_ALIASES.get(args[0].lower())
+    fmt = SPELLINGS.get(args[0].lower())
     if fmt is None:
-        raise OptionError(name, f"{args[0]!r} is not one of auto, avif, webp, jpeg, png, gif")
+        raise OptionError(name, f"{args[0]!r} is not one of {', '.join(FORMATS)}")
     return {"format": fmt}
 
 
@@ -169,7 +161,7 @@ class ParseSettings:
 
 def _split(segment: str) -> tuple[str, list[str]]:
     if not segment:
-        raise BadRequest("empty option segment (double slash?)")
+        raise UrlError("empty option segment (double slash?)")
     name, sep, rest = segment.partition(":")
     return name.lower(), rest.split(":") if sep else []
 
@@ -208,7 +200,7 @@ def parse_options(
     base, explicit = _collect(segments, settings, in_preset=False)
     fields = {**base, **explicit}
     if suffix_format is not None:
-        fmt = _FORMAT_ALIASES.get(suffix_format.lower())
+        fmt = SPELLINGS.get(suffix_format.lower())
         if fmt is None:
             raise OptionError("extension", f"{suffix_format!r} is not a supported output format")
         if "format" in explicit and explicit["format"] != fmt:

@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from imgedge.proxy.signing import load_signing_keys, sign, verify
-from imgedge.proxy.urls import build_path, srcset
+from imgedge.secrets import load_signing_keys
+from imgedge.url.build import build_path, srcset
+from imgedge.url.signing import sign, verify
 
 
 def test_signature_is_plain_hmac_sha256_of_the_canonical_path() -> None:

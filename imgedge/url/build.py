@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from imgedge.proxy.options import ParseSettings, parse_options
-from imgedge.proxy.options.spec import fmt_number
-from imgedge.proxy.signing import sign
+from imgedge.url.parse import ParseSettings, parse_options
+from imgedge.url.signing import sign
+from imgedge.url.spec import fmt_number
 
 UNSIGNED = "_"
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pyvips
 
-from imgedge.proxy.errors import CorruptImage, SourceTooLarge, UnsupportedImage
+from imgedge.imaging.errors import CorruptImage, SourceTooLarge, UnsupportedImage
 
 _SWAPPING_ORIENTATIONS = {5, 6, 7, 8}
 # Formats people upload and models produce. Everything else libvips can read (SVG with its external

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from imgedge.formats import AUTO
+from imgedge.formats import FORMATS as OUTPUT_FORMATS
+
 FITS = ("inside", "cover", "force", "pad")
-FORMATS = ("auto", "avif", "webp", "jpeg", "png", "gif")
+FORMATS = (AUTO, *(f.name for f in OUTPUT_FORMATS))
 GRAVITIES = ("ce", "no", "so", "ea", "we", "noea", "nowe", "soea", "sowe", "sm", "fp")
 DEFAULT_BACKGROUND = "ffffff"
 

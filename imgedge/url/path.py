@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from imgedge.proxy.errors import BadRequest
+from imgedge.url.errors import UrlError
 
 _ASSET_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 
@@ -21,9 +21,9 @@ class RequestPath:
 def split_path(path: str) -> RequestPath:
     segments = path.strip("/").split("/")
     if len(segments) < 2 or not segments[0]:
-        raise BadRequest("expected /{signature}/{options}/{asset_id}")
+        raise UrlError("expected /{signature}/{options}/{asset_id}")
     last = segments[-1]
     asset_id, dot, extension = last.partition(".")
     if not _ASSET_ID.fullmatch(asset_id) or (dot and not extension):
-        raise BadRequest("asset id must be 1-128 letters, digits, '-' or '_', optionally with .format")
+        raise UrlError("asset id must be 1-128 letters, digits, '-' or '_', optionally with .format")
     return RequestPath(segments[0], segments[1:-1], asset_id, extension if dot else None)

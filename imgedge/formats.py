@@ -1,0 +1,73 @@
+"""The output formats: one row each, and everything else (parsing, negotiation, encoding, headers) reads it.
+
+Adding a format is a row here plus its tests; see docs/architecture.md. Pure data, no imports beyond the
+standard library, because the public URL package reads the names and aliases too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+AUTO = "auto"
+
+
+@dataclass(frozen=True, slots=True)
+class OutputFormat:
+    name: str
+    media_type: str
+    suffix: str  # the file extension, which is also how libvips picks its saver
+    aliases: tuple[str, ...] = ()
+    # f:auto tries the ranked formats in order, for clients that list the media type in Accept.
+    auto_rank: int | None = None
+    # What f:auto gives a client that accepts none of the ranked formats: one for opaque images, one for
+    # images with alpha. Clients in this group share one cache entry ("legacy").
+    fallback_for: str | None = None  # "opaque" | "alpha"
+    alpha: bool = True
+    animation: bool = False
+    quality_option: str | None = None  # the saver's quality parameter, when it has one
+    default_quality: int = 0
+    effort_option: str | None = None  # the saver's speed/size trade-off parameter
+    effort_range: tuple[int, int] = (0, 0)
+    default_effort: int = 0
+    effort_setting: str = "EFFORT"  # IMGEDGE_{NAME}_{effort_setting}
+    saver_options: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
+
+
+FORMATS: tuple[OutputFormat, ...] = (
+    OutputFormat(
+        "avif", "image/avif", ".avif", auto_rank=0, quality_option="Q", default_quality=55,
+        # effort 2 rather than libvips' default 4: ~5x faster at 400 px for ~4% more bytes (see README).
+        effort_option="effort", effort_range=(0, 9), default_effort=2,
+        saver_options=MappingProxyType({"compression": "av1"}),
+    ),
+    OutputFormat(
+        "webp", "image/webp", ".webp", auto_rank=1, animation=True, quality_option="Q", default_quality=80,
+        effort_option="effort", effort_range=(0, 6), default_effort=4,
+    ),
+    OutputFormat(
+        "jpeg", "image/jpeg", ".jpg", aliases=("jpg",), fallback_for="opaque", alpha=False,
+        quality_option="Q", default_quality=80,
+        saver_options=MappingProxyType({"optimize_coding": True}),
+    ),
+    OutputFormat(
+        "png", "image/png", ".png", fallback_for="alpha", effort_option="compression",
+        effort_range=(0, 9), default_effort=6, effort_setting="COMPRESSION",
+    ),
+    OutputFormat("gif", "image/gif", ".gif", animation=True),
+)  # fmt: skip
+
+BY_NAME: Mapping[str, OutputFormat] = MappingProxyType({f.name: f for f in FORMATS})
+# Every spelling a URL may use for a format (names, aliases, and `auto`) → the format's name.
+SPELLINGS: Mapping[str, str] = MappingProxyType(
+    {AUTO: AUTO, **{spelling: f.name for f in FORMATS for spelling in (f.name, *f.aliases)}}
+)
+AUTO_ORDER: tuple[OutputFormat, ...] = tuple(
+    sorted((f for f in FORMATS if f.auto_rank is not None), key=lambda f: f.auto_rank or 0)
+)
+FALLBACK = {f.fallback_for: f.name for f in FORMATS if f.fallback_for}
+
+
+def media_type(name: str) -> str:
+    return BY_NAME[name].media_type

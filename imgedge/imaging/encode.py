@@ -1,0 +1,66 @@
+"""Encode with the saver options of imgedge.formats plus configured qualities and efforts.
+
+Their fingerprint is part of every cache key, so changing a setting (or libvips) rotates keys.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+import pyvips
+
+from imgedge.formats import BY_NAME, FORMATS
+
+
+def _defaults(attribute: str, option: str) -> Mapping[str, int]:
+    return MappingProxyType({f.name: getattr(f, attribute) for f in FORMATS if getattr(f, option)})
+
+
+@dataclass(frozen=True, slots=True)
+class EncoderSettings:
+    """Per-format quality and effort; a format left out takes its row's default."""
+
+    quality: Mapping[str, int] = field(default_factory=lambda: _defaults("default_quality", "quality_option"))
+    effort: Mapping[str, int] = field(default_factory=lambda: _defaults("default_effort", "effort_option"))
+
+    def quality_for(self, fmt: str) -> int:
+        return self.quality.get(fmt, BY_NAME[fmt].default_quality)
+
+    def effort_for(self, fmt: str) -> int:
+        return self.effort.get(fmt, BY_NAME[fmt].default_effort)
+
+    def options(self, fmt: str, quality: int) -> dict[str, Any]:
+        row = BY_NAME[fmt]
+        options: dict[str, Any] = dict(row.saver_options)
+        if row.quality_option:
+            options[row.quality_option] = quality or self.quality_for(fmt)
+        if row.effort_option:
+            options[row.effort_option] = self.effort_for(fmt)
+        return options
+
+    @property
+    def version(self) -> str:
+        return _fingerprint(self)
+
+    def __hash__(self) -> int:
+        return hash((tuple(sorted(self.quality.items())), tuple(sorted(self.effort.items()))))
+
+
+@functools.lru_cache(maxsize=8)
+def _fingerprint(settings: EncoderSettings) -> str:
+    # Cached: it sits on the cache-hit path of every request.
+    rows = [[f.name, settings.options(f.name, 0)] for f in FORMATS]
+    blob = json.dumps([rows, pyvips.version(0), pyvips.version(1)], sort_keys=True, default=str)
+    return "e" + hashlib.sha256(blob.encode()).hexdigest()[:10]
+
+
+def encode(image: pyvips.Image, fmt: str, *, quality: int, strip: bool, settings: EncoderSettings) -> bytes:
+    keep = "none" if strip else "all"
+    data: bytes = image.write_to_buffer(BY_NAME[fmt].suffix, keep=keep, **settings.options(fmt, quality))
+    return data

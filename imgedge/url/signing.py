@@ -1,0 +1,38 @@
+"""HMAC-SHA256 over the canonical path, URL-safe base64 without padding; several keys verify, the first signs.
+
+Anyone can sign in any language: base64url_nopad(HMAC-SHA256(key, "/" + canonical options + "/" + asset id)).
+Exactly one spelling verifies: the signature is compared as that encoded text, so padding, the standard
+alphabet or trailing bits that decode to the same bytes are all refused.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from collections.abc import Sequence
+
+SIGNATURE_LENGTH = 43  # unpadded base64 of 32 bytes
+
+
+def signed_message(canonical_options: str, asset_id: str) -> bytes:
+    return (f"/{canonical_options}/{asset_id}" if canonical_options else f"/{asset_id}").encode()
+
+
+def signature_for(key: bytes, message: bytes) -> str:
+    digest = hmac.new(key, message, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def sign(keys: Sequence[bytes], canonical_options: str, asset_id: str) -> str:
+    return signature_for(keys[0], signed_message(canonical_options, asset_id))
+
+
+def verify(keys: Sequence[bytes], canonical_options: str, asset_id: str, signature: str) -> bool:
+    if not keys or len(signature) != SIGNATURE_LENGTH or not signature.isascii():
+        return False
+    message = signed_message(canonical_options, asset_id)
+    given = signature.encode("ascii")
+    # Every key is tried, so the time taken does not tell which one matched.
+    matches = [hmac.compare_digest(signature_for(key, message).encode("ascii"), given) for key in keys]
+    return any(matches)
