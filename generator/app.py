@@ -1,83 +1,97 @@
-"""The generator's Starlette app. `uvicorn --factory generator.app:create_app_from_env` runs it."""
+"""The generator's Starlette app. `uvicorn --factory imgedge.generator.app:create_app_from_env` runs it."""
 
 from __future__ import annotations
 
 import asyncio
-import logging
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.routing import BaseRoute
 
+from imgedge.errors import PublicError
+from imgedge.generator.assets.janitor import Janitor
+from imgedge.generator.assets.review import ModerationReview
+from imgedge.generator.assets.store import AssetStore
+from imgedge.generator.assets.upload_grants import UploadGrants
+from imgedge.generator.assets.uploads import UploadIntake, UploadLimits
 from imgedge.generator.config import GeneratorConfig
-from imgedge.generator.errors import ApiError, api_error_handler
-from imgedge.generator.generation import warm
-from imgedge.generator.model_loader import LoadedModel, load_model
-from imgedge.generator.rate_limit import TokenBuckets
-from imgedge.generator.routes import admin, health, images, originals, playground, uploads
-from imgedge.generator.service import GeneratorService
-from imgedge.generator.store import OriginalStore
-from imgedge.generator.transform_urls import TransformUrls
+from imgedge.generator.http import admin, health, images, originals, playground, uploads
+from imgedge.generator.http.errors import public_error_response
+from imgedge.generator.http.rate_limit import RateGate, TokenBuckets
+from imgedge.generator.jobs.local_queue import InProcessJobQueue
+from imgedge.generator.jobs.queue import JobQueue
+from imgedge.generator.jobs.redis_queue import RedisJobQueue, queue_redis_url
+from imgedge.generator.jobs.submission import JobSubmitter
+from imgedge.generator.models.backend import ModelBackend
+from imgedge.generator.models.registry import load_and_warm
+from imgedge.generator.outbound.transform_urls import TransformUrls
+from imgedge.generator.wiring import Parts, default_transform_urls, wire
 from imgedge.observability import RequestIdMiddleware, configure_logging
 
-log = logging.getLogger("imgedge.generator")
+
+def job_queue(config: GeneratorConfig, parts: Parts) -> JobQueue:
+    # With a queue Redis, `imgedge worker` processes run the jobs; otherwise this process does.
+    redis_url = queue_redis_url()
+    if redis_url:
+        return RedisJobQueue(redis_url, parts.jobs, parts.metrics, config.job_queue_size)
+    return InProcessJobQueue(parts.jobs, parts.lifecycle, parts.metrics, config.job_queue_size)
 
 
-def load_and_warm(config: GeneratorConfig) -> LoadedModel:
-    started = time.perf_counter()
-    model = load_model(config)
-    if config.warm_on_start:
-        warm(model)
-    log.info(
-        "model %s ready on %s (%s) in %.2f s (load %.2f s, hash %s)",
-        model.model_id, model.device, model.dtype, time.perf_counter() - started, model.load_seconds,
-        model.model_hash[:12],
+def api_routes(config: GeneratorConfig, parts: Parts, queue: JobQueue) -> list[BaseRoute]:
+    gate = RateGate(TokenBuckets(config.rate_per_minute, config.rate_burst), parts.metrics)
+    submitter = JobSubmitter(parts.policy, parts.jobs, queue, parts.metrics)
+    grants = UploadGrants(config.upload_secret, config.upload_url_ttl_s, parts.database)
+    intake = UploadIntake(
+        parts.store, parts.policy, UploadLimits(config.max_upload_bytes, config.max_pixels),
+        temporary_ttl_s=config.temporary_ttl_s,
     )  # fmt: skip
-    return model
+    review = ModerationReview(parts.store, parts.variants, parts.metrics)
+    urls = parts.describer.urls
+    return [
+        *originals.routes(parts.store, config.proxy_token),
+        *images.routes(config, gate, submitter, parts.jobs, parts.store, parts.describer),
+        *uploads.routes(gate, grants, intake, parts.variants, parts.metrics),
+        *admin.routes(config.admin_token, review, parts.store, parts.describer),
+        *health.routes(parts.model, queue, parts.metrics, parts.store.blobs),
+        *playground.routes(urls.base_url if urls is not None else ""),
+    ]
 
 
 def create_app(
     config: GeneratorConfig,
-    store: OriginalStore | None = None,
+    store: AssetStore | None = None,
     *,
-    model: LoadedModel | None = None,
+    model: ModelBackend | None = None,
     urls: TransformUrls | None = None,
 ) -> Starlette:
     """`model` and `urls` are for callers that already hold them (tests, the CLI); otherwise the lifespan
     loads the configured model and the proxy's signing key."""
-    store = store or OriginalStore(config.data_dir)
-    if urls is None:
-        urls = TransformUrls.for_data_dir(config.data_dir, config.playground_widths, config.public_proxy_url)
-    service = GeneratorService(config, store, urls)
-    buckets = TokenBuckets(config.rate_per_minute, config.rate_burst)
+    parts = wire(config, store=store, urls=urls if urls is not None else default_transform_urls(config))
+    queue = job_queue(config, parts)
+    janitor = Janitor(parts.store, parts.outbox, parts.proxy, config.janitor_interval_s)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         # Paid here, before the port accepts requests, rather than by the first user.
-        loaded = model if model is not None else await asyncio.to_thread(load_and_warm, config)
-        await service.start(loaded)
+        parts.model.model = model if model is not None else await asyncio.to_thread(load_and_warm, config)
+        queue.start()
+        housekeeping = asyncio.create_task(janitor.run_forever(), name="imgedge-janitor")
         try:
             yield
         finally:
-            await service.stop()
+            await queue.stop()
+            housekeeping.cancel()
+            await asyncio.gather(housekeeping, return_exceptions=True)
+            await parts.close()
 
-    app = Starlette(
-        routes=[
-            *originals.routes(store, config.proxy_token),
-            *images.routes(service, buckets),
-            *uploads.routes(service, buckets),
-            *admin.routes(service),
-            *health.routes(service),
-            *playground.routes(service),
-        ],
-        exception_handlers={ApiError: api_error_handler},
+    return Starlette(
+        routes=api_routes(config, parts, queue),
+        exception_handlers={PublicError: public_error_response},
         middleware=[Middleware(RequestIdMiddleware)],
         lifespan=lifespan,
     )
-    app.state.service = service
-    return app
 
 
 def create_app_from_env() -> Starlette:

@@ -1,21 +1,28 @@
-"""`imgedge generate` and `imgedge ingest`: in-process, against the same data dir and store as the service."""
+"""The generator's subcommands of `imgedge`: `generate` and `ingest` work in-process on the same data dir
+and store as the service; `worker` runs jobs from the Redis queue."""
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import time
 from pathlib import Path
 
 from imgedge.env import ConfigError
-from imgedge.generator.canonical import InvalidImage, canonicalize
+from imgedge.generator.assets.canonical import InvalidImage, canonicalize
+from imgedge.generator.assets.moderation import ModerationPolicy
+from imgedge.generator.assets.records import Provenance
 from imgedge.generator.config import GeneratorConfig
 from imgedge.generator.errors import ApiError
-from imgedge.generator.generation import generate
-from imgedge.generator.generation_request import ASPECTS, parse_generation_request
-from imgedge.generator.model_loader import ModelLoadError, load_model
-from imgedge.generator.moderation import ModerationPolicy
-from imgedge.generator.store import OriginalStore, Provenance
+from imgedge.generator.generation import make_asset
+from imgedge.generator.jobs.redis_queue import queue_redis_url
+from imgedge.generator.jobs.worker import WorkerConfig, build_worker
+from imgedge.generator.models.backend import ModelLoadError
+from imgedge.generator.models.registry import load_model
+from imgedge.generator.models.request import ASPECTS, GenerationRequest, parse_generation_request
+from imgedge.generator.storage.database import open_database
+from imgedge.generator.wiring import open_asset_store
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -34,43 +41,47 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     ingest.add_argument("files", nargs="+", type=Path, metavar="FILE")
     ingest.set_defaults(func=run_ingest)
 
+    worker = subparsers.add_parser("worker", help="run generation jobs from the Redis queue")
+    worker.add_argument("--name", default=None, help="how this worker names itself in logs (host-pid)")
+    worker.add_argument("--burst", action="store_true", help="exit once the queue is empty")
+    worker.set_defaults(func=run_worker)
+
 
 def _fail(message: str) -> int:
     print(f"imgedge: {message}", file=sys.stderr)
     return 1
 
 
+def _generation_request(args: argparse.Namespace, config: GeneratorConfig) -> GenerationRequest:
+    body = {
+        key: value
+        for key, value in {
+            "prompt": args.prompt, "aspect": args.aspect, "width": args.width, "height": args.height,
+            "seed": args.seed, "steps": args.steps, "guidance": args.guidance,
+            "negative_prompt": args.negative_prompt,
+        }.items()
+        if value is not None
+    }  # fmt: skip
+    return parse_generation_request(body, config)
+
+
 def run_generate(args: argparse.Namespace) -> int:
     try:
         config = GeneratorConfig.from_env()
-        body = {
-            key: value
-            for key, value in {
-                "prompt": args.prompt, "aspect": args.aspect, "width": args.width, "height": args.height,
-                "seed": args.seed, "steps": args.steps, "guidance": args.guidance,
-                "negative_prompt": args.negative_prompt,
-            }.items()
-            if value is not None
-        }  # fmt: skip
-        request = parse_generation_request(body, config)
+        request = _generation_request(args, config)
         policy = ModerationPolicy.from_config(config)
         if policy.check_prompt(request.prompt).state == "rejected":
             return _fail("prompt refused by the moderation policy")
+        store = open_asset_store(config, open_database(config.database_url))
         started = time.perf_counter()
         model = load_model(config)
         loaded = time.perf_counter()
-        generated = generate(model, request)
-        verdict = policy.check_generated(request.prompt, generated.flagged)
-        record = OriginalStore(config.data_dir).put(
-            generated.canonical,
-            generated.provenance,
-            moderation=verdict.state,
-            moderation_reason=verdict.reason,
-        )
+        made = make_asset(model, request, policy, store, temporary_ttl_s=config.temporary_ttl_s)
     except (ConfigError, ModelLoadError) as exc:
         return _fail(str(exc))
     except ApiError as exc:
         return _fail(exc.message)
+    record = made.record
     print(
         f"generated {record.width}x{record.height} seed {request.seed}"
         f" in {time.perf_counter() - loaded:.2f} s"
@@ -86,7 +97,7 @@ def run_ingest(args: argparse.Namespace) -> int:
         config = GeneratorConfig.from_env()
     except ConfigError as exc:
         return _fail(str(exc))
-    store = OriginalStore(config.data_dir)
+    store = open_asset_store(config, open_database(config.database_url))
     failed = 0
     for path in args.files:
         try:
@@ -103,3 +114,18 @@ def run_ingest(args: argparse.Namespace) -> int:
         record = store.put(canonical, Provenance(origin="ingest"), moderation="approved")
         print(record.id, flush=True)
     return 1 if failed else 0
+
+
+def run_worker(args: argparse.Namespace) -> int:
+    url = queue_redis_url()
+    if url is None:
+        print("imgedge worker: set IMGEDGE_QUEUE_REDIS_URL to the job queue's Redis", file=sys.stderr)
+        return 1
+    try:
+        worker = build_worker(WorkerConfig.from_env(args.name), url, burst=args.burst)
+    except (ConfigError, ValueError) as exc:
+        print(f"imgedge worker: {exc}", file=sys.stderr)
+        return 1
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    worker.run()
+    return 0

@@ -1,18 +1,22 @@
+"""Generator configuration: one frozen dataclass from the settings in generator/settings.py, validated."""
+
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from imgedge.env import ConfigError, env_bool, env_float, env_int, env_list
-from imgedge.secrets import env_or_file
+from imgedge import common_settings as C
+from imgedge.env import ConfigError
+from imgedge.generator import settings as S
+from imgedge.generator.storage.urls import file_url, sqlite_url
+from imgedge.secrets import setting_or_file
 
 
-def _widths(name: str, default: tuple[int, ...]) -> tuple[int, ...]:
+def _widths(raw: tuple[str, ...]) -> tuple[int, ...]:
     try:
-        return tuple(int(w) for w in env_list(name, tuple(str(d) for d in default)))
+        return tuple(int(w) for w in raw)
     except ValueError:
-        raise ConfigError(f"{name} must be a comma-separated list of integers") from None
+        raise ConfigError("IMGEDGE_PLAYGROUND_WIDTHS must be a comma-separated list of integers") from None
 
 
 def _browsable(host: str) -> str:
@@ -47,7 +51,8 @@ class GeneratorConfig:
     max_steps: int = 50
     max_side: int = 1536
     default_guidance: float = 2.0
-    queue_size: int = 16
+    # Generation jobs that may wait before the API answers 429.
+    job_queue_size: int = 16
     rate_per_minute: float = 30.0
     rate_burst: int = 10
     moderation_blocklist: tuple[str, ...] = ()
@@ -69,44 +74,42 @@ class GeneratorConfig:
 
     @classmethod
     def from_env(cls) -> GeneratorConfig:
-        data_dir = Path(os.environ.get("IMGEDGE_DATA_DIR", "data"))
-        host = os.environ.get("IMGEDGE_HOST", "127.0.0.1")
-        proxy_port = env_int("IMGEDGE_PORT", 8080)
-        admin_token = env_or_file("IMGEDGE_ADMIN_TOKEN", data_dir, "admin.token")
+        data_dir = Path(C.DATA_DIR.read())
+        host = C.HOST.read()
+        proxy_port = C.PORT.read()
         cfg = cls(
             data_dir=data_dir,
             host=host,
-            port=env_int("IMGEDGE_GENERATOR_PORT", 8081),
-            max_upload_bytes=env_int("IMGEDGE_MAX_UPLOAD_BYTES", 25 * 1024 * 1024),
-            max_pixels=env_int("IMGEDGE_MAX_SRC_PIXELS", 50_000_000),
-            proxy_token=env_or_file("IMGEDGE_ORIGIN_TOKEN", data_dir, "origin.token"),
-            admin_token=admin_token,
-            upload_secret=env_or_file("IMGEDGE_UPLOAD_SECRET", data_dir, "upload.secret"),
-            upload_url_ttl_s=env_int("IMGEDGE_UPLOAD_URL_TTL", 600),
-            model=os.environ.get("IMGEDGE_MODEL", ""),
-            device=os.environ.get("IMGEDGE_DEVICE", "auto"),
-            default_steps=env_int("IMGEDGE_DEFAULT_STEPS", 4),
-            max_steps=env_int("IMGEDGE_MAX_STEPS", 50),
-            max_side=env_int("IMGEDGE_MAX_SIDE", 1536),
-            default_guidance=env_float("IMGEDGE_DEFAULT_GUIDANCE", 2.0),
-            queue_size=env_int("IMGEDGE_QUEUE_SIZE", 16),
-            rate_per_minute=env_float("IMGEDGE_RATE_PER_MINUTE", 30.0),
-            rate_burst=env_int("IMGEDGE_RATE_BURST", 10),
-            moderation_blocklist=env_list("IMGEDGE_MODERATION_BLOCKLIST"),
-            moderation_review_patterns=env_list("IMGEDGE_MODERATION_REVIEW_PATTERNS"),
-            moderation_review_all=env_bool("IMGEDGE_MODERATION_REVIEW_ALL", False),
-            temporary_ttl_s=env_int("IMGEDGE_TEMPORARY_TTL", 3600),
-            janitor_interval_s=env_float("IMGEDGE_JANITOR_INTERVAL", 30.0),
-            webhook_secret=env_or_file("IMGEDGE_WEBHOOK_SECRET", data_dir, "webhook.secret"),
-            webhook_attempts=env_int("IMGEDGE_WEBHOOK_ATTEMPTS", 5),
-            webhook_backoff_s=env_float("IMGEDGE_WEBHOOK_BACKOFF", 1.0),
-            webhook_allow_private=env_bool("IMGEDGE_WEBHOOK_ALLOW_PRIVATE", False),
-            proxy_url=os.environ.get("IMGEDGE_PROXY_URL") or f"http://{host}:{proxy_port}",
-            public_proxy_url=os.environ.get("IMGEDGE_PUBLIC_PROXY_URL")
-            or f"http://{_browsable(host)}:{proxy_port}",
-            playground_widths=_widths("IMGEDGE_PLAYGROUND_WIDTHS", PLAYGROUND_WIDTHS),
-            eager_variants=env_bool("IMGEDGE_EAGER_VARIANTS", True),
-            warm_on_start=env_bool("IMGEDGE_WARM_ON_START", True),
+            port=C.GENERATOR_PORT.read(),
+            max_upload_bytes=S.MAX_UPLOAD_BYTES.read(),
+            max_pixels=C.MAX_SRC_PIXELS.read(),
+            proxy_token=setting_or_file(C.ORIGIN_TOKEN, data_dir, "origin.token"),
+            admin_token=setting_or_file(C.ADMIN_TOKEN, data_dir, "admin.token"),
+            upload_secret=setting_or_file(S.UPLOAD_SECRET, data_dir, "upload.secret"),
+            upload_url_ttl_s=S.UPLOAD_URL_TTL.read(),
+            model=S.MODEL.read(),
+            device=S.DEVICE.read(),
+            default_steps=S.DEFAULT_STEPS.read(),
+            max_steps=S.MAX_STEPS.read(),
+            max_side=S.MAX_SIDE.read(),
+            default_guidance=S.DEFAULT_GUIDANCE.read(),
+            job_queue_size=S.JOB_QUEUE_SIZE.read(),
+            rate_per_minute=S.RATE_PER_MINUTE.read(),
+            rate_burst=S.RATE_BURST.read(),
+            moderation_blocklist=S.MODERATION_BLOCKLIST.read(),
+            moderation_review_patterns=S.MODERATION_REVIEW_PATTERNS.read(),
+            moderation_review_all=S.MODERATION_REVIEW_ALL.read(),
+            temporary_ttl_s=S.TEMPORARY_TTL.read(),
+            janitor_interval_s=S.JANITOR_INTERVAL.read(),
+            webhook_secret=setting_or_file(S.WEBHOOK_SECRET, data_dir, "webhook.secret"),
+            webhook_attempts=S.WEBHOOK_ATTEMPTS.read(),
+            webhook_backoff_s=S.WEBHOOK_BACKOFF.read(),
+            webhook_allow_private=S.WEBHOOK_ALLOW_PRIVATE.read(),
+            proxy_url=S.PROXY_URL.read() or f"http://{host}:{proxy_port}",
+            public_proxy_url=S.PUBLIC_PROXY_URL.read() or f"http://{_browsable(host)}:{proxy_port}",
+            playground_widths=_widths(S.PLAYGROUND_WIDTHS.read()),
+            eager_variants=S.EAGER_VARIANTS.read(),
+            warm_on_start=S.WARM_ON_START.read(),
         )
         cfg.validate()
         return cfg
@@ -120,8 +123,8 @@ class GeneratorConfig:
             raise ConfigError("IMGEDGE_DEFAULT_STEPS must be between 1 and IMGEDGE_MAX_STEPS")
         if self.max_side < 64 or self.max_side % 8:
             raise ConfigError("IMGEDGE_MAX_SIDE must be a multiple of 8 and at least 64")
-        if self.queue_size < 1:
-            raise ConfigError("IMGEDGE_QUEUE_SIZE must be at least 1")
+        if self.job_queue_size < 1:
+            raise ConfigError("IMGEDGE_JOB_QUEUE_SIZE must be at least 1")
         if self.rate_per_minute <= 0 or self.rate_burst < 1:
             raise ConfigError("IMGEDGE_RATE_PER_MINUTE must be positive and IMGEDGE_RATE_BURST at least 1")
         if self.temporary_ttl_s < 1 or self.janitor_interval_s <= 0:
@@ -142,6 +145,15 @@ class GeneratorConfig:
     @property
     def db_path(self) -> Path:
         return self.data_dir / "imgedge.sqlite3"
+
+    # Where originals' bytes and the metadata live; the scheme picks the implementation (storage/).
+    @property
+    def originals_url(self) -> str:
+        return file_url(self.originals_dir)
+
+    @property
+    def database_url(self) -> str:
+        return sqlite_url(self.db_path)
 
     @property
     def tiny_model_dir(self) -> Path:

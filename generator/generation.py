@@ -1,17 +1,20 @@
-"""Run the pipeline for one request and turn its pixels into a canonical PNG that carries its provenance."""
+"""The one way an image is made: generate → canonical PNG with provenance → moderate → store.
+
+The API's jobs (in-process or on `imgedge worker` processes) and `imgedge generate` all call make_asset.
+"""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
-import numpy as np
-import pyvips
-
-from imgedge.generator.canonical import Canonical, asset_id_for
-from imgedge.generator.generation_request import GenerationRequest
-from imgedge.generator.model_loader import LoadedModel
-from imgedge.generator.png_provenance import TRAINED_ALGORITHMIC_MEDIA, embed
-from imgedge.generator.store import Provenance
+from imgedge.generator.assets.canonical import Canonical, canonical_from_pixels
+from imgedge.generator.assets.moderation import ModerationPolicy, Verdict
+from imgedge.generator.assets.png_provenance import TRAINED_ALGORITHMIC_MEDIA
+from imgedge.generator.assets.records import AssetRecord, Provenance, expiry
+from imgedge.generator.assets.store import AssetStore
+from imgedge.generator.models.backend import ModelBackend
+from imgedge.generator.models.request import GenerationRequest
 from imgedge.generator.version import software_version
 
 
@@ -23,7 +26,14 @@ class Generated:
     flagged: bool | None
 
 
-def provenance_for(model: LoadedModel, request: GenerationRequest) -> Provenance:
+@dataclass(frozen=True, slots=True)
+class MadeAsset:
+    record: AssetRecord
+    verdict: Verdict
+    generation_seconds: float
+
+
+def provenance_for(model: ModelBackend, request: GenerationRequest) -> Provenance:
     return Provenance(
         origin="generated", model=model.model_id, model_hash=model.model_hash, prompt=request.prompt,
         negative_prompt=request.negative_prompt, seed=request.seed, steps=request.steps,
@@ -31,54 +41,48 @@ def provenance_for(model: LoadedModel, request: GenerationRequest) -> Provenance
     )  # fmt: skip
 
 
-def run_pipeline(model: LoadedModel, request: GenerationRequest) -> tuple[np.ndarray, bool | None]:
-    import torch
-
-    # A CPU generator makes the starting noise identical on every device, so a seed means the same picture.
-    generator = torch.Generator(device="cpu").manual_seed(request.seed)
-    with torch.inference_mode():
-        output = model.pipeline(
-            prompt=request.prompt, negative_prompt=request.negative_prompt, width=request.width,
-            height=request.height, num_inference_steps=request.steps, guidance_scale=request.guidance,
-            generator=generator, output_type="np",
-        )  # fmt: skip
-    pixels = np.asarray(output.images[0])
-    nsfw = getattr(output, "nsfw_content_detected", None)
-    flagged = bool(nsfw[0]) if nsfw is not None else None
-    return pixels, flagged
-
-
-def encode_png(pixels: np.ndarray, fields: dict[str, str]) -> bytes:
-    rgb = np.ascontiguousarray((np.clip(pixels, 0.0, 1.0) * 255).round().astype(np.uint8))
-    height, width, bands = rgb.shape
-    image = pyvips.Image.new_from_memory(rgb.tobytes(), width, height, bands, "uchar")
-    image = image.copy(interpretation="srgb")
-    png: bytes = image.write_to_buffer(".png", compression=6, keep="none")
-    return embed(png, fields, TRAINED_ALGORITHMIC_MEDIA)
-
-
-def generate(model: LoadedModel, request: GenerationRequest) -> Generated:
-    pixels, flagged = run_pipeline(model, request)
-    provenance = provenance_for(model, request)
+def png_text(provenance: Provenance, request: GenerationRequest) -> dict[str, str]:
     # Only inputs that determine the pixels go into the file (no timestamps), so same request → same bytes.
-    fields = {
+    return {
         "Software": provenance.software or "",
-        "imgedge:model": model.model_id,
-        "imgedge:model_hash": model.model_hash,
+        "imgedge:model": provenance.model or "",
+        "imgedge:model_hash": provenance.model_hash or "",
         "imgedge:prompt": request.prompt,
         "imgedge:negative_prompt": request.negative_prompt or "",
         "imgedge:seed": str(request.seed),
         "imgedge:steps": str(request.steps),
         "imgedge:guidance": repr(request.guidance),
-        "imgedge:scheduler": model.scheduler_name,
+        "imgedge:scheduler": provenance.scheduler or "",
         "imgedge:size": f"{request.width}x{request.height}",
     }
-    png = encode_png(pixels, fields)
-    canonical = Canonical(png=png, width=request.width, height=request.height, asset_id=asset_id_for(png))
-    return Generated(canonical=canonical, provenance=provenance, flagged=flagged)
 
 
-def warm(model: LoadedModel) -> None:
-    """One minimal run, so kernel selection and allocator growth happen before the first user arrives."""
-    warm_request = GenerationRequest(prompt="warm-up", width=64, height=64, seed=0, steps=1, guidance=1.0)
-    run_pipeline(model, warm_request)
+def generate(model: ModelBackend, request: GenerationRequest) -> Generated:
+    image = model.generate(request)
+    provenance = provenance_for(model, request)
+    canonical = canonical_from_pixels(image.pixels, png_text(provenance, request), TRAINED_ALGORITHMIC_MEDIA)
+    return Generated(canonical=canonical, provenance=provenance, flagged=image.flagged)
+
+
+def make_asset(
+    model: ModelBackend,
+    request: GenerationRequest,
+    policy: ModerationPolicy,
+    store: AssetStore,
+    *,
+    temporary_ttl_s: float,
+) -> MadeAsset:
+    """Blocking (model, encoder, file and database work): run it off the event loop."""
+    started = time.perf_counter()
+    generated = generate(model, request)
+    seconds = time.perf_counter() - started
+    verdict = policy.check_generated(request.prompt, generated.flagged)
+    record = store.put(
+        generated.canonical,
+        generated.provenance,
+        moderation=verdict.state,
+        moderation_reason=verdict.reason,
+        temporary=request.temporary,
+        expires_at=expiry(request.temporary, temporary_ttl_s),
+    )
+    return MadeAsset(record=record, verdict=verdict, generation_seconds=seconds)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
+from imgedge import common_settings as C
 from imgedge import serve
 from imgedge.env import ConfigError
 from imgedge.secrets import load_signing_keys
@@ -14,7 +14,7 @@ from imgedge.url.build import build_path, srcset
 
 
 def _data_dir() -> Path:
-    return Path(os.environ.get("IMGEDGE_DATA_DIR", "data"))
+    return Path(C.DATA_DIR.read())
 
 
 def url_command(args: argparse.Namespace) -> int:
@@ -55,17 +55,37 @@ def _register_url(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.set_defaults(func=url_command)
 
 
+def settings_command(args: argparse.Namespace) -> int:
+    from imgedge.settings import all_settings, markdown_tables
+
+    if args.markdown:
+        print(markdown_tables(), end="")
+        return 0
+    for setting in all_settings():
+        value = "(secret)" if setting.kind == "secret" and setting.is_set() else setting.read()
+        print(
+            f"{setting.name}={value}"
+            if setting.is_set()
+            else f"{setting.name} (default {setting.default_text})"
+        )
+    return 0
+
+
+def _register_settings(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("settings", help="list every IMGEDGE_* setting with its current value or default")
+    p.add_argument("--markdown", action="store_true", help="print the README's configuration tables")
+    p.set_defaults(func=settings_command)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="imgedge", description="image transformation proxy and generator")
     sub = parser.add_subparsers(dest="command", required=True)
     serve.register(sub)
     _register_url(sub)
+    _register_settings(sub)
     from imgedge.generator import commands as generator_commands
 
     generator_commands.register(sub)
-    from imgedge.generator import worker_commands
-
-    worker_commands.register(sub)
     try:
         from imgedge.cache import commands as cache_commands
     except ImportError:

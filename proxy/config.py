@@ -7,11 +7,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from imgedge.env import ConfigError, env_bool, env_float, env_int
+from imgedge import common_settings as C
+from imgedge.env import ConfigError
 from imgedge.errors import PublicError
 from imgedge.formats import FORMATS
 from imgedge.imaging.encode import EncoderSettings
-from imgedge.secrets import env_or_file, load_signing_keys
+from imgedge.proxy import settings as S
+from imgedge.proxy.sources import SOURCES
+from imgedge.secrets import load_signing_keys, setting_or_file
 from imgedge.url import ParseSettings, parse_options
 
 
@@ -30,16 +33,8 @@ def parse_presets(raw: str) -> dict[str, str]:
 
 def encoder_settings_from_env() -> EncoderSettings:
     """`IMGEDGE_{FORMAT}_QUALITY` and `IMGEDGE_{FORMAT}_EFFORT` (PNG: `_COMPRESSION`) for each format row."""
-    quality = {
-        f.name: env_int(f"IMGEDGE_{f.name.upper()}_QUALITY", f.default_quality)
-        for f in FORMATS
-        if f.quality_option
-    }
-    effort = {
-        f.name: env_int(f"IMGEDGE_{f.name.upper()}_{f.effort_setting}", f.default_effort)
-        for f in FORMATS
-        if f.effort_option
-    }
+    quality = {name: setting.read() for name, setting in S.QUALITY.items()}
+    effort = {name: setting.read() for name, setting in S.EFFORT.items()}
     return EncoderSettings(quality=quality, effort=effort)
 
 
@@ -65,10 +60,10 @@ class ProxyConfig:
     data_dir: Path = Path("data")
     host: str = "127.0.0.1"
     port: int = 8080
-    source: str = "http"  # http (the generator's store) | filesystem
+    source: str = "http"  # a row of imgedge.proxy.sources.SOURCES: http (the generator's store) | filesystem
     origin_url: str = "http://127.0.0.1:8081"
     origin_token: str = ""
-    source_dir: Path = Path("data/originals")
+    originals_dir: Path = Path("data/originals")  # the filesystem source's root
     origin_timeout_s: float = 10.0
     origin_retries: int = 2
     origin_cooldown_s: float = 10.0
@@ -81,7 +76,7 @@ class ProxyConfig:
     max_width: int = 8192
     max_height: int = 8192
     max_dpr: float = 4.0
-    workers: int = 2  # libvips transforms in flight at once
+    transform_threads: int = 2  # libvips transforms in flight at once, per process
     transform_timeout_s: float = 20.0
     decoded_source_max_pixels: int = 4_194_304  # keep originals up to 2048x2048 as raw pixels; 0 = never
     presets: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_PRESETS))
@@ -89,34 +84,33 @@ class ProxyConfig:
 
     @classmethod
     def from_env(cls) -> ProxyConfig:
-        data_dir = Path(os.environ.get("IMGEDGE_DATA_DIR", "data"))
-        host = os.environ.get("IMGEDGE_HOST", "127.0.0.1")
-        generator_port = env_int("IMGEDGE_GENERATOR_PORT", 8081)
+        data_dir = Path(C.DATA_DIR.read())
+        host = C.HOST.read()
         presets = dict(DEFAULT_PRESETS)
-        presets.update(parse_presets(os.environ.get("IMGEDGE_PRESETS", "")))
+        presets.update(parse_presets(S.PRESETS.read()))
         cfg = cls(
             data_dir=data_dir,
             host=host,
-            port=env_int("IMGEDGE_PORT", 8080),
-            source=os.environ.get("IMGEDGE_SOURCE", "http"),
-            origin_url=os.environ.get("IMGEDGE_ORIGIN_URL", f"http://{host}:{generator_port}").rstrip("/"),
-            origin_token=env_or_file("IMGEDGE_ORIGIN_TOKEN", data_dir, "origin.token"),
-            source_dir=Path(os.environ.get("IMGEDGE_SOURCE_DIR", str(data_dir / "originals"))),
-            origin_timeout_s=env_float("IMGEDGE_ORIGIN_TIMEOUT", 10.0),
-            origin_retries=env_int("IMGEDGE_ORIGIN_RETRIES", 2),
-            origin_cooldown_s=env_float("IMGEDGE_ORIGIN_COOLDOWN", 10.0),
-            queue_size=env_int("IMGEDGE_QUEUE_SIZE", 64),
+            port=C.PORT.read(),
+            source=S.SOURCE.read(),
+            origin_url=(S.ORIGIN_URL.read() or f"http://{host}:{C.GENERATOR_PORT.read()}").rstrip("/"),
+            origin_token=setting_or_file(C.ORIGIN_TOKEN, data_dir, "origin.token"),
+            originals_dir=Path(S.SOURCE_DIR.read() or data_dir / "originals"),
+            origin_timeout_s=S.ORIGIN_TIMEOUT.read(),
+            origin_retries=S.ORIGIN_RETRIES.read(),
+            origin_cooldown_s=S.ORIGIN_COOLDOWN.read(),
+            queue_size=S.TRANSFORM_QUEUE_SIZE.read(),
             keys=load_signing_keys(data_dir),
-            allow_unsigned=env_bool("IMGEDGE_ALLOW_UNSIGNED", False),
-            admin_token=env_or_file("IMGEDGE_ADMIN_TOKEN", data_dir, "admin.token"),
-            max_src_pixels=env_int("IMGEDGE_MAX_SRC_PIXELS", 50_000_000),
-            max_src_bytes=env_int("IMGEDGE_MAX_SRC_BYTES", 50 * 1024 * 1024),
-            max_width=env_int("IMGEDGE_MAX_WIDTH", 8192),
-            max_height=env_int("IMGEDGE_MAX_HEIGHT", 8192),
-            max_dpr=env_float("IMGEDGE_MAX_DPR", 4.0),
-            workers=env_int("IMGEDGE_TRANSFORM_THREADS", os.cpu_count() or 2),
-            transform_timeout_s=env_float("IMGEDGE_TRANSFORM_TIMEOUT", 20.0),
-            decoded_source_max_pixels=env_int("IMGEDGE_DECODED_SOURCE_MAX_PIXELS", 4_194_304),
+            allow_unsigned=S.ALLOW_UNSIGNED.read(),
+            admin_token=setting_or_file(C.ADMIN_TOKEN, data_dir, "admin.token"),
+            max_src_pixels=C.MAX_SRC_PIXELS.read(),
+            max_src_bytes=S.MAX_SRC_BYTES.read(),
+            max_width=S.MAX_WIDTH.read(),
+            max_height=S.MAX_HEIGHT.read(),
+            max_dpr=S.MAX_DPR.read(),
+            transform_threads=S.TRANSFORM_THREADS.read(default=os.cpu_count() or 2),
+            transform_timeout_s=S.TRANSFORM_TIMEOUT.read(),
+            decoded_source_max_pixels=S.DECODED_SOURCE_MAX_PIXELS.read(),
             presets=presets,
             encoder=encoder_settings_from_env(),
         )
@@ -128,8 +122,8 @@ class ProxyConfig:
         return ParseSettings(presets=self.presets, max_dpr=self.max_dpr)
 
     def validate(self) -> None:
-        if self.source not in ("http", "filesystem"):
-            raise ConfigError(f"IMGEDGE_SOURCE must be http or filesystem, got {self.source!r}")
+        if self.source not in SOURCES:
+            raise ConfigError(f"IMGEDGE_SOURCE must be one of {', '.join(SOURCES)}, got {self.source!r}")
         if not self.keys and not self.allow_unsigned:
             raise ConfigError("no signing key: set IMGEDGE_KEYS or IMGEDGE_ALLOW_UNSIGNED=1")
         positive = {
@@ -137,8 +131,8 @@ class ProxyConfig:
             "IMGEDGE_MAX_SRC_BYTES": self.max_src_bytes,
             "IMGEDGE_MAX_WIDTH": self.max_width,
             "IMGEDGE_MAX_HEIGHT": self.max_height,
-            "IMGEDGE_TRANSFORM_THREADS": self.workers,
-            "IMGEDGE_QUEUE_SIZE": self.queue_size,
+            "IMGEDGE_TRANSFORM_THREADS": self.transform_threads,
+            "IMGEDGE_TRANSFORM_QUEUE_SIZE": self.queue_size,
         }
         for name, value in positive.items():
             if value <= 0:

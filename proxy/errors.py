@@ -25,6 +25,11 @@ class Unauthorized(ProxyError):
     default_message = "missing credentials"
 
 
+class MethodNotAllowed(ProxyError):
+    status = 405
+    default_message = "Method Not Allowed"
+
+
 class NotFound(ProxyError):
     status = 404
     default_message = "not found"

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
+
+from imgedge.proxy.routes import route_name
 
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
@@ -68,10 +71,22 @@ def render() -> bytes:
 
 
 def observe_request(path: str, status: int, seconds: float) -> None:
-    route = "transform"
-    if path in ("/healthz", "/readyz", "/metrics"):
-        route = path.strip("/")
-    elif path.startswith("/admin/"):
-        route = "admin"
-    REQUESTS.labels(route, str(status)).inc()
-    LATENCY.labels(route).observe(seconds)
+    requests, latency = _request_series(route_name(path), status)
+    requests.inc()
+    latency.observe(seconds)
+
+
+def count_cache_lookup(result: str, tier: str) -> None:
+    _cache_lookup_series(result, tier).inc()
+
+
+# Looking up a labelled series takes a lock and builds a tuple; these run on every cache hit, and the
+# label values are few (route families, statuses, tier names).
+@functools.lru_cache(maxsize=512)
+def _request_series(route: str, status: int) -> tuple[Counter, Histogram]:
+    return REQUESTS.labels(route, str(status)), LATENCY.labels(route)
+
+
+@functools.lru_cache(maxsize=64)
+def _cache_lookup_series(result: str, tier: str) -> Counter:
+    return CACHE_LOOKUPS.labels(result, tier)

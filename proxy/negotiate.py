@@ -13,7 +13,7 @@ LEGACY = "legacy"
 
 @dataclass(frozen=True, slots=True)
 class Negotiated:
-    format: str  # avif | webp | jpeg | png | gif | legacy
+    format: str  # a format name from imgedge.formats, or LEGACY
     varies: bool  # the response depends on Accept, so it carries `Vary: Accept`
 
 

@@ -17,12 +17,13 @@ from imgedge.cache.tiered import TieredCache
 from imgedge.formats import media_type
 from imgedge.origin_protocol import MODERATION_HEADER
 from imgedge.proxy.config import ProxyConfig
-from imgedge.proxy.errors import Forbidden, Overloaded, Withdrawn
+from imgedge.proxy.errors import Overloaded
 from imgedge.proxy.http_headers import variant_cache_control
 from imgedge.proxy.metrics import QUEUE_DEPTH
 from imgedge.proxy.pipeline.decoded import DecodedImage, decode
 from imgedge.proxy.pipeline.run import Rendered, transform
-from imgedge.proxy.sources import Source, SourceImage
+from imgedge.proxy.security import check_moderation
+from imgedge.proxy.sources import Source, SourceImage, SourceRef
 from imgedge.url.spec import TransformSpec
 
 _GEOMETRY_HEADER = "x-imgedge-pixels"
@@ -37,105 +38,115 @@ class Renderer:
     flights: SingleFlight = field(default_factory=SingleFlight)
     admitted: int = 0
 
-    async def original(self, asset_id: str) -> SourceImage:
-        key = source_key(asset_id)
+    async def original(self, ref: SourceRef) -> SourceImage:
+        key = source_key(ref.cache_id)
         cached, _ = await self.source_cache.get(key)
         if cached is not None:
-            moderation = dict(cached.headers).get(MODERATION_HEADER, "approved")
-            return SourceImage(cached.body, cached.etag.strip('"'), moderation)
+            return SourceImage(cached.body, cached.etag.strip('"'), moderation_of(cached))
 
         async def fetch() -> SourceImage:
-            image = await self.source.fetch(asset_id)
-            entry = self._entry(asset_id, image.data, image.etag, image.moderation)
+            image = await self.source.fetch(ref)
+            entry = _source_entry(ref, image.data, image.etag, image.moderation)
             await self.source_cache.put(key, entry, entry.tags)
             return image
 
-        # Concurrent variants of one asset wait for a single origin fetch.
+        # Concurrent variants of one original wait for a single origin fetch.
         image, _ = await self.flights.run(key, fetch)
         return image
 
-    async def decoded(self, asset_id: str) -> tuple[DecodedImage | None, str]:
-        """The raw-pixel form, made once per asset; None when the original is too large to keep that way."""
-        key = source_key(asset_id, "pixels")
+    async def decoded(self, ref: SourceRef) -> tuple[DecodedImage | None, str]:
+        """The raw-pixel form, made once per original; None when it is too large to keep that way."""
+        key = source_key(ref.cache_id, "pixels")
         cached, _ = await self.source_cache.get(key)
         if cached is not None:
-            headers = dict(cached.headers)
-            width, height, bands = json.loads(headers[_GEOMETRY_HEADER])
-            return DecodedImage(cached.body, width, height, bands), headers.get(MODERATION_HEADER, "approved")
-        original = await self.original(asset_id)
-        check = self.config.decoded_source_max_pixels
+            width, height, bands = json.loads(dict(cached.headers)[_GEOMETRY_HEADER])
+            return DecodedImage(cached.body, width, height, bands), moderation_of(cached)
+        original = await self.original(ref)
 
         async def make() -> DecodedImage | None:
-            header_ok = await anyio.to_thread.run_sync(_small_enough, original.data, check)
+            header_ok = await anyio.to_thread.run_sync(
+                _small_enough, original.data, self.config.decoded_source_max_pixels
+            )
             if not header_ok:
                 return None
             image = await anyio.to_thread.run_sync(
                 lambda: decode(original.data, max_pixels=self.config.max_src_pixels), limiter=self.limiter
             )
             geometry = json.dumps([image.width, image.height, image.bands])
-            entry = self._entry(asset_id, image.pixels, original.etag, original.moderation, geometry)
+            entry = _source_entry(ref, image.pixels, original.etag, original.moderation, geometry)
             await self.source_cache.put(key, entry, entry.tags)
             return image
 
         image, _ = await self.flights.run(key, make)
         return image, original.moderation
 
-    def _entry(self, asset_id: str, body: bytes, etag: str, moderation: str, geometry: str = "") -> Entry:
-        headers = [(MODERATION_HEADER, moderation)]
-        if geometry:
-            headers.append((_GEOMETRY_HEADER, geometry))
-        return Entry(
-            body=body, media_type="application/octet-stream", etag=f'"{etag}"', tags=(asset_tag(asset_id),),
-            created_at=time.time(), headers=tuple(headers),
-        )  # fmt: skip
-
     async def render(
-        self, asset_id: str, spec: TransformSpec, negotiated: str, timings: dict[str, float]
+        self, ref: SourceRef, spec: TransformSpec, negotiated: str, timings: dict[str, float]
     ) -> Entry:
         started = time.perf_counter()
-        source: bytes | DecodedImage | None = None
-        if spec.strip and self.config.decoded_source_max_pixels:
-            source, moderation = await self.decoded(asset_id)
-        if source is None:
-            original = await self.original(asset_id)
-            source, moderation = original.data, original.moderation
+        source, moderation = await self._source_for(ref, spec)
         timings["fetch"] = (time.perf_counter() - started) * 1000
         check_moderation(moderation, spec)
-        # Admission: running + waiting transforms are bounded, so overload costs a 503, not memory.
-        if self.admitted >= self.config.workers + self.config.queue_size:
-            raise Overloaded("too many transforms queued", headers={"Retry-After": "1"})
-        deadline = time.monotonic() + self.config.transform_timeout_s
-        pixels = source
-        self.admitted += 1
-        QUEUE_DEPTH.inc()
-        queued_at = time.perf_counter()
-
-        def work() -> Rendered:
-            timings["queue"] = (time.perf_counter() - queued_at) * 1000
-            return transform(
-                pixels, spec, negotiated, max_pixels=self.config.max_src_pixels,
-                settings=self.config.encoder, deadline=deadline,
-            )  # fmt: skip
-
-        try:
-            rendered = await anyio.to_thread.run_sync(work, limiter=self.limiter)
-        finally:
-            self.admitted -= 1
-            QUEUE_DEPTH.dec()
+        rendered = await self._transform_in_pool(source, spec, negotiated, timings)
         timings.update(rendered.timings)
-        digest = hashlib.sha256(rendered.body).hexdigest()[:32]
         now = time.time()
         return Entry(
             body=rendered.body,
             media_type=media_type(rendered.format),
-            etag=f'"{digest}"',
-            tags=(asset_tag(asset_id),),
+            etag=f'"{hashlib.sha256(rendered.body).hexdigest()[:32]}"',
+            tags=(asset_tag(ref.cache_id),),
             created_at=now,
             headers=(
                 ("cache-control", variant_cache_control(moderation, 0, now)),
                 (MODERATION_HEADER, moderation),
             ),
         )
+
+    async def _source_for(self, ref: SourceRef, spec: TransformSpec) -> tuple[bytes | DecodedImage, str]:
+        if spec.strip and self.config.decoded_source_max_pixels:
+            decoded, moderation = await self.decoded(ref)
+            if decoded is not None:
+                return decoded, moderation
+        original = await self.original(ref)
+        return original.data, original.moderation
+
+    async def _transform_in_pool(
+        self, source: bytes | DecodedImage, spec: TransformSpec, negotiated: str, timings: dict[str, float]
+    ) -> Rendered:
+        # Admission: running + waiting transforms are bounded, so overload costs a 503, not memory.
+        if self.admitted >= self.config.transform_threads + self.config.queue_size:
+            raise Overloaded("too many transforms queued", headers={"Retry-After": "1"})
+        deadline = time.monotonic() + self.config.transform_timeout_s
+        queued_at = time.perf_counter()
+
+        def work() -> Rendered:
+            timings["queue"] = (time.perf_counter() - queued_at) * 1000
+            return transform(
+                source, spec, negotiated, max_pixels=self.config.max_src_pixels,
+                settings=self.config.encoder, deadline=deadline,
+            )  # fmt: skip
+
+        self.admitted += 1
+        QUEUE_DEPTH.inc()
+        try:
+            return await anyio.to_thread.run_sync(work, limiter=self.limiter)
+        finally:
+            self.admitted -= 1
+            QUEUE_DEPTH.dec()
+
+
+def moderation_of(entry: Entry) -> str:
+    return dict(entry.headers).get(MODERATION_HEADER, "approved")
+
+
+def _source_entry(ref: SourceRef, body: bytes, etag: str, moderation: str, geometry: str = "") -> Entry:
+    headers = [(MODERATION_HEADER, moderation)]
+    if geometry:
+        headers.append((_GEOMETRY_HEADER, geometry))
+    return Entry(
+        body=body, media_type="application/octet-stream", etag=f'"{etag}"', tags=(asset_tag(ref.cache_id),),
+        created_at=time.time(), headers=tuple(headers),
+    )  # fmt: skip
 
 
 def _small_enough(data: bytes, max_pixels: int) -> bool:
@@ -145,11 +156,3 @@ def _small_enough(data: bytes, max_pixels: int) -> bool:
         return False  # let the normal path report the problem with its own status
     pages = header.get("n-pages") if header.get_typeof("n-pages") else 1
     return bool(header.width * header.height <= max_pixels and pages == 1)
-
-
-def check_moderation(moderation: str, spec: TransformSpec) -> None:
-    """Pending assets are only delivered through expiring signed URLs (the creator's preview)."""
-    if moderation == "rejected":
-        raise Withdrawn()
-    if moderation != "approved" and not spec.expires:
-        raise Forbidden("asset is pending review")

@@ -29,9 +29,13 @@ def sign(keys: Sequence[bytes], canonical_options: str, asset_id: str) -> str:
 
 
 def verify(keys: Sequence[bytes], canonical_options: str, asset_id: str, signature: str) -> bool:
+    return verify_message(keys, signed_message(canonical_options, asset_id), signature)
+
+
+def verify_message(keys: Sequence[bytes], message: bytes, signature: str) -> bool:
+    """`verify` for a message already built with `signed_message` (the proxy keeps it with the parsed URL)."""
     if not keys or len(signature) != SIGNATURE_LENGTH or not signature.isascii():
         return False
-    message = signed_message(canonical_options, asset_id)
     given = signature.encode("ascii")
     # Every key is tried, so the time taken does not tell which one matched.
     matches = [hmac.compare_digest(signature_for(key, message).encode("ascii"), given) for key in keys]

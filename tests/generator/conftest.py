@@ -17,9 +17,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from imgedge.generator.app import create_app
+from imgedge.generator.assets.store import AssetStore
 from imgedge.generator.config import GeneratorConfig
-from imgedge.generator.model_loader import LoadedModel, load_model
-from imgedge.generator.transform_urls import TransformUrls
+from imgedge.generator.models.diffusers_directory import DiffusersDirectoryBackend
+from imgedge.generator.outbound.transform_urls import TransformUrls
+from imgedge.generator.storage.database import SqliteDatabase
+from imgedge.generator.wiring import open_asset_store
 
 SIGNING_KEY = b"test-signing-key"
 
@@ -97,8 +100,8 @@ def model_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def tiny_model(model_data_dir: Path) -> LoadedModel:
-    return load_model(GeneratorConfig(data_dir=model_data_dir))
+def tiny_model(model_data_dir: Path) -> DiffusersDirectoryBackend:
+    return DiffusersDirectoryBackend.load(GeneratorConfig(data_dir=model_data_dir))
 
 
 @pytest.fixture
@@ -132,6 +135,15 @@ def fixed_urls() -> TransformUrls:
     return TransformUrls(SIGNING_KEY, (64, 128), "")
 
 
+def database_for(config: GeneratorConfig) -> SqliteDatabase:
+    return SqliteDatabase(config.db_path)
+
+
+def store_for(config: GeneratorConfig) -> AssetStore:
+    """The store the service would open for this config (same files, same database)."""
+    return open_asset_store(config, database_for(config))
+
+
 @dataclass
 class Served:
     url: str
@@ -154,7 +166,7 @@ class Served:
 
 
 @pytest.fixture
-def serve(tiny_model: LoadedModel) -> Iterator[Any]:
+def serve(tiny_model: DiffusersDirectoryBackend) -> Iterator[Any]:
     servers: list[ServerThread] = []
 
     def start(config: GeneratorConfig, **overrides: Any) -> Served:
@@ -167,3 +179,13 @@ def serve(tiny_model: LoadedModel) -> Iterator[Any]:
     yield start
     for server in reversed(servers):
         server.__exit__()
+
+
+def submit(served: Served, **body: Any) -> dict[str, Any]:
+    """POST /v1/images for a small, fast image; checks the 202 and its Location."""
+    with served.client() as client:
+        response = client.post("/v1/images", json={"width": 64, "height": 64, "steps": 2, "seed": 1, **body})
+    assert response.status_code == 202, response.text
+    created: dict[str, Any] = response.json()
+    assert response.headers["location"] == created["status_url"]
+    return created

@@ -12,8 +12,8 @@ import httpx
 import pyvips
 
 from imgedge.generator.config import GeneratorConfig
-from imgedge.generator.store import OriginalStore
-from imgedge.generator.tiny_model import ensure_tiny_model
+from imgedge.generator.models.tiny import ensure_tiny_model
+from tests.generator.conftest import store_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -44,7 +44,7 @@ def test_ingest_prints_ids_and_fails_on_bad_files(tmp_path: Path) -> None:
     ok = run_cli(data_dir, "ingest", str(good))
     assert ok.returncode == 0, ok.stderr
     asset_id = ok.stdout.strip()
-    record = OriginalStore(data_dir).get(asset_id)
+    record = store_for(GeneratorConfig(data_dir=data_dir)).get(asset_id)
     assert record is not None
     assert (record.width, record.height, record.moderation, record.provenance.origin) == (
         30,
@@ -65,7 +65,7 @@ def test_generate_prints_the_asset_id_deterministically(tmp_path: Path, model_da
     first = run_cli(data_dir, *args)
     assert first.returncode == 0, first.stderr
     asset_id = first.stdout.strip()
-    record = OriginalStore(data_dir).get(asset_id)
+    record = store_for(GeneratorConfig(data_dir=data_dir)).get(asset_id)
     assert record is not None and record.width > record.height
     assert record.provenance.prompt == "a quiet harbour" and record.provenance.seed == 11
     assert run_cli(data_dir, *args).stdout.strip() == asset_id

@@ -16,7 +16,7 @@ def fuzz_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient
     tmp: Path = tmp_path_factory.mktemp("fuzz")
     (tmp / "o").mkdir()
     config = ProxyConfig(
-        data_dir=tmp, source="filesystem", source_dir=tmp / "o", keys=(b"k",), allow_unsigned=True
+        data_dir=tmp, source="filesystem", originals_dir=tmp / "o", keys=(b"k",), allow_unsigned=True
     )
     app = create_app(config, cache_config=CacheConfig(disk_dir=None))
     with TestClient(app, raise_server_exceptions=False) as client:

@@ -62,8 +62,8 @@ def test_dead_origin_trips_the_breaker(tmp_path: Path, photo_png: bytes) -> None
 def test_full_queue_answers_503_with_retry_after(tmp_path: Path, photo_png: bytes) -> None:
     (tmp_path / "o").mkdir()
     (tmp_path / "o" / "big.png").write_bytes(photo_png)
-    config = ProxyConfig(data_dir=tmp_path, source="filesystem", source_dir=tmp_path / "o", keys=(KEY,),
-                         workers=1, queue_size=1)  # fmt: skip
+    config = ProxyConfig(data_dir=tmp_path, source="filesystem", originals_dir=tmp_path / "o", keys=(KEY,),
+                         transform_threads=1, queue_size=1)  # fmt: skip
     with running(create_app(config, cache_config=CacheConfig(disk_dir=None))) as url:
         httpx.get(url + build_path("big", key=KEY, width=10))  # warm the source cache
 
@@ -84,7 +84,7 @@ def test_svg_and_other_untrusted_formats_are_refused(tmp_path: Path) -> None:
     (tmp_path / "o").mkdir()
     svg = b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><image href="file:///etc/passwd"/></svg>'
     (tmp_path / "o" / "vector.svg").write_bytes(svg)
-    config = ProxyConfig(data_dir=tmp_path, source="filesystem", source_dir=tmp_path / "o", keys=(KEY,))
+    config = ProxyConfig(data_dir=tmp_path, source="filesystem", originals_dir=tmp_path / "o", keys=(KEY,))
     with running(create_app(config, cache_config=CacheConfig(disk_dir=None))) as url:
         response = httpx.get(url + build_path("vector", key=KEY, width=10))
         assert response.status_code == 415, response.text

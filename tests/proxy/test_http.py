@@ -259,7 +259,7 @@ def test_presets_and_purge(stack: Stack) -> None:
 def test_unsigned_urls_when_allowed(tmp_path: Path, landscape_png: bytes) -> None:
     (tmp_path / "originals").mkdir()
     (tmp_path / "originals" / "coffee.png").write_bytes(landscape_png)
-    config = ProxyConfig(data_dir=tmp_path, source="filesystem", source_dir=tmp_path / "originals",
+    config = ProxyConfig(data_dir=tmp_path, source="filesystem", originals_dir=tmp_path / "originals",
                          allow_unsigned=True)  # fmt: skip
     with running(create_app(config, cache_config=CacheConfig(disk_dir=tmp_path / "cache"))) as url:
         response = httpx.get(url + "/_/w:300/h:300/fit:cover/g:sm/coffee.webp")
@@ -312,7 +312,7 @@ def test_cached_variants_survive_an_origin_outage(tmp_path: Path, photo_png: byt
     with running(create_app(config, cache_config=cache_config)) as proxy_url:
         cached = httpx.get(proxy_url + path(PHOTO, width=120))
         assert cached.status_code == 200 and cached.headers["cache-status"] == "imgedge; hit; detail=disk"
-        # The disk hit went through the full handler, this memory hit through the fast path: same answer.
+        # A disk hit (awaited tiers) and a memory hit (the process-local tier) give the same answer.
         promoted = httpx.get(proxy_url + path(PHOTO, width=120))
         assert promoted.headers["cache-status"] == "imgedge; hit; detail=memory"
         varying = {"cache-status", "server-timing", "x-request-id", "date"}
@@ -331,7 +331,7 @@ def test_unwritable_disk_cache_keeps_serving(tmp_path: Path, landscape_png: byte
     blocked = tmp_path / "not-a-dir"
     blocked.write_text("a file where the cache directory should be")
     config = ProxyConfig(
-        data_dir=tmp_path, source="filesystem", source_dir=tmp_path / "originals", keys=(KEY,)
+        data_dir=tmp_path, source="filesystem", originals_dir=tmp_path / "originals", keys=(KEY,)
     )
     with running(create_app(config, cache_config=CacheConfig(disk_dir=blocked))) as url:
         for _ in range(2):

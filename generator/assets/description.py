@@ -1,0 +1,46 @@
+"""An asset as the API and webhooks describe it: metadata, provenance, moderation, ready transform URLs."""
+
+from __future__ import annotations
+
+from imgedge.generator.assets.records import AssetRecord
+from imgedge.generator.assets.store import AssetStore
+from imgedge.generator.errors import ApiError
+from imgedge.generator.outbound.transform_urls import TransformUrls
+
+
+def describe_record(record: AssetRecord, urls: TransformUrls | None) -> dict[str, object]:
+    p = record.provenance
+    return {
+        "asset_id": record.id,
+        "width": record.width,
+        "height": record.height,
+        "bytes": record.bytes,
+        "content_type": record.content_type,
+        "created_at": record.created_at,
+        "temporary": record.temporary,
+        "expires_at": record.expires_at,
+        "moderation": {"state": record.moderation, "reason": record.moderation_reason},
+        "provenance": {
+            "origin": p.origin, "model": p.model, "model_hash": p.model_hash, "prompt": p.prompt,
+            "negative_prompt": p.negative_prompt, "seed": p.seed, "steps": p.steps, "guidance": p.guidance,
+            "scheduler": p.scheduler, "software": p.software,
+            "digital_source_type": "trainedAlgorithmicMedia" if p.origin == "generated" else None,
+        },
+        "original_url": f"/originals/{record.id}",
+        "transforms": urls.describe(record.id, record.width) if urls is not None else None,
+    }  # fmt: skip
+
+
+class AssetDescriber:
+    def __init__(self, store: AssetStore, urls: TransformUrls | None) -> None:
+        self.store = store
+        self.urls = urls
+
+    def record(self, record: AssetRecord) -> dict[str, object]:
+        return describe_record(record, self.urls)
+
+    def by_id(self, asset_id: str) -> dict[str, object]:
+        record = self.store.get(asset_id)
+        if record is None:
+            raise ApiError(404, "asset not found")
+        return describe_record(record, self.urls)

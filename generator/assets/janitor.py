@@ -1,0 +1,43 @@
+"""Periodic housekeeping: expire temporary assets and retry purges the proxy still owes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from imgedge.generator.assets.store import AssetStore
+from imgedge.generator.outbound.proxy_client import ProxyClient
+from imgedge.generator.outbound.purge_outbox import PurgeOutbox
+
+log = logging.getLogger("imgedge.generator")
+
+
+class Janitor:
+    def __init__(self, store: AssetStore, outbox: PurgeOutbox, proxy: ProxyClient, interval_s: float) -> None:
+        self.store = store
+        self.outbox = outbox
+        self.proxy = proxy
+        self.interval_s = interval_s
+
+    async def run_once(self, now: float | None = None) -> list[str]:
+        """Returns the asset ids it expired."""
+        now = time.time() if now is None else now
+        expired = []
+        for asset_id in self.store.expired(now):
+            # Queue the purge before deleting, so a crash in between still purges the proxy's copies.
+            self.outbox.add(asset_id)
+            self.store.delete(asset_id)
+            expired.append(asset_id)
+        if expired:
+            log.info("expired %d temporary assets", len(expired))
+        await self.outbox.flush(self.proxy.purge, now)
+        return expired
+
+    async def run_forever(self) -> None:
+        while True:
+            try:
+                await self.run_once()
+            except Exception:
+                log.exception("janitor pass failed")
+            await asyncio.sleep(self.interval_s)

@@ -1,0 +1,76 @@
+"""Canonical originals: their bytes in a BlobStore under the asset id, their metadata in the assets table."""
+
+from __future__ import annotations
+
+import time
+
+from imgedge.generator.assets.canonical import Canonical
+from imgedge.generator.assets.records import AssetRecord, Provenance, check_moderation_state, valid_asset_id
+from imgedge.generator.assets.repository import AssetRepository
+from imgedge.generator.storage.blobs import BlobStore
+
+CANONICAL_CONTENT_TYPE = "image/png"
+
+
+class AssetStore:
+    def __init__(self, blobs: BlobStore, records: AssetRepository) -> None:
+        self.blobs = blobs
+        self.records = records
+
+    def put(
+        self,
+        canonical: Canonical,
+        provenance: Provenance,
+        *,
+        moderation: str = "approved",
+        temporary: bool = False,
+        expires_at: float | None = None,
+        moderation_reason: str | None = None,
+    ) -> AssetRecord:
+        """Idempotent: the same pixels give the same id, and a second put keeps the first record.
+
+        One exception: storing a permanent copy of an asset that only exists as a temporary one makes it
+        permanent, or the janitor would delete an asset somebody asked to keep.
+        """
+        check_moderation_state(moderation)
+        # Bytes before the row: a crash in between leaves an orphan blob, never a row without bytes.
+        if not self.blobs.exists(canonical.asset_id):
+            self.blobs.put(canonical.asset_id, canonical.png)
+        self.records.insert_unless_present(
+            AssetRecord(
+                id=canonical.asset_id, width=canonical.width, height=canonical.height,
+                bytes=len(canonical.png), content_type=CANONICAL_CONTENT_TYPE, moderation=moderation,
+                temporary=temporary, created_at=time.time(), provenance=provenance,
+                moderation_reason=moderation_reason, expires_at=expires_at if temporary else None,
+            )
+        )  # fmt: skip
+        record = self.records.get(canonical.asset_id)
+        assert record is not None
+        return record
+
+    def get(self, asset_id: str) -> AssetRecord | None:
+        if not valid_asset_id(asset_id):
+            return None
+        return self.records.get(asset_id)
+
+    def read(self, asset_id: str) -> bytes:
+        """Raises BlobNotFound, e.g. when a temporary asset expired after its record was read."""
+        return self.blobs.get(asset_id)
+
+    def set_moderation(self, asset_id: str, state: str, reason: str | None = None) -> bool:
+        return self.records.set_moderation(asset_id, state, reason)
+
+    def expired(self, now: float, limit: int = 100) -> list[str]:
+        return self.records.expired(now, limit)
+
+    def delete(self, asset_id: str) -> bool:
+        """Row first, then bytes: a crash in between leaves an orphan blob, never a row without bytes."""
+        deleted = self.records.delete(asset_id)
+        self.blobs.delete(asset_id)
+        return deleted
+
+    def list_by_moderation(self, state: str, limit: int = 100) -> list[AssetRecord]:
+        return self.records.by_moderation(state, limit)
+
+    def recent(self, state: str, limit: int) -> list[AssetRecord]:
+        return self.records.recent_permanent(state, limit)

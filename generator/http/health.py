@@ -1,0 +1,46 @@
+"""Liveness, readiness and metrics: /healthz, /readyz, /metrics."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from imgedge.generator.jobs.queue import JobQueue
+from imgedge.generator.metrics import Metrics
+from imgedge.generator.models.backend import ModelSlot
+from imgedge.generator.storage.blobs import BlobStore
+
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def routes(model: ModelSlot, queue: JobQueue, metrics: Metrics, blobs: BlobStore) -> list[Route]:
+    async def healthz(_: Request) -> Response:
+        loaded = model.model
+        return JSONResponse(
+            {
+                "status": "ok" if loaded is not None else "loading",
+                "model": loaded.model_id if loaded else None,
+                "device": loaded.device if loaded else None,
+                "queue_depth": queue.depth,
+            },
+            headers=NO_STORE,
+        )
+
+    async def metrics_text(_: Request) -> Response:
+        metrics.queue_depth = queue.depth
+        return PlainTextResponse(metrics.render(), media_type="text/plain; version=0.0.4", headers=NO_STORE)
+
+    async def readyz(_: Request) -> Response:
+        problems = []
+        if model.model is None:
+            problems.append("model not loaded yet")
+        if (problem := blobs.readiness_problem()) is not None:
+            problems.append(problem)
+        return JSONResponse(
+            {"ready": not problems, "problems": problems},
+            status_code=503 if problems else 200,
+            headers=NO_STORE,
+        )
+
+    return [Route("/healthz", healthz), Route("/readyz", readyz), Route("/metrics", metrics_text)]

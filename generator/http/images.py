@@ -1,0 +1,77 @@
+"""Generation requests and what they made: POST/GET /v1/images, GET /v1/images/{id}, GET /v1/jobs/{id}."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from imgedge.generator.assets.description import AssetDescriber
+from imgedge.generator.assets.store import AssetStore
+from imgedge.generator.config import GeneratorConfig
+from imgedge.generator.errors import ApiError
+from imgedge.generator.http.bodies import read_json
+from imgedge.generator.http.rate_limit import RateGate
+from imgedge.generator.jobs.repository import JobRepository
+from imgedge.generator.jobs.submission import JobSubmitter
+from imgedge.generator.models.request import GenerationRequest, parse_generation_request
+from imgedge.generator.outbound.destinations import ForbiddenDestination, check_destination
+
+DEFAULT_LIST_LIMIT = 12
+MAX_LIST_LIMIT = 100
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+async def _check_webhook(generation: GenerationRequest, allow_private: bool) -> None:
+    if generation.webhook_url is not None:
+        try:
+            await check_destination(generation.webhook_url, allow_private=allow_private)
+        except ForbiddenDestination as exc:
+            raise ApiError(422, str(exc)) from None
+
+
+def routes(
+    config: GeneratorConfig,
+    gate: RateGate,
+    submitter: JobSubmitter,
+    jobs: JobRepository,
+    store: AssetStore,
+    describer: AssetDescriber,
+) -> list[Route]:
+    async def create_image(request: Request) -> Response:
+        gate.check(request)
+        generation = parse_generation_request(await read_json(request), config)
+        await _check_webhook(generation, config.webhook_allow_private)
+        job = submitter.submit(generation)
+        status_url = str(request.url_for("job", job_id=job.id))
+        return JSONResponse(
+            {"job_id": job.id, "status": job.status, "status_url": status_url},
+            status_code=202,
+            headers={"Location": status_url, **NO_STORE},
+        )
+
+    async def job(request: Request) -> Response:
+        found = jobs.get(request.path_params["job_id"])
+        if found is None:
+            raise ApiError(404, "job not found")
+        body = found.to_json()
+        if found.asset_id is not None:
+            body["image_url"] = str(request.url_for("image", asset_id=found.asset_id))
+        return JSONResponse(body, headers=NO_STORE)
+
+    async def image(request: Request) -> Response:
+        return JSONResponse(describer.by_id(request.path_params["asset_id"]), headers=NO_STORE)
+
+    async def recent_images(request: Request) -> Response:
+        limit = request.query_params.get("limit", str(DEFAULT_LIST_LIMIT))
+        if not limit.isdigit() or not 1 <= int(limit) <= MAX_LIST_LIMIT:
+            raise ApiError(422, f"limit must be an integer between 1 and {MAX_LIST_LIMIT}")
+        records = store.recent("approved", int(limit))
+        return JSONResponse({"images": [describer.record(r) for r in records]}, headers=NO_STORE)
+
+    return [
+        Route("/v1/images", create_image, methods=["POST"]),
+        Route("/v1/images", recent_images, methods=["GET"]),
+        Route("/v1/jobs/{job_id}", job, methods=["GET"], name="job"),
+        Route("/v1/images/{asset_id}", image, methods=["GET"], name="image"),
+    ]

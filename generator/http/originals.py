@@ -1,0 +1,50 @@
+"""GET/HEAD /originals/{asset_id}: what the proxy fetches. The contract: strong ETag, immutable caching for
+approved assets, and `X-Imgedge-Moderation` so the proxy picks its own cache lifetime."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from imgedge.generator.assets.store import AssetStore
+from imgedge.generator.http.auth import bearer_matches
+from imgedge.generator.storage.blobs import BlobNotFound
+from imgedge.origin_protocol import IMMUTABLE, MODERATION_HEADER, ORIGINALS_PATH, etag_matches
+
+_REFUSED_STATUS = {"pending": 403, "rejected": 451}
+
+
+def routes(store: AssetStore, proxy_token: str) -> list[Route]:
+    async def original(request: Request) -> Response:
+        asset_id: str = request.path_params["asset_id"]
+        record = store.get(asset_id)
+        if record is None:
+            return PlainTextResponse(
+                "asset not found", status_code=404, headers={"Cache-Control": "no-store"}
+            )
+        moderation_header = {MODERATION_HEADER: record.moderation}
+        if record.moderation != "approved" and not bearer_matches(request, proxy_token):
+            return PlainTextResponse(
+                f"asset is {record.moderation}",
+                status_code=_REFUSED_STATUS.get(record.moderation, 403),
+                headers={"Cache-Control": "no-store", **moderation_header},
+            )
+        etag = f'"{record.id}"'
+        headers = {
+            "ETag": etag,
+            "Cache-Control": IMMUTABLE if record.moderation == "approved" else "private, no-store",
+            **moderation_header,
+        }
+        if etag_matches(request.headers.get("if-none-match"), etag):
+            return Response(status_code=304, headers=headers)
+        try:
+            body = store.read(asset_id)
+        except BlobNotFound:
+            # Deleted between the lookup and the read (temporary asset expiring).
+            return PlainTextResponse(
+                "asset not found", status_code=404, headers={"Cache-Control": "no-store"}
+            )
+        return Response(body, media_type=record.content_type, headers=headers)
+
+    return [Route(ORIGINALS_PATH, original, methods=["GET", "HEAD"])]

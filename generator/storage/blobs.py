@@ -1,0 +1,96 @@
+"""Where the bytes of canonical originals live, by content-addressed key (the asset id).
+
+A BlobStore puts atomically (a reader sees the whole blob or none) and idempotently (same key, same bytes).
+Implementations are picked by URL scheme from BLOB_STORES; an object store plugs in there
+(docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import urlsplit
+
+from imgedge.generator.storage.atomic import write_atomic
+from imgedge.generator.storage.urls import path_from_url
+
+_KEY_RE = re.compile(r"^[0-9a-f]{32}$")
+
+
+class BlobNotFound(LookupError):
+    pass
+
+
+class BlobStore(Protocol):
+    def put(self, key: str, data: bytes) -> None: ...
+    def get(self, key: str) -> bytes:
+        """Raises BlobNotFound."""
+        ...
+
+    def exists(self, key: str) -> bool: ...
+    def delete(self, key: str) -> None:
+        """Deleting a missing blob is not an error."""
+        ...
+
+    def readiness_problem(self) -> str | None:
+        """Why new blobs could not be stored right now, or None."""
+        ...
+
+
+class BlobStoreClass(Protocol):
+    def from_url(self, url: str) -> BlobStore: ...
+
+
+class FilesystemBlobStore:
+    """root/ab/abcdef….png: two hex characters of fan-out keep directories small."""
+
+    def __init__(self, root: Path, suffix: str = ".png") -> None:
+        self.root = root
+        self.suffix = suffix
+        root.mkdir(parents=True, exist_ok=True)
+
+    @classmethod
+    def from_url(cls, url: str) -> FilesystemBlobStore:
+        return cls(path_from_url(url))
+
+    def path_for(self, key: str) -> Path:
+        # Keys come from URLs; only the id shape ever reaches the filesystem.
+        if not _KEY_RE.fullmatch(key):
+            raise ValueError("invalid blob key")
+        return self.root / key[:2] / f"{key}{self.suffix}"
+
+    def put(self, key: str, data: bytes) -> None:
+        write_atomic(self.path_for(key), data)
+
+    def get(self, key: str) -> bytes:
+        try:
+            return self.path_for(key).read_bytes()
+        except FileNotFoundError:
+            raise BlobNotFound(key) from None
+
+    def exists(self, key: str) -> bool:
+        return self.path_for(key).exists()
+
+    def delete(self, key: str) -> None:
+        self.path_for(key).unlink(missing_ok=True)
+
+    def readiness_problem(self) -> str | None:
+        try:
+            with tempfile.NamedTemporaryFile(dir=self.root, prefix=".ready-"):
+                pass
+        except OSError as exc:
+            return f"store not writable: {exc.strerror}"
+        return None
+
+
+# URL scheme → implementation.
+BLOB_STORES: dict[str, BlobStoreClass] = {"file": FilesystemBlobStore}
+
+
+def open_blob_store(url: str) -> BlobStore:
+    scheme = urlsplit(url).scheme
+    if scheme not in BLOB_STORES:
+        raise ValueError(f"no blob store for {scheme or 'a URL without a scheme'}: {url!r}")
+    return BLOB_STORES[scheme].from_url(url)

@@ -1,0 +1,72 @@
+"""Every table the generator keeps, created and upgraded in this one place, in SQL that SQLite and
+PostgreSQL both accept."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from imgedge.generator.storage.database import Connection
+
+TABLES = (
+    """CREATE TABLE IF NOT EXISTS assets (
+        id TEXT PRIMARY KEY,
+        width INTEGER NOT NULL,
+        height INTEGER NOT NULL,
+        bytes INTEGER NOT NULL,
+        content_type TEXT NOT NULL,
+        origin TEXT NOT NULL,
+        model TEXT,
+        model_hash TEXT,
+        prompt TEXT,
+        negative_prompt TEXT,
+        seed INTEGER,
+        steps INTEGER,
+        guidance REAL,
+        moderation TEXT NOT NULL DEFAULT 'approved',
+        temporary INTEGER NOT NULL DEFAULT 0,
+        created_at REAL NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS jobs (
+        id TEXT PRIMARY KEY,
+        status TEXT NOT NULL,
+        request TEXT NOT NULL,
+        asset_id TEXT,
+        error TEXT,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status, created_at)",
+    """CREATE TABLE IF NOT EXISTS uploads (
+        id TEXT PRIMARY KEY,
+        state TEXT NOT NULL,
+        asset_id TEXT,
+        created_at REAL NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS purges (
+        asset_id TEXT PRIMARY KEY,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_at REAL NOT NULL
+    )""",
+)
+
+# Columns added after a table's first release: added in place, so an existing data dir keeps working.
+ADDED_COLUMNS: dict[str, dict[str, str]] = {
+    "assets": {
+        "scheduler": "TEXT",
+        "software": "TEXT",
+        "moderation_reason": "TEXT",
+        "expires_at": "REAL",
+    },
+}
+
+
+def apply_schema(conn: Connection) -> None:
+    """Runs inside the caller's transaction; safe on every start."""
+    for statement in TABLES:
+        conn.execute(statement)
+    for table, columns in ADDED_COLUMNS.items():
+        present = {column[0] for column in conn.execute(f"SELECT * FROM {table} LIMIT 0").description}
+        for name, kind in columns.items():
+            if name not in present:
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")

@@ -1,0 +1,47 @@
+"""URL dialects: each turns its own URL grammar into one ParsedRequest; the rest of the proxy sees only that.
+
+A dialect owns a path prefix; native owns every path no other dialect claims. Adding one (thumbor,
+imgproxy, Next.js) is a module here, a row in DIALECTS and its tests; see docs/architecture.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+from imgedge.proxy.dialects.base import UNSIGNED, Credential, Dialect, ParsedRequest
+from imgedge.proxy.dialects.native import NATIVE, NativeDialect
+
+if TYPE_CHECKING:
+    from imgedge.proxy.config import ProxyConfig
+
+DIALECTS: Mapping[str, Callable[[ProxyConfig], Dialect]] = MappingProxyType({NATIVE: NativeDialect})
+
+
+class DialectRouter:
+    """Picks a dialect by path prefix (`/name`, no trailing slash), longest first, else the unprefixed one."""
+
+    def __init__(self, dialects: Sequence[Dialect]) -> None:
+        fallbacks = [d for d in dialects if not d.prefix]
+        if len(fallbacks) != 1:
+            raise ValueError(f"exactly one dialect must own the unprefixed paths, got {len(fallbacks)}")
+        self._fallback = fallbacks[0]
+        prefixed = sorted((d for d in dialects if d.prefix), key=lambda d: len(d.prefix), reverse=True)
+        self._prefixed = tuple((d.prefix, d) for d in prefixed)
+
+    def parse(self, path: str, query: str) -> ParsedRequest:
+        for prefix, dialect in self._prefixed:
+            # Whole segments only: `/thumbor` owns `/thumbor/…`, not `/thumbnails/…`.
+            if path.startswith(prefix) and path[len(prefix) : len(prefix) + 1] in ("", "/"):
+                return dialect.parse(path[len(prefix) :], query)
+        return self._fallback.parse(path, query)
+
+
+def build_dialects(config: ProxyConfig) -> DialectRouter:
+    return DialectRouter([make(config) for make in DIALECTS.values()])
+
+
+__all__ = [
+    "DIALECTS", "UNSIGNED", "Credential", "Dialect", "DialectRouter", "ParsedRequest", "build_dialects",
+]  # fmt: skip

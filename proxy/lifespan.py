@@ -1,0 +1,62 @@
+"""Start-up and shutdown of one proxy process: libvips settings, purge fan-out, gauges, closing clients."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import anyio
+import pyvips
+from starlette.applications import Starlette
+
+from imgedge.cache.broadcast import PurgeBroadcaster
+from imgedge.cache.build import Flights
+from imgedge.cache.tiered import TieredCache
+from imgedge.proxy import metrics
+from imgedge.proxy.sources import Source
+
+log = logging.getLogger("imgedge.proxy")
+
+GAUGE_REFRESH_S = 5
+
+
+@dataclass(frozen=True, slots=True)
+class ProxyLifespan:
+    allow_unsigned: bool
+    results: TieredCache
+    sources: TieredCache
+    broadcaster: PurgeBroadcaster
+    flights: Flights
+    origin: Source
+
+    @contextlib.asynccontextmanager
+    async def __call__(self, _: Starlette) -> AsyncIterator[None]:
+        pyvips.cache_set_max(0)  # every request has new input buffers; the op cache would only pin memory
+        pyvips.block_untrusted_set(True)
+        if self.allow_unsigned:
+            log.warning(
+                "unsigned URLs are allowed (IMGEDGE_ALLOW_UNSIGNED=1): anyone can request any transform"
+            )
+        await self.broadcaster.start()
+        try:
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(self.refresh_gauges)
+                try:
+                    yield
+                finally:
+                    tasks.cancel_scope.cancel()
+        finally:
+            await self.broadcaster.stop()
+            await self.origin.aclose()
+            await self.flights.aclose()
+            await self.results.aclose()
+            await self.sources.aclose()
+
+    async def refresh_gauges(self) -> None:
+        # Each worker publishes its own cache sizes, whichever worker happens to answer the scrape.
+        while True:
+            metrics.record_cache_stats("results", self.results.stats())
+            metrics.record_cache_stats("sources", self.sources.stats())
+            await anyio.sleep(GAUGE_REFRESH_S)

@@ -1,0 +1,108 @@
+"""Responses as status, raw headers and body: built once here, sent as-is by the transform path and
+wrapped for Starlette by the service routes' exception handlers."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Send
+
+from imgedge.cache.entry import Entry
+from imgedge.errors import PublicError
+from imgedge.origin_protocol import MODERATION_HEADER, etag_matches
+from imgedge.proxy import metrics
+from imgedge.proxy.http_headers import error_cache_control, server_timing, variant_cache_control
+from imgedge.url.spec import TransformSpec
+
+log = logging.getLogger("imgedge.proxy")
+
+RawHeaders = list[tuple[bytes, bytes]]
+_TEXT = b"text/plain; charset=utf-8"
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    status: int
+    headers: RawHeaders
+    body: bytes
+
+
+def variant_reply(
+    *,
+    method: str,
+    if_none_match: str | None,
+    entry: Entry,
+    spec: TransformSpec,
+    surrogate_key: str,
+    varies: bool,
+    cache_status: str,
+    timings: dict[str, float],
+) -> Reply:
+    """A cached or fresh variant: 304 on a matching ETag, no body for HEAD."""
+    moderation = dict(entry.headers).get(MODERATION_HEADER, "approved")
+    surrogate = surrogate_key.encode("latin-1")
+    headers = [
+        (b"etag", entry.etag.encode("latin-1")),
+        (b"cache-control", variant_cache_control(moderation, spec.expires, time.time()).encode("latin-1")),
+        (b"cache-status", cache_status.encode("latin-1")),
+        # The type is named here too: Resource Timing hides Content-Type from cross-origin pages.
+        (b"server-timing", f'{server_timing(timings)}, type;desc="{entry.media_type}"'.encode("latin-1")),
+        (b"surrogate-key", surrogate),
+        (b"cache-tag", surrogate),
+        (b"timing-allow-origin", b"*"),
+        (b"x-content-type-options", b"nosniff"),
+    ]
+    if varies:
+        headers.append((b"vary", b"Accept"))
+    if etag_matches(if_none_match, entry.etag):
+        return Reply(304, headers, b"")
+    headers.append((b"content-type", entry.media_type.encode("latin-1")))
+    headers.append((b"content-length", str(len(entry.body)).encode("latin-1")))
+    return Reply(200, headers, b"" if method == "HEAD" else entry.body)
+
+
+def error_reply(exc: PublicError, method: str) -> Reply:
+    """Every PublicError, on any route, becomes a response here and nowhere else."""
+    metrics.TRANSFORM_ERRORS.labels(type(exc).__name__).inc()
+    body = "" if method == "HEAD" else exc.message + "\n"
+    return _plain_text(exc.status, {"Cache-Control": error_cache_control(exc.status), **exc.headers}, body)
+
+
+def internal_error_reply(path: str, exc: BaseException) -> Reply:
+    log.exception("unhandled error on %s", path, exc_info=exc)
+    return _plain_text(500, {"Cache-Control": "no-store"}, "internal error\n")
+
+
+def _plain_text(status: int, headers: dict[str, str], text: str) -> Reply:
+    body = text.encode()
+    raw = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]
+    raw += [(b"content-length", str(len(body)).encode("latin-1")), (b"content-type", _TEXT)]
+    return Reply(status, raw, body)
+
+
+async def send_reply(send: Send, reply: Reply) -> None:
+    await send({"type": "http.response.start", "status": reply.status, "headers": reply.headers})
+    await send({"type": "http.response.body", "body": reply.body})
+
+
+def starlette_response(reply: Reply) -> Response:
+    response = Response(reply.body, status_code=reply.status)
+    response.raw_headers = list(reply.headers)
+    return response
+
+
+async def handle_public_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, PublicError)
+    return starlette_response(error_reply(exc, request.method))
+
+
+async def handle_internal_error(request: Request, exc: Exception) -> Response:
+    return starlette_response(internal_error_reply(request.url.path, exc))
+
+
+# The service routes' Starlette app uses these; the transform path calls the same *_reply functions.
+EXCEPTION_HANDLERS = {PublicError: handle_public_error, Exception: handle_internal_error}

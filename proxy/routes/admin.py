@@ -1,0 +1,72 @@
+"""`POST /admin/purge/{asset_id}` and `GET /admin/stats`, behind the admin bearer token."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from imgedge.cache.broadcast import PurgeBroadcaster, PurgeNotDelivered
+from imgedge.cache.build import Flights
+from imgedge.cache.keys import asset_tag
+from imgedge.cache.tiered import TieredCache
+from imgedge.proxy.errors import Overloaded
+from imgedge.proxy.routes import ADMIN_PREFIX
+from imgedge.proxy.security import require_admin_token
+from imgedge.proxy.sources import Source
+from imgedge.url.build import UNSIGNED
+from imgedge.url.path import split_path
+
+
+class AdminRoutes:
+    def __init__(
+        self,
+        admin_token: str,
+        *,
+        broadcaster: PurgeBroadcaster,
+        results: TieredCache,
+        sources: TieredCache,
+        flights: Flights,
+        origin: Source,
+    ) -> None:
+        self.admin_token = admin_token
+        self.broadcaster = broadcaster
+        self.results = results
+        self.sources = sources
+        self.flights = flights
+        self.origin = origin
+
+    def routes(self) -> list[Route]:
+        return [
+            Route(f"{ADMIN_PREFIX}purge/{{asset_id}}", self.purge, methods=["POST"]),
+            Route(f"{ADMIN_PREFIX}stats", self.stats),
+        ]
+
+    async def stats(self, request: Request) -> Response:
+        require_admin_token(request.headers.get("authorization", ""), self.admin_token)
+        return JSONResponse(
+            {
+                "results": self.results.stats(),
+                "sources": self.sources.stats(),
+                "single_flight": self.flights.stats(),
+                "purge": self.broadcaster.stats(),
+                "origin_fetches": getattr(self.origin, "fetches", None),
+            }
+        )
+
+    async def purge(self, request: Request) -> Response:
+        require_admin_token(request.headers.get("authorization", ""), self.admin_token)
+        asset_id = purged_asset_id(request.path_params["asset_id"])
+        try:
+            removed = await self.broadcaster.purge(asset_tag(asset_id))
+        except PurgeNotDelivered:
+            # This process is purged, but others may still serve the asset: the caller must retry.
+            raise Overloaded(
+                "purge could not reach every proxy instance", headers={"Retry-After": "5"}
+            ) from None
+        return JSONResponse({"asset_id": asset_id, "purged": removed})
+
+
+def purged_asset_id(raw: str) -> str:
+    """The asset id as a transform URL would name it (same checks, `.ext` dropped); a 400 otherwise."""
+    return split_path(f"{UNSIGNED}/{raw}").asset_id

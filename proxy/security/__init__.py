@@ -1,0 +1,44 @@
+"""Every check a request passes before the proxy does work for it, each a small function of its own.
+
+Order on the transform path: signature, expiry, output limits (before any lookup), then moderation
+(once the cached or fetched original says its state). See docs/architecture.md.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from imgedge.proxy.dialects.base import ParsedRequest
+from imgedge.proxy.security.admin import require_admin_token
+from imgedge.proxy.security.expiry import check_expiry
+from imgedge.proxy.security.limits import check_output_limits
+from imgedge.proxy.security.moderation import check_moderation
+from imgedge.proxy.security.signatures import VERIFIERS, verify_credential
+
+if TYPE_CHECKING:
+    from imgedge.proxy.config import ProxyConfig
+
+
+@dataclass(frozen=True, slots=True)
+class SecurityPolicy:
+    keys: tuple[bytes, ...]
+    allow_unsigned: bool
+    max_width: int
+    max_height: int
+
+    @classmethod
+    def from_config(cls, config: ProxyConfig) -> SecurityPolicy:
+        return cls(config.keys, config.allow_unsigned, config.max_width, config.max_height)
+
+    def check_request(self, parsed: ParsedRequest) -> None:
+        verify_credential(parsed.credential, self.keys, allow_unsigned=self.allow_unsigned)
+        check_expiry(parsed.spec.expires, time.time())
+        check_output_limits(parsed.spec, max_width=self.max_width, max_height=self.max_height)
+
+
+__all__ = [
+    "VERIFIERS", "SecurityPolicy", "check_expiry", "check_moderation", "check_output_limits",
+    "require_admin_token", "verify_credential",
+]  # fmt: skip

@@ -1,0 +1,127 @@
+"""A transform URL, start to finish, in the order of docs/architecture.md: split → parse (dialect → one
+frozen spec + the source it names) → verify → limits → negotiate → key → lookup (single-flight on miss)
+→ fetch source → pipeline → encode → respond. Hits and misses take this one path."""
+
+from __future__ import annotations
+
+import functools
+import time
+from dataclasses import dataclass
+
+from starlette.types import Scope
+
+from imgedge.cache.build import Flights
+from imgedge.cache.entry import Entry
+from imgedge.cache.keys import variant_key
+from imgedge.cache.tiered import TieredCache
+from imgedge.proxy import metrics
+from imgedge.proxy.dialects import DialectRouter, ParsedRequest
+from imgedge.proxy.negotiate import Negotiated, negotiate
+from imgedge.proxy.render import Renderer, moderation_of
+from imgedge.proxy.replies import Reply, variant_reply
+from imgedge.proxy.security import SecurityPolicy, check_moderation
+from imgedge.proxy.sources import SourceRef
+from imgedge.url.spec import TransformSpec
+
+_MISS_STAGES = ("queue", "fetch", "transform", "encode")
+
+
+@dataclass(frozen=True, slots=True)
+class TransformRequest:
+    """The parts of an HTTP request a transform depends on."""
+
+    method: str
+    path: str
+    query: str
+    accept: str | None
+    if_none_match: str | None
+
+    @classmethod
+    def from_scope(cls, scope: Scope) -> TransformRequest:
+        accept = if_none_match = None
+        for name, value in scope["headers"]:
+            # The first of repeated headers wins, as Starlette's `headers.get` has it.
+            if name == b"accept" and accept is None:
+                accept = value.decode("latin-1")
+            elif name == b"if-none-match" and if_none_match is None:
+                if_none_match = value.decode("latin-1")
+        query = scope["query_string"].decode("latin-1")
+        return cls(scope["method"], scope["path"], query, accept or None, if_none_match or None)
+
+
+class TransformHandler:
+    def __init__(
+        self,
+        *,
+        dialects: DialectRouter,
+        policy: SecurityPolicy,
+        results: TieredCache,
+        flights: Flights,
+        renderer: Renderer,
+        encoder_version: str,
+    ) -> None:
+        self.dialects = dialects
+        self.policy = policy
+        self.results = results
+        self.flights = flights
+        self.renderer = renderer
+        self._local_tier = results.tiers[0].name if results.tiers else ""
+        # Keys are pure in their inputs, and building one hashes; checked requests only reach this.
+        self._variant_key = functools.lru_cache(maxsize=16384)(
+            functools.partial(_variant_key, encoder_version=encoder_version)
+        )
+
+    async def respond(self, request: TransformRequest) -> Reply:
+        """The response for a transform URL; a PublicError for anything the client must be told."""
+        started = time.perf_counter()
+        parsed = self.dialects.parse(request.path, request.query)
+        self.policy.check_request(parsed)
+        negotiated = negotiate(parsed.spec.format, request.accept)
+        key = self._variant_key(parsed.source, parsed.spec, negotiated.format)
+        timings: dict[str, float] = {}
+        entry, tier = await self._lookup(key)
+        timings["cache"] = (time.perf_counter() - started) * 1000
+        if entry is not None:
+            check_moderation(moderation_of(entry), parsed.spec)
+            metrics.count_cache_lookup("hit", tier)
+            cache_status = f"imgedge; hit; detail={tier}"
+        else:
+            entry, cache_status = await self._render_once(key, parsed, negotiated, timings)
+        timings["total"] = (time.perf_counter() - started) * 1000
+        return variant_reply(
+            method=request.method, if_none_match=request.if_none_match, entry=entry, spec=parsed.spec,
+            surrogate_key=parsed.source.cache_id, varies=negotiated.varies, cache_status=cache_status,
+            timings=timings,
+        )  # fmt: skip
+
+    async def _lookup(self, key: str) -> tuple[Entry | None, str]:
+        # The process-local tier answers without awaiting; most hits end here.
+        entry = self.results.get_local(key)
+        if entry is not None:
+            return entry, self._local_tier
+        entry, tier = await self.results.get(key)
+        return entry, tier or ""
+
+    async def _render_once(
+        self, key: str, parsed: ParsedRequest, negotiated: Negotiated, timings: dict[str, float]
+    ) -> tuple[Entry, str]:
+        render = functools.partial(self._render_and_store, key, parsed, negotiated.format, timings)
+        entry, collapsed = await self.flights.run(key, render)
+        metrics.count_cache_lookup("collapsed" if collapsed else "miss", "")
+        if collapsed:
+            return entry, "imgedge; fwd=miss; collapsed"
+        for stage in _MISS_STAGES:
+            if stage in timings:
+                metrics.STAGES.labels(stage).observe(timings[stage] / 1000)
+        return entry, "imgedge; fwd=miss; stored"
+
+    async def _render_and_store(
+        self, key: str, parsed: ParsedRequest, output_format: str, timings: dict[str, float]
+    ) -> Entry:
+        entry = await self.renderer.render(parsed.source, parsed.spec, output_format, timings)
+        await self.results.put(key, entry, entry.tags)
+        return entry
+
+
+def _variant_key(source: SourceRef, spec: TransformSpec, output_format: str, *, encoder_version: str) -> str:
+    return variant_key(source.cache_id, spec.canonical(with_expiry=False), output_format, encoder_version)

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import pytest
+
+from imgedge.generator.config import GeneratorConfig
+from imgedge.generator.errors import ApiError
+from imgedge.generator.models.request import ASPECTS, parse_generation_request, size_for_aspect
+
+CONFIG = GeneratorConfig()
+
+
+@pytest.mark.parametrize("aspect", list(ASPECTS))
+def test_aspects_give_multiples_of_64_near_512_squared(aspect: str) -> None:
+    width, height = size_for_aspect(aspect)
+    assert width % 64 == 0 and height % 64 == 0
+    w, h = ASPECTS[aspect]
+    assert abs(width / height - w / h) < 0.1
+    assert 0.8 < width * height / 512**2 < 1.2
+
+
+def test_defaults_and_explicit_values() -> None:
+    request = parse_generation_request({"prompt": "p", "width": 1024, "height": 576, "seed": 5}, CONFIG)
+    assert (request.width, request.height, request.seed, request.steps) == (
+        1024,
+        576,
+        5,
+        CONFIG.default_steps,
+    )
+    assert parse_generation_request({"prompt": "p"}, CONFIG).width == 512
+    assert 0 <= parse_generation_request({"prompt": "p"}, CONFIG).seed < 2**32
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        [],
+        {"prompt": 3},
+        {"prompt": "p", "width": 64},
+        {"prompt": "p", "width": 60, "height": 64},
+        {"prompt": "p", "width": 4096, "height": 64},
+        {"prompt": "p", "aspect": "1:1", "width": 64, "height": 64},
+        {"prompt": "p", "seed": -1},
+        {"prompt": "p", "seed": True},
+        {"prompt": "p", "guidance": "high"},
+        {"prompt": "p", "temporary": "yes"},
+        {"prompt": "x" * 5000},
+    ],
+)
+def test_invalid_requests_are_422(body: object) -> None:
+    with pytest.raises(ApiError) as error:
+        parse_generation_request(body, CONFIG)
+    assert error.value.status == 422

@@ -1,0 +1,131 @@
+"""TransformHandler.respond on its own, without ASGI: the one path hits and misses take."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import anyio
+import pytest
+import pyvips
+
+from imgedge.cache.build import build_result_cache, build_single_flight, build_source_cache
+from imgedge.cache.config import CacheConfig
+from imgedge.errors import PublicError
+from imgedge.proxy.config import ProxyConfig
+from imgedge.proxy.dialects import build_dialects
+from imgedge.proxy.render import Renderer
+from imgedge.proxy.replies import Reply
+from imgedge.proxy.security import SecurityPolicy
+from imgedge.proxy.sources import DirectorySource
+from imgedge.proxy.transform_handler import TransformHandler, TransformRequest
+from imgedge.url.build import build_path
+
+KEY = b"k"
+AVIF_FIRST = "image/avif,image/webp,*/*"
+
+
+@dataclass
+class Handlers:
+    config: ProxyConfig
+    cache: CacheConfig
+
+    def build(self) -> TransformHandler:
+        """A fresh handler (an empty memory tier) over the same disk tier."""
+        results = build_result_cache(self.cache)
+        renderer = Renderer(
+            self.config,
+            DirectorySource(self.config),
+            build_source_cache(self.cache),
+            anyio.CapacityLimiter(1),
+        )
+        return TransformHandler(
+            dialects=build_dialects(self.config), policy=SecurityPolicy.from_config(self.config),
+            results=results, flights=build_single_flight(self.cache, results), renderer=renderer,
+            encoder_version=self.config.encoder.version,
+        )  # fmt: skip
+
+
+@pytest.fixture()
+async def handlers(tmp_path: Path, landscape_png: bytes) -> AsyncIterator[Handlers]:
+    (tmp_path / "o").mkdir()
+    (tmp_path / "o" / "coffee.png").write_bytes(landscape_png)
+    config = ProxyConfig(data_dir=tmp_path, source="filesystem", originals_dir=tmp_path / "o", keys=(KEY,))
+    yield Handlers(config, CacheConfig(disk_dir=tmp_path / "cache"))
+
+
+def request(
+    path: str, *, method: str = "GET", accept: str | None = AVIF_FIRST, etag: str | None = None
+) -> TransformRequest:
+    return TransformRequest(method, path, "", accept, etag)
+
+
+def header(reply: Reply, name: str) -> str | None:
+    values = [v.decode("latin-1") for k, v in reply.headers if k == name.encode()]
+    assert len(values) <= 1, name
+    return values[0] if values else None
+
+
+async def test_miss_then_memory_hit_then_disk_hit_in_a_new_process(handlers: Handlers) -> None:
+    handler = handlers.build()
+    url = build_path("coffee", key=KEY, width=200)
+    miss = await handler.respond(request(url))
+    assert miss.status == 200 and header(miss, "cache-status") == "imgedge; fwd=miss; stored"
+    assert pyvips.Image.new_from_buffer(miss.body, "").width == 200
+    assert header(miss, "content-type") == "image/avif" and header(miss, "vary") == "Accept"
+    hit = await handler.respond(request(url))
+    assert header(hit, "cache-status") == "imgedge; hit; detail=memory"
+    assert hit.body == miss.body and header(hit, "etag") == header(miss, "etag")
+
+    fresh = handlers.build()
+    from_disk = await fresh.respond(request(url))
+    assert header(from_disk, "cache-status") == "imgedge; hit; detail=disk"
+    promoted = await fresh.respond(request(url))
+    assert header(promoted, "cache-status") == "imgedge; hit; detail=memory"
+    same = {"cache-status", "server-timing"}
+    assert [h for h in promoted.headers if h[0].decode() not in same] == [
+        h for h in from_disk.headers if h[0].decode() not in same
+    ]
+
+
+async def test_conditional_and_head_requests(handlers: Handlers) -> None:
+    handler = handlers.build()
+    url = build_path("coffee", key=KEY, width=120, fmt="webp")
+    full = await handler.respond(request(url))
+    assert header(full, "vary") is None  # an explicit format does not depend on Accept
+    etag = header(full, "etag")
+    assert etag is not None
+    not_modified = await handler.respond(request(url, etag=f'"x", W/{etag}'))
+    assert not_modified.status == 304 and not_modified.body == b""
+    assert header(not_modified, "content-length") is None and header(not_modified, "etag") == etag
+    head = await handler.respond(request(url, method="HEAD"))
+    assert head.status == 200 and head.body == b""
+    assert header(head, "content-length") == str(len(full.body))
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/_/w:10/coffee", 403),  # unsigned, not allowed here
+        (build_path("coffee", key=b"forged", width=10), 403),
+        (build_path("missing", key=KEY, width=10), 404),
+        ("/sig/w:abc/coffee", 400),
+        (build_path("coffee", key=KEY, width=9000), 400),
+    ],
+)
+async def test_errors_are_raised_for_the_caller_to_answer(handlers: Handlers, path: str, status: int) -> None:
+    with pytest.raises(PublicError) as raised:
+        await handlers.build().respond(request(path))
+    assert raised.value.status == status
+
+
+def test_request_from_scope_takes_the_first_of_repeated_headers() -> None:
+    scope = {
+        "method": "HEAD", "path": "/_/w:1/a", "query_string": b"x=1",
+        "headers": [(b"accept", b"image/webp"), (b"accept", b"image/avif"), (b"if-none-match", b'"e"')],
+    }  # fmt: skip
+    assert TransformRequest.from_scope(scope) == TransformRequest(
+        "HEAD", "/_/w:1/a", "x=1", "image/webp", '"e"'
+    )
+    assert TransformRequest.from_scope({**scope, "headers": [(b"accept", b"")]}).accept is None
