@@ -34,8 +34,8 @@ def build_source_cache(cfg: CacheConfig) -> TieredCache:
     tiers: list[CacheTier] = []
     if cfg.source_memory_bytes > 0:
         tiers.append(MemoryTier(cfg.source_memory_bytes))
-    if cfg.source_dir is not None and cfg.source_disk_bytes > 0:
-        tiers.append(DiskTier(cfg.source_dir, cfg.source_disk_bytes))
+    if cfg.source_cache_dir is not None and cfg.source_disk_bytes > 0:
+        tiers.append(DiskTier(cfg.source_cache_dir, cfg.source_disk_bytes))
     return TieredCache(tiers)
 
 

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from urllib.parse import quote
 
 import httpx
 
-from imgedge.secrets import env_or_file
+from imgedge import common_settings as C
+from imgedge.secrets import setting_or_file
 
 
 def default_proxy_url(environ: dict[str, str] | None = None) -> str:
-    env = os.environ if environ is None else environ
-    return f"http://{env.get('IMGEDGE_HOST', '127.0.0.1')}:{env.get('IMGEDGE_PORT', '8080')}"
+    return f"http://{C.HOST.read(environ)}:{C.PORT.read(environ)}"
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -36,8 +35,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run_purge(args: argparse.Namespace) -> int:
-    data_dir = args.data_dir or Path(os.environ.get("IMGEDGE_DATA_DIR", "data"))
-    token = env_or_file("IMGEDGE_ADMIN_TOKEN", data_dir, "admin.token")
+    data_dir = args.data_dir or Path(C.DATA_DIR.read())
+    token = setting_or_file(C.ADMIN_TOKEN, data_dir, "admin.token")
     try:
         response = purge_asset(args.proxy_url or default_proxy_url(), token, args.asset_id, args.timeout)
     except httpx.HTTPError as exc:

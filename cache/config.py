@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from imgedge.env import ConfigError, env_float, env_int, env_list
+from imgedge.cache import settings as S
+from imgedge.env import ConfigError
 
 _MiB = 1 << 20
 _GiB = 1 << 30
-_UNITS = {"": 1, "b": 1, "k": 1 << 10, "kb": 1 << 10, "kib": 1 << 10, "m": _MiB, "mb": _MiB, "mib": _MiB}
-_UNITS |= {"g": _GiB, "gb": _GiB, "gib": _GiB}
-_SIZE = re.compile(r"\s*(\d+)\s*([a-zA-Z]*)\s*")
 _OFF = frozenset({"off", "none", "disabled"})
 _REDIS_SCHEMES = frozenset({"redis", "rediss", "unix"})
 
@@ -43,7 +39,7 @@ class CacheConfig:
         return None if self.disk_dir is None else self.disk_dir / "results"
 
     @property
-    def source_dir(self) -> Path | None:
+    def source_cache_dir(self) -> Path | None:
         return None if self.disk_dir is None else self.disk_dir / "sources"
 
     @property
@@ -52,28 +48,22 @@ class CacheConfig:
 
     @classmethod
     def from_env(cls, data_dir: Path, environ: Mapping[str, str] | None = None) -> CacheConfig:
-        env = os.environ if environ is None else environ
-        defaults = cls()
-        disk_dir_raw = env.get("IMGEDGE_CACHE_DISK_DIR", "").strip()
+        disk_dir_raw = S.DISK_DIR.read(environ)
         if disk_dir_raw.lower() in _OFF:
             disk_dir: Path | None = None
         else:
             disk_dir = Path(disk_dir_raw) if disk_dir_raw else data_dir / "cache"
         cfg = cls(
-            memory_bytes=_size(env, "IMGEDGE_CACHE_MEMORY_BYTES", defaults.memory_bytes),
+            memory_bytes=S.MEMORY_BYTES.read(environ),
             disk_dir=disk_dir,
-            disk_bytes=_size(env, "IMGEDGE_CACHE_DISK_BYTES", defaults.disk_bytes),
-            redis_url=env.get("IMGEDGE_CACHE_REDIS_URL", "").strip() or None,
-            redis_max_entry_bytes=_size(
-                env, "IMGEDGE_CACHE_REDIS_MAX_ENTRY_BYTES", defaults.redis_max_entry_bytes
-            ),
-            redis_ttl_s=env_int("IMGEDGE_CACHE_REDIS_TTL_S", defaults.redis_ttl_s, env),
-            source_memory_bytes=_size(env, "IMGEDGE_CACHE_SOURCE_MEMORY_BYTES", defaults.source_memory_bytes),
-            source_disk_bytes=_size(env, "IMGEDGE_CACHE_SOURCE_DISK_BYTES", defaults.source_disk_bytes),
-            purge_ack_timeout_s=env_float(
-                "IMGEDGE_CACHE_PURGE_ACK_TIMEOUT_S", defaults.purge_ack_timeout_s, env
-            ),
-            cdn_purge_urls=env_list("IMGEDGE_CDN_PURGE_URLS", (), env),
+            disk_bytes=S.DISK_BYTES.read(environ),
+            redis_url=S.REDIS_URL.read(environ) or None,
+            redis_max_entry_bytes=S.REDIS_MAX_ENTRY_BYTES.read(environ),
+            redis_ttl_s=S.REDIS_TTL_S.read(environ),
+            source_memory_bytes=S.SOURCE_MEMORY_BYTES.read(environ),
+            source_disk_bytes=S.SOURCE_DISK_BYTES.read(environ),
+            purge_ack_timeout_s=S.PURGE_ACK_TIMEOUT_S.read(environ),
+            cdn_purge_urls=S.CDN_PURGE_URLS.read(environ),
         )
         cfg.validate()
         return cfg
@@ -99,23 +89,5 @@ class CacheConfig:
             raise CacheConfigError(f"IMGEDGE_CACHE_DISK_DIR {self.disk_dir} exists and is not a directory")
 
 
-def parse_size(text: str) -> int:
-    """Byte count such as 1048576, 512MiB, 2G (binary multiples)."""
-    match = _SIZE.fullmatch(text)
-    if match is None or match.group(2).lower() not in _UNITS:
-        raise ValueError(f"not a size: {text!r} (use e.g. 1048576, 512MiB, 2GiB)")
-    return int(match.group(1)) * _UNITS[match.group(2).lower()]
-
-
 def _env_name(field_name: str) -> str:
     return "IMGEDGE_CACHE_" + field_name.upper()
-
-
-def _size(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        return parse_size(raw)
-    except ValueError as exc:
-        raise CacheConfigError(f"{name}: {exc}") from None

@@ -6,13 +6,14 @@ import contextvars
 import itertools
 import json
 import logging
-import os
 import re
 import secrets
 import time
 from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from imgedge.common_settings import ACCESS_LOG
 
 REQUEST_ID_HEADER = "x-request-id"
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
@@ -61,7 +62,7 @@ class RequestIdMiddleware:
         self.app = app
         self.observe = observe  # (path, status, seconds): one wrapper for logs and metrics, not two
         # all | misses (everything except successful cache hits, which a CDN logs anyway) | off
-        self.mode = os.environ.get("IMGEDGE_ACCESS_LOG", "misses")
+        self.mode = ACCESS_LOG.read()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -7,6 +7,9 @@ import secrets
 import tempfile
 from pathlib import Path
 
+from imgedge import common_settings
+from imgedge.settings import Setting
+
 
 def load_or_create(data_dir: Path, name: str) -> str:
     path = data_dir / "secrets" / name
@@ -26,15 +29,12 @@ def load_or_create(data_dir: Path, name: str) -> str:
     return path.read_text().strip()
 
 
-def env_or_file(env_name: str, data_dir: Path, file_name: str) -> str:
-    return os.environ.get(env_name) or load_or_create(data_dir, file_name)
-
-
-KEYS_ENV = "IMGEDGE_KEYS"
+def setting_or_file(setting: Setting[str], data_dir: Path, file_name: str) -> str:
+    """The secret from its setting when several hosts must agree, else one generated for this data dir."""
+    return setting.read() or load_or_create(data_dir, file_name)
 
 
 def load_signing_keys(data_dir: Path) -> tuple[bytes, ...]:
     """`IMGEDGE_KEYS` (comma-separated, first signs) or a key generated once in the data directory."""
-    raw = os.environ.get(KEYS_ENV, "")
-    keys = tuple(k.strip().encode() for k in raw.split(",") if k.strip())
+    keys = tuple(k.encode() for k in common_settings.KEYS.read())
     return keys or (load_or_create(data_dir, "signing.key").encode(),)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from imgedge.env import env_int
+from imgedge import common_settings as C
 from imgedge.secrets import load_or_create, load_signing_keys
 from imgedge.url.build import build_path
 
@@ -41,11 +41,11 @@ def _uvicorn(factory: str, host: str, port: int, workers: int) -> list[str]:
 
 
 def serve_command(args: argparse.Namespace) -> int:
-    host = os.environ.get("IMGEDGE_HOST", "127.0.0.1")
-    port = env_int("IMGEDGE_PORT", 8080)
-    generator_port = env_int("IMGEDGE_GENERATOR_PORT", 8081)
-    workers = args.workers or env_int("IMGEDGE_WORKERS", 1)
-    data_dir = Path(os.environ.get("IMGEDGE_DATA_DIR", "data"))
+    host = C.HOST.read()
+    port = C.PORT.read()
+    generator_port = C.GENERATOR_PORT.read()
+    workers = args.workers or C.WORKERS.read()
+    data_dir = Path(C.DATA_DIR.read())
     data_dir.mkdir(parents=True, exist_ok=True)
     for name in ("signing.key", "origin.token", "admin.token"):
         load_or_create(data_dir, name)  # once, before several processes race to create them

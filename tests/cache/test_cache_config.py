@@ -4,14 +4,15 @@ from pathlib import Path
 
 import pytest
 
-from imgedge.cache.config import CacheConfig, CacheConfigError, parse_size
+from imgedge.cache.config import CacheConfig, CacheConfigError
+from imgedge.settings import parse_size
 
 
 def test_defaults_work_out_of_the_box(tmp_path: Path) -> None:
     cfg = CacheConfig.from_env(tmp_path, {})
     assert cfg.disk_dir == tmp_path / "cache"
     assert cfg.result_dir == tmp_path / "cache" / "results"
-    assert cfg.source_dir == tmp_path / "cache" / "sources"
+    assert cfg.source_cache_dir == tmp_path / "cache" / "sources"
     assert cfg.purge_log_path == tmp_path / "cache" / "purge.log"
     assert cfg.redis_url is None
     assert cfg.memory_bytes > 0 and cfg.disk_bytes > 0

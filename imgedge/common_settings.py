@@ -1,0 +1,39 @@
+"""Settings both services (and `imgedge serve`) read: where the data is, where they listen, shared secrets."""
+
+from __future__ import annotations
+
+from imgedge import settings as s
+
+DATA_DIR = s.text(
+    "common", "IMGEDGE_DATA_DIR", "data", "store, SQLite database, caches and generated secrets",
+    kind="path", shown_default="./data",
+)  # fmt: skip
+HOST = s.text("common", "IMGEDGE_HOST", "127.0.0.1", "listen address of both services")
+PORT = s.integer("common", "IMGEDGE_PORT", 8080, "the proxy's port", low=1, high=65535)
+GENERATOR_PORT = s.integer(
+    "common", "IMGEDGE_GENERATOR_PORT", 8081, "the generator's port", low=1, high=65535
+)
+WORKERS = s.integer(
+    "common", "IMGEDGE_WORKERS", 1, "proxy worker processes under `imgedge serve`", low=1, high=256
+)
+KEYS = s.items(
+    "common", "IMGEDGE_KEYS", (), "URL signing keys, comma-separated; the first signs, every one verifies",
+    shown_default="generated once in `data/secrets/signing.key`",
+)  # fmt: skip
+ADMIN_TOKEN = s.secret(
+    "common",
+    "IMGEDGE_ADMIN_TOKEN",
+    "bearer token for `/admin/…` and the moderation API",
+    generated_as="admin.token",
+)
+ORIGIN_TOKEN = s.secret(
+    "common", "IMGEDGE_ORIGIN_TOKEN", "credential the proxy shows the generator for originals not yet public",
+    generated_as="origin.token",
+)  # fmt: skip
+MAX_SRC_PIXELS = s.integer(
+    "common", "IMGEDGE_MAX_SRC_PIXELS", 50_000_000, "largest original, in pixels (413 beyond)", low=1
+)
+ACCESS_LOG = s.text(
+    "common", "IMGEDGE_ACCESS_LOG", "misses", "which requests get an access-log line",
+    choices=("all", "misses", "off"),
+)  # fmt: skip
