@@ -37,3 +37,9 @@ ACCESS_LOG = s.text(
     "common", "IMGEDGE_ACCESS_LOG", "misses", "which requests get an access-log line",
     choices=("all", "misses", "off"),
 )  # fmt: skip
+S3_ENDPOINT_URL = s.text(
+    "common", "IMGEDGE_S3_ENDPOINT_URL", "",
+    "S3-compatible endpoint (MinIO, R2, Ceph, rclone) for s3:// stores and sources; unset means AWS. "
+    "Credentials and region come from the standard `AWS_*` variables",
+    kind="url",
+)  # fmt: skip
