@@ -28,6 +28,7 @@ class MemoryTier:
 
     def __init__(self, max_bytes: int, *, name: str = "memory") -> None:
         self.name = name
+        self.max_bytes = max_bytes
         self._lru = _ByteLRU(max_bytes, self._evicted)
         self._keys_by_tag: dict[str, set[str]] = {}
         self._tags_by_key: dict[str, tuple[str, ...]] = {}

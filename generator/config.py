@@ -70,6 +70,9 @@ class GeneratorConfig:
     public_proxy_url: str = ""
     playground_widths: tuple[int, ...] = PLAYGROUND_WIDTHS
     eager_variants: bool = True
+    warm_learned: bool = True
+    warm_budget: int = 12
+    warm_coverage: float = 0.9
     warm_on_start: bool = True
 
     @classmethod
@@ -109,6 +112,9 @@ class GeneratorConfig:
             public_proxy_url=S.PUBLIC_PROXY_URL.read() or f"http://{_browsable(host)}:{proxy_port}",
             playground_widths=_widths(S.PLAYGROUND_WIDTHS.read()),
             eager_variants=S.EAGER_VARIANTS.read(),
+            warm_learned=S.WARM_LEARNED.read(),
+            warm_budget=S.WARM_BUDGET.read(),
+            warm_coverage=S.WARM_COVERAGE.read(),
             warm_on_start=S.WARM_ON_START.read(),
         )
         cfg.validate()

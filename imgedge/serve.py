@@ -54,6 +54,7 @@ def serve_command(args: argparse.Namespace) -> int:
     # libvips under glibc malloc fragments across many arenas; two keep RSS flat (see the benchmark report).
     env.setdefault("MALLOC_ARENA_MAX", "2")
     proxy_env = dict(env)
+    proxy_env["IMGEDGE_WORKERS"] = str(workers)  # each worker takes its share of the memory budgets
     if workers > 1:
         metrics_dir = data_dir / "run" / "metrics-proxy"
         shutil.rmtree(metrics_dir, ignore_errors=True)  # counters restart with the processes

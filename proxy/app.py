@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import anyio
 from starlette.applications import Starlette
 from starlette.types import ASGIApp
 
@@ -19,6 +18,7 @@ from imgedge.proxy.asgi import ProxyApp
 from imgedge.proxy.config import ProxyConfig
 from imgedge.proxy.dialects import build_dialects
 from imgedge.proxy.lifespan import ProxyLifespan
+from imgedge.proxy.popularity import SharedPopularity, VariantPopularity
 from imgedge.proxy.render import Renderer
 from imgedge.proxy.replies import EXCEPTION_HANDLERS
 from imgedge.proxy.routes.admin import AdminRoutes
@@ -27,6 +27,7 @@ from imgedge.proxy.routes.metrics import MetricsRoute
 from imgedge.proxy.security import SecurityPolicy
 from imgedge.proxy.sources import Source, build_source
 from imgedge.proxy.transform_handler import TransformHandler
+from imgedge.proxy.transform_pool import TransformPool
 
 
 def create_app(
@@ -41,14 +42,17 @@ def create_app(
     broadcaster = build_purge_broadcaster(cache_cfg, [results, sources])
     flights = build_single_flight(cache_cfg, results)
     origin = source or build_source(config)
-    renderer = Renderer(config, origin, sources, anyio.CapacityLimiter(config.transform_threads))
+    pool = TransformPool(config.transform_threads, queue_size=config.queue_size, nice=config.transform_nice)
+    renderer = Renderer(config, origin, sources, pool)
+    popularity = SharedPopularity(VariantPopularity(config.popular_variants), config.popular_dir)
     transforms = TransformHandler(
         dialects=build_dialects(config), policy=SecurityPolicy.from_config(config), results=results,
         flights=flights, renderer=renderer, encoder_version=config.encoder.version,
+        popularity=popularity.popularity if config.popular_variants else None,
     )  # fmt: skip
     admin = AdminRoutes(
         config.admin_token, broadcaster=broadcaster, results=results, sources=sources, flights=flights,
-        origin=origin,
+        origin=origin, popularity=popularity,
     )  # fmt: skip
     service = Starlette(
         routes=[
@@ -57,7 +61,9 @@ def create_app(
             *admin.routes(),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
-        lifespan=ProxyLifespan(config.allow_unsigned, results, sources, broadcaster, flights, origin),
+        lifespan=ProxyLifespan(
+            config.allow_unsigned, results, sources, broadcaster, flights, origin, pool, popularity
+        ),
     )
     return RequestIdMiddleware(ProxyApp(transforms, service), observe=metrics.observe_request)
 

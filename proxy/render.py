@@ -17,13 +17,12 @@ from imgedge.cache.tiered import TieredCache
 from imgedge.formats import media_type
 from imgedge.origin_protocol import MODERATION_HEADER
 from imgedge.proxy.config import ProxyConfig
-from imgedge.proxy.errors import Overloaded
 from imgedge.proxy.http_headers import variant_cache_control
-from imgedge.proxy.metrics import QUEUE_DEPTH
 from imgedge.proxy.pipeline.decoded import DecodedImage, decode
 from imgedge.proxy.pipeline.run import Rendered, transform
 from imgedge.proxy.security import check_moderation
 from imgedge.proxy.sources import Source, SourceImage, SourceRef
+from imgedge.proxy.transform_pool import TransformPool
 from imgedge.url.spec import TransformSpec
 
 _GEOMETRY_HEADER = "x-imgedge-pixels"
@@ -34,9 +33,8 @@ class Renderer:
     config: ProxyConfig
     source: Source
     source_cache: TieredCache
-    limiter: anyio.CapacityLimiter
+    pool: TransformPool
     flights: SingleFlight = field(default_factory=SingleFlight)
-    admitted: int = 0
 
     async def original(self, ref: SourceRef) -> SourceImage:
         key = source_key(ref.cache_id)
@@ -59,8 +57,8 @@ class Renderer:
         key = source_key(ref.cache_id, "pixels")
         cached, _ = await self.source_cache.get(key)
         if cached is not None:
-            width, height, bands = json.loads(dict(cached.headers)[_GEOMETRY_HEADER])
-            return DecodedImage(cached.body, width, height, bands), moderation_of(cached)
+            geometry = json.loads(dict(cached.headers)[_GEOMETRY_HEADER])
+            return DecodedImage.from_geometry(cached.body, geometry), moderation_of(cached)
         original = await self.original(ref)
 
         async def make() -> DecodedImage | None:
@@ -69,10 +67,11 @@ class Renderer:
             )
             if not header_ok:
                 return None
-            image = await anyio.to_thread.run_sync(
-                lambda: decode(original.data, max_pixels=self.config.max_src_pixels), limiter=self.limiter
+            pyramid = self.config.pyramid_level_ratio > 0
+            image = await self.pool.run(
+                lambda: decode(original.data, max_pixels=self.config.max_src_pixels, pyramid=pyramid)
             )
-            geometry = json.dumps([image.width, image.height, image.bands])
+            geometry = json.dumps(image.geometry())
             entry = _source_entry(ref, image.pixels, original.etag, original.moderation, geometry)
             await self.source_cache.put(key, entry, entry.tags)
             return image
@@ -113,9 +112,7 @@ class Renderer:
     async def _transform_in_pool(
         self, source: bytes | DecodedImage, spec: TransformSpec, negotiated: str, timings: dict[str, float]
     ) -> Rendered:
-        # Admission: running + waiting transforms are bounded, so overload costs a 503, not memory.
-        if self.admitted >= self.config.transform_threads + self.config.queue_size:
-            raise Overloaded("too many transforms queued", headers={"Retry-After": "1"})
+        self.pool.admit()
         deadline = time.monotonic() + self.config.transform_timeout_s
         queued_at = time.perf_counter()
 
@@ -123,16 +120,10 @@ class Renderer:
             timings["queue"] = (time.perf_counter() - queued_at) * 1000
             return transform(
                 source, spec, negotiated, max_pixels=self.config.max_src_pixels,
-                settings=self.config.encoder, deadline=deadline,
+                settings=self.config.encoder, deadline=deadline, level_ratio=self.config.pyramid_level_ratio,
             )  # fmt: skip
 
-        self.admitted += 1
-        QUEUE_DEPTH.inc()
-        try:
-            return await anyio.to_thread.run_sync(work, limiter=self.limiter)
-        finally:
-            self.admitted -= 1
-            QUEUE_DEPTH.dec()
+        return await self.pool.run(work)
 
 
 def moderation_of(entry: Entry) -> str:

@@ -17,6 +17,7 @@ from imgedge.cache.tiered import TieredCache
 from imgedge.proxy import metrics
 from imgedge.proxy.dialects import DialectRouter, ParsedRequest
 from imgedge.proxy.negotiate import Negotiated, negotiate
+from imgedge.proxy.popularity import VariantPopularity
 from imgedge.proxy.render import Renderer, moderation_of
 from imgedge.proxy.replies import Reply, variant_reply
 from imgedge.proxy.security import SecurityPolicy, check_moderation
@@ -24,6 +25,7 @@ from imgedge.proxy.sources import SourceRef
 from imgedge.url.spec import TransformSpec
 
 _MISS_STAGES = ("queue", "fetch", "transform", "encode")
+_PURPOSE_HEADERS = (b"sec-purpose", b"purpose")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,18 +37,22 @@ class TransformRequest:
     query: str
     accept: str | None
     if_none_match: str | None
+    prefetch: bool = False  # `Sec-Purpose: prefetch` (or `Purpose:`): a warm-up, not a viewer
 
     @classmethod
     def from_scope(cls, scope: Scope) -> TransformRequest:
         accept = if_none_match = None
+        prefetch = False
         for name, value in scope["headers"]:
             # The first of repeated headers wins, as Starlette's `headers.get` has it.
             if name == b"accept" and accept is None:
                 accept = value.decode("latin-1")
             elif name == b"if-none-match" and if_none_match is None:
                 if_none_match = value.decode("latin-1")
+            elif name in _PURPOSE_HEADERS:
+                prefetch = prefetch or value.lower().startswith(b"prefetch")
         query = scope["query_string"].decode("latin-1")
-        return cls(scope["method"], scope["path"], query, accept or None, if_none_match or None)
+        return cls(scope["method"], scope["path"], query, accept or None, if_none_match or None, prefetch)
 
 
 class TransformHandler:
@@ -59,8 +65,10 @@ class TransformHandler:
         flights: Flights,
         renderer: Renderer,
         encoder_version: str,
+        popularity: VariantPopularity | None = None,
     ) -> None:
         self.dialects = dialects
+        self.popularity = popularity
         self.policy = policy
         self.results = results
         self.flights = flights
@@ -87,6 +95,8 @@ class TransformHandler:
             cache_status = f"imgedge; hit; detail={tier}"
         else:
             entry, cache_status = await self._render_once(key, parsed, negotiated, timings)
+        if self.popularity is not None and not request.prefetch:
+            self.popularity.record(parsed.spec, negotiated.format)
         timings["total"] = (time.perf_counter() - started) * 1000
         return variant_reply(
             method=request.method, if_none_match=request.if_none_match, entry=entry, spec=parsed.spec,

@@ -48,6 +48,7 @@ def transform(
     max_pixels: int,
     settings: EncoderSettings,
     deadline: float | None = None,
+    level_ratio: float = 0.0,
 ) -> Rendered:
     started = time.perf_counter()
     header = data.header if isinstance(data, DecodedImage) else inspect(data, max_pixels=max_pixels)
@@ -65,7 +66,7 @@ def transform(
             image = load.scale_to(image, geometry.scaled)
         else:
             geometry = plan(header.width, header.height, spec)
-            image = load.load_scaled(data, geometry.scaled)
+            image = load.load_scaled(data, geometry.scaled, level_ratio=level_ratio)
         image = to_srgb(image, keep_profile=not spec.strip)
         pads_transparent = geometry.pad is not None and len(spec.background) == 8
         output_format = resolve(negotiated_format, image.hasalpha() or pads_transparent)

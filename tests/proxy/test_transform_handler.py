@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import anyio
 import pytest
 import pyvips
 
@@ -20,6 +19,7 @@ from imgedge.proxy.replies import Reply
 from imgedge.proxy.security import SecurityPolicy
 from imgedge.proxy.sources import DirectorySource
 from imgedge.proxy.transform_handler import TransformHandler, TransformRequest
+from imgedge.proxy.transform_pool import TransformPool
 from imgedge.url.build import build_path
 
 KEY = b"k"
@@ -38,7 +38,7 @@ class Handlers:
             self.config,
             DirectorySource(self.config),
             build_source_cache(self.cache),
-            anyio.CapacityLimiter(1),
+            TransformPool(1, queue_size=4),
         )
         return TransformHandler(
             dialects=build_dialects(self.config), policy=SecurityPolicy.from_config(self.config),
