@@ -37,15 +37,16 @@ class Renderer:
     flights: SingleFlight = field(default_factory=SingleFlight)
 
     async def original(self, ref: SourceRef) -> SourceImage:
+        """The encoded original, through the source cache (for requests that keep metadata, animations and
+        originals too large to keep as pixels)."""
         key = source_key(ref.cache_id)
-        cached, _ = await self.source_cache.get(key)
+        cached = await self._cached_original(ref)
         if cached is not None:
-            return SourceImage(cached.body, cached.etag.strip('"'), moderation_of(cached))
+            return cached
 
         async def fetch() -> SourceImage:
             image = await self.source.fetch(ref)
-            entry = _source_entry(ref, image.data, image.etag, image.moderation)
-            await self.source_cache.put(key, entry, entry.tags)
+            await self._keep_original(ref, image)
             return image
 
         # Concurrent variants of one original wait for a single origin fetch.
@@ -59,14 +60,18 @@ class Renderer:
         if cached is not None:
             geometry = json.loads(dict(cached.headers)[_GEOMETRY_HEADER])
             return DecodedImage.from_geometry(cached.body, geometry), moderation_of(cached)
-        original = await self.original(ref)
 
-        async def make() -> DecodedImage | None:
+        async def make() -> tuple[DecodedImage | None, SourceImage]:
+            # Inside this flight, so concurrent variants of a new original share one fetch and one decode.
+            # The encoded original is not kept once its pixels are: they serve every strip=1 variant, and
+            # keeping both would cost the source cache (and the disk tier's writes) a second copy.
+            original = await self._cached_original(ref) or await self.source.fetch(ref)
             header_ok = await anyio.to_thread.run_sync(
                 _small_enough, original.data, self.config.decoded_source_max_pixels
             )
             if not header_ok:
-                return None
+                await self._keep_original(ref, original)
+                return None, original
             pyramid = self.config.pyramid_level_ratio > 0
             image = await self.pool.run(
                 lambda: decode(original.data, max_pixels=self.config.max_src_pixels, pyramid=pyramid)
@@ -74,10 +79,20 @@ class Renderer:
             geometry = json.dumps(image.geometry())
             entry = _source_entry(ref, image.pixels, original.etag, original.moderation, geometry)
             await self.source_cache.put(key, entry, entry.tags)
-            return image
+            return image, original
 
-        image, _ = await self.flights.run(key, make)
+        (image, original), _ = await self.flights.run(key, make)
         return image, original.moderation
+
+    async def _cached_original(self, ref: SourceRef) -> SourceImage | None:
+        cached, _ = await self.source_cache.get(source_key(ref.cache_id))
+        if cached is None:
+            return None
+        return SourceImage(cached.body, cached.etag.strip('"'), moderation_of(cached))
+
+    async def _keep_original(self, ref: SourceRef, image: SourceImage) -> None:
+        entry = _source_entry(ref, image.data, image.etag, image.moderation)
+        await self.source_cache.put(source_key(ref.cache_id), entry, entry.tags)
 
     async def render(
         self, ref: SourceRef, spec: TransformSpec, negotiated: str, timings: dict[str, float]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,7 @@ import pyvips
 
 from imgedge.cache.build import build_result_cache, build_single_flight, build_source_cache
 from imgedge.cache.config import CacheConfig
+from imgedge.cache.keys import source_key
 from imgedge.errors import PublicError
 from imgedge.proxy.config import ProxyConfig
 from imgedge.proxy.dialects import build_dialects
@@ -87,6 +89,25 @@ async def test_miss_then_memory_hit_then_disk_hit_in_a_new_process(handlers: Han
     assert [h for h in promoted.headers if h[0].decode() not in same] == [
         h for h in from_disk.headers if h[0].decode() not in same
     ]
+
+
+async def test_new_originals_are_fetched_once_and_kept_as_pixels_only(handlers: Handlers) -> None:
+    handler = handlers.build()
+    renderer = handler.renderer
+    assert isinstance(renderer.source, DirectorySource)
+    replies = await asyncio.gather(
+        *(handler.respond(request(build_path("coffee", key=KEY, width=w))) for w in (100, 150, 200, 250))
+    )
+    assert all(r.status == 200 for r in replies)
+    assert renderer.source.fetches == 1  # four variants of a new original: one fetch, one decode
+    pixels, _ = await renderer.source_cache.get(source_key("coffee", "pixels"))
+    encoded, _ = await renderer.source_cache.get(source_key("coffee"))
+    assert pixels is not None and encoded is None
+    # A request that keeps metadata needs the encoded original: fetched then, and kept from then on.
+    for _ in range(2):
+        kept = await handler.respond(request(build_path("coffee", key=KEY, width=90, extra=["strip:0"])))
+        assert kept.status == 200
+    assert renderer.source.fetches == 2
 
 
 async def test_conditional_and_head_requests(handlers: Handlers) -> None:
