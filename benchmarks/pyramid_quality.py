@@ -25,17 +25,18 @@ from typing import Any
 import pyvips
 
 from benchmarks import corpus, quality
-from benchmarks.stats import median
+from benchmarks.stats import median, percentile
 from imgedge.imaging.encode import EncoderSettings
 
 HERE = Path(__file__).resolve().parent
-RATIOS = (0.0, 1.0, 1.5, 2.0)
-WIDTHS = (128, 256, 400, 640, 960)
+RATIOS = (0.0, 1.0, 1.25, 1.5, 2.0)
+WIDTHS = (96, 128, 160, 200, 256, 320, 400, 480, 640, 960)
 MIN_LEVEL_SIDE = 64  # as the proxy's pipeline/decoded.py
 # A ratio "does not make variants worse" when the median encoded score drops by at most this much, and the
-# worst single variant by at most WORST_DROP (SSIMULACRA2 points; encoding noise alone moves scores ~0.5).
+# 95th percentile by at most P95_DROP (SSIMULACRA2 points): encoding noise alone moves a 128 px variant's
+# score by a point or two either way, so the single worst variant says more about the metric than the ratio.
 MEDIAN_DROP = 0.25
-WORST_DROP = 1.0
+P95_DROP = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,8 +126,9 @@ def verdicts(rows: list[Row]) -> dict[float, dict[str, float | bool]]:
             "median_drop": median(drops),
             "median_drop_reduced": median(moved_drops),
             "worst_drop": max(drops),
+            "p95_drop": percentile(drops, 95),
             "median_resize_speedup": median(speedups) if speedups else 1.0,
-            "no_worse": median(drops) <= MEDIAN_DROP and max(drops) <= WORST_DROP,
+            "no_worse": median(drops) <= MEDIAN_DROP and percentile(drops, 95) <= P95_DROP,
         }
     return out
 
@@ -139,18 +141,18 @@ def render(rows: list[Row]) -> str:
         "Ratio r: a variant is resized from the smallest pyramid level at least r times its size (0: always "
         "the full-size original). Scores are SSIMULACRA2 against a single lanczos3 resize of the full-size "
         "original; drop = score with r=0 minus score with r (positive: worse). CPU ms is the resize alone "
-        f"(best of 3). A ratio passes when the median WebP drop is ≤ {MEDIAN_DROP} and the worst "
-        f"≤ {WORST_DROP}. "
+        f"(best of 3). A ratio passes when the median WebP drop is ≤ {MEDIAN_DROP} and the 95th "
+        f"percentile ≤ {P95_DROP}. "
         "Produced by `python -m benchmarks.pyramid_quality`.",
         "",
         "| ratio | variants from a reduction | median WebP drop | … of those from a reduction "
-        "| worst WebP drop | resize speed-up (from a reduction) | verdict |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| 95th percentile drop | worst drop | resize speed-up (from a reduction) | verdict |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for ratio, v in judged.items():
         lines.append(
             f"| {ratio:g} | {v['from_reduction']:.0%} | {v['median_drop']:+.2f} "
-            f"| {v['median_drop_reduced']:+.2f} | {v['worst_drop']:+.2f} "
+            f"| {v['median_drop_reduced']:+.2f} | {v['p95_drop']:+.2f} | {v['worst_drop']:+.2f} "
             f"| {v['median_resize_speedup']:.2f}x | {'no worse' if v['no_worse'] else '**worse**'} |"
         )
     lines += [
@@ -178,6 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         pyvips.cache_set_max(0)
         photos = corpus.build(args.scratch / "corpus", squares=args.photos, large=True)
+        photos += corpus.build_landscapes(args.scratch / "corpus", count=4)
         rows = measure(photos, lambda message: print(message, flush=True))
         args.out.mkdir(parents=True, exist_ok=True)
         (args.out / "pyramid.json").write_text(json.dumps([asdict(r) for r in rows], indent=0) + "\n")

@@ -12,7 +12,7 @@ from typing import Any
 
 from benchmarks import chart, report_markdown
 from benchmarks.modes import MODES
-from benchmarks.suite import Options, Suite
+from benchmarks.suite import SKIPPABLE, Options, Suite
 
 HERE = Path(__file__).resolve().parent
 CHART_NAME = "latest.png"
@@ -44,6 +44,16 @@ def _env_pairs(pairs: list[str]) -> dict[str, str]:
     return env
 
 
+def _skip(raw: str) -> frozenset[str]:
+    names = frozenset(n.strip() for n in raw.split(",") if n.strip())
+    unknown = names - set(SKIPPABLE)
+    if unknown:
+        raise SystemExit(
+            f"--skip: unknown workloads {', '.join(sorted(unknown))}; known: {', '.join(SKIPPABLE)}"
+        )
+    return names
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
     chosen = parser.add_mutually_exclusive_group()
@@ -61,7 +71,14 @@ def main(argv: list[str] | None = None) -> int:
         help="extra environment for `imgedge serve` (repeatable), e.g. VIPS_CONCURRENCY=1",
     )
     parser.add_argument("--no-thumbor", action="store_true", help="skip thumbor (no virtualenv needed)")
+    parser.add_argument("--no-nextjs", action="store_true", help="skip the Next.js image optimizer")
     parser.add_argument("--no-imgedge", action="store_true", help="only the libvips limit and bare endpoint")
+    parser.add_argument(
+        "--skip",
+        default="",
+        metavar="NAMES",
+        help=f"workloads to leave out, comma-separated ({', '.join(SKIPPABLE)})",
+    )
     parser.add_argument("--httpx", action="store_true", help="use the httpx client even where wrk exists")
     parser.add_argument("--out", type=Path, default=HERE / "results", help="where latest.* go")
     parser.add_argument("--scratch", type=Path, default=HERE / "scratch")
@@ -77,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
         scratch=args.scratch,
         with_imgedge=not args.no_imgedge,
         with_thumbor=not args.no_thumbor,
+        with_nextjs=not args.no_nextjs,
+        skip=_skip(args.skip),
         prefer_wrk=not args.httpx,
         workers=args.workers,
         imgedge_env=_env_pairs(args.env),

@@ -75,7 +75,10 @@ class MemoryTier:
         self._tags_by_key.clear()
 
     def stats(self) -> dict[str, int]:
-        return {**self._counts, "stored_bytes": int(self._lru.currsize), "entries": len(self._lru)}
+        return {
+            **self._counts, "stored_bytes": int(self._lru.currsize), "entries": len(self._lru),
+            "max_bytes": self.max_bytes,
+        }  # fmt: skip
 
     def _evicted(self, key: str) -> None:
         self._counts["evictions"] += 1

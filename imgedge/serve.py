@@ -53,6 +53,9 @@ def serve_command(args: argparse.Namespace) -> int:
     env = dict(os.environ)
     # libvips under glibc malloc fragments across many arenas; two keep RSS flat (see the benchmark report).
     env.setdefault("MALLOC_ARENA_MAX", "2")
+    # Pixel buffers and originals (0.5 MiB and up) get their own mappings, returned to the system when freed
+    # instead of staying in the heap (benchmarks/results/profile.md, "Memory").
+    env.setdefault("MALLOC_MMAP_THRESHOLD_", "524288")
     proxy_env = dict(env)
     proxy_env["IMGEDGE_WORKERS"] = str(workers)  # each worker takes its share of the memory budgets
     if workers > 1:

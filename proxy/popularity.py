@@ -53,7 +53,8 @@ class VariantPopularity:
         self.capacity = capacity
         self.half_life_s = half_life_s
         self._clock = clock
-        self._counts: dict[tuple[TransformSpec, str], int] = {}
+        # A one-element list per variant, so a repeat costs one hash of the key rather than two.
+        self._counts: dict[tuple[TransformSpec, str], list[int]] = {}
         self._decayed_at = clock()
         self.changed = False
 
@@ -63,13 +64,13 @@ class VariantPopularity:
         if spec.expires:
             spec = replace(spec, expires=0)
         key = (spec, output_format)
-        count = self._counts.get(key)
-        if count is not None:
-            self._counts[key] = count + 1
+        cell = self._counts.get(key)
+        if cell is not None:
+            cell[0] += 1
         else:
             if len(self._counts) >= self.capacity:
                 self._forget_lower_half()
-            self._counts[key] = 1
+            self._counts[key] = [1]
         self.changed = True
         if self._clock() - self._decayed_at >= self.half_life_s:
             self._halve()
@@ -77,7 +78,7 @@ class VariantPopularity:
     def counts(self) -> dict[tuple[str, str], int]:
         """Canonical options and format → count, without the over-long ones."""
         merged: dict[tuple[str, str], int] = {}
-        for (spec, fmt), count in self._counts.items():
+        for (spec, fmt), (count,) in self._counts.items():
             options = spec.canonical(with_expiry=False)
             if len(options) <= MAX_OPTIONS_LENGTH:
                 merged[(options, fmt)] = merged.get((options, fmt), 0) + count
@@ -86,11 +87,11 @@ class VariantPopularity:
     def _forget_lower_half(self) -> None:
         # A sort per capacity/2 new variants: amortised O(log capacity) per request, even when every
         # request names a new variant.
-        ranked = sorted(self._counts.items(), key=lambda item: item[1], reverse=True)
+        ranked = sorted(self._counts.items(), key=lambda item: item[1][0], reverse=True)
         self._counts = dict(ranked[: self.capacity // 2])
 
     def _halve(self) -> None:
-        self._counts = {key: count // 2 for key, count in self._counts.items() if count > 1}
+        self._counts = {key: [count // 2] for key, (count,) in self._counts.items() if count > 1}
         self._decayed_at = self._clock()
 
 

@@ -20,6 +20,7 @@ from imgedge.proxy.config import ProxyConfig
 from imgedge.proxy.http_headers import variant_cache_control
 from imgedge.proxy.pipeline.decoded import DecodedImage, decode
 from imgedge.proxy.pipeline.run import Rendered, transform
+from imgedge.proxy.replies import moderation_of
 from imgedge.proxy.security import check_moderation
 from imgedge.proxy.sources import Source, SourceImage, SourceRef
 from imgedge.proxy.transform_pool import TransformPool
@@ -139,10 +140,6 @@ class Renderer:
             )  # fmt: skip
 
         return await self.pool.run(work)
-
-
-def moderation_of(entry: Entry) -> str:
-    return dict(entry.headers).get(MODERATION_HEADER, "approved")
 
 
 def _source_entry(ref: SourceRef, body: bytes, etag: str, moderation: str, geometry: str = "") -> Entry:

@@ -3,6 +3,7 @@ wrapped for Starlette by the service routes' exception handlers."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from starlette.types import Send
 
 from imgedge.cache.entry import Entry
 from imgedge.errors import PublicError
-from imgedge.origin_protocol import MODERATION_HEADER, etag_matches
+from imgedge.origin_protocol import IMMUTABLE, MODERATION_HEADER, etag_matches
 from imgedge.proxy import metrics
 from imgedge.proxy.http_headers import error_cache_control, server_timing, variant_cache_control
 from imgedge.url.spec import TransformSpec
@@ -22,6 +23,7 @@ log = logging.getLogger("imgedge.proxy")
 
 RawHeaders = list[tuple[bytes, bytes]]
 _TEXT = b"text/plain; charset=utf-8"
+_IMMUTABLE = IMMUTABLE.encode("latin-1")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,14 +45,37 @@ def variant_reply(
     timings: dict[str, float],
 ) -> Reply:
     """A cached or fresh variant: 304 on a matching ETag, no body for HEAD."""
-    moderation = dict(entry.headers).get(MODERATION_HEADER, "approved")
-    surrogate = surrogate_key.encode("latin-1")
+    moderation = moderation_of(entry)
+    if moderation == "approved" and not spec.expires:
+        cache_control = _IMMUTABLE
+    else:
+        cache_control = variant_cache_control(moderation, spec.expires, time.time()).encode("latin-1")
     headers = [
         (b"etag", entry.etag.encode("latin-1")),
-        (b"cache-control", variant_cache_control(moderation, spec.expires, time.time()).encode("latin-1")),
+        (b"cache-control", cache_control),
         (b"cache-status", cache_status.encode("latin-1")),
         # The type is named here too: Resource Timing hides Content-Type from cross-origin pages.
         (b"server-timing", f'{server_timing(timings)}, type;desc="{entry.media_type}"'.encode("latin-1")),
+        *_asset_headers(surrogate_key, varies),
+    ]
+    if etag_matches(if_none_match, entry.etag):
+        return Reply(304, headers, b"")
+    headers += _body_headers(entry.media_type, len(entry.body))
+    return Reply(200, headers, b"" if method == "HEAD" else entry.body)
+
+
+def moderation_of(entry: Entry) -> str:
+    for name, value in entry.headers:
+        if name == MODERATION_HEADER:
+            return value
+    return "approved"
+
+
+# The headers that depend only on the asset and the entry are built once: a hit sends them every time.
+@functools.lru_cache(maxsize=4096)
+def _asset_headers(surrogate_key: str, varies: bool) -> tuple[tuple[bytes, bytes], ...]:
+    surrogate = surrogate_key.encode("latin-1")
+    headers = [
         (b"surrogate-key", surrogate),
         (b"cache-tag", surrogate),
         (b"timing-allow-origin", b"*"),
@@ -58,11 +83,15 @@ def variant_reply(
     ]
     if varies:
         headers.append((b"vary", b"Accept"))
-    if etag_matches(if_none_match, entry.etag):
-        return Reply(304, headers, b"")
-    headers.append((b"content-type", entry.media_type.encode("latin-1")))
-    headers.append((b"content-length", str(len(entry.body)).encode("latin-1")))
-    return Reply(200, headers, b"" if method == "HEAD" else entry.body)
+    return tuple(headers)
+
+
+@functools.lru_cache(maxsize=4096)
+def _body_headers(media_type: str, length: int) -> tuple[tuple[bytes, bytes], ...]:
+    return (
+        (b"content-type", media_type.encode("latin-1")),
+        (b"content-length", str(length).encode("latin-1")),
+    )
 
 
 def error_reply(exc: PublicError, method: str) -> Reply:

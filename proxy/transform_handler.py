@@ -18,8 +18,8 @@ from imgedge.proxy import metrics
 from imgedge.proxy.dialects import DialectRouter, ParsedRequest
 from imgedge.proxy.negotiate import Negotiated, negotiate
 from imgedge.proxy.popularity import VariantPopularity
-from imgedge.proxy.render import Renderer, moderation_of
-from imgedge.proxy.replies import Reply, variant_reply
+from imgedge.proxy.render import Renderer
+from imgedge.proxy.replies import Reply, moderation_of, variant_reply
 from imgedge.proxy.security import SecurityPolicy, check_moderation
 from imgedge.proxy.sources import SourceRef
 from imgedge.url.spec import TransformSpec
@@ -92,7 +92,7 @@ class TransformHandler:
         if entry is not None:
             check_moderation(moderation_of(entry), parsed.spec)
             metrics.count_cache_lookup("hit", tier)
-            cache_status = f"imgedge; hit; detail={tier}"
+            cache_status = _hit_status(tier)
         else:
             entry, cache_status = await self._render_once(key, parsed, negotiated, timings)
         if self.popularity is not None and not request.prefetch:
@@ -131,6 +131,11 @@ class TransformHandler:
         entry = await self.renderer.render(parsed.source, parsed.spec, output_format, timings)
         await self.results.put(key, entry, entry.tags)
         return entry
+
+
+@functools.lru_cache(maxsize=16)
+def _hit_status(tier: str) -> str:
+    return f"imgedge; hit; detail={tier}"
 
 
 def _variant_key(source: SourceRef, spec: TransformSpec, output_format: str, *, encoder_version: str) -> str:

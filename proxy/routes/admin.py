@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import anyio
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -76,6 +78,7 @@ class AdminRoutes:
         require_admin_token(request.headers.get("authorization", ""), self.admin_token)
         return JSONResponse(
             {
+                "pid": os.getpid(),  # which worker answered: each has its own memory tiers and counters
                 "results": self.results.stats(),
                 "sources": self.sources.stats(),
                 "single_flight": self.flights.stats(),
