@@ -80,7 +80,7 @@ class ProxyConfig:
     transform_timeout_s: float = 20.0
     transform_nice: int = 10  # transform threads yield the CPU to the event loop that answers hits
     decoded_source_max_pixels: int = 4_194_304  # keep originals up to 2048x2048 as raw pixels; 0 = never
-    pyramid_level_ratio: float = 2.0  # resize from the smallest level this many times the output; 0 = off
+    pyramid_level_ratio: float = 1.0  # resize from the smallest level this many times the output; 0 = off
     popular_variants: int = 512  # distinct variant specs counted for the generator's warm-up; 0 = off
     presets: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_PRESETS))
     encoder: EncoderSettings = field(default_factory=EncoderSettings)

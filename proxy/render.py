@@ -18,7 +18,9 @@ from imgedge.formats import media_type
 from imgedge.origin_protocol import MODERATION_HEADER
 from imgedge.proxy.config import ProxyConfig
 from imgedge.proxy.http_headers import variant_cache_control
-from imgedge.proxy.pipeline.decoded import DecodedImage, decode
+from imgedge.proxy.pipeline import load
+from imgedge.proxy.pipeline.decoded import DecodedImage, decode, with_reductions
+from imgedge.proxy.pipeline.geometry import plan
 from imgedge.proxy.pipeline.run import Rendered, transform
 from imgedge.proxy.replies import moderation_of
 from imgedge.proxy.security import check_moderation
@@ -27,6 +29,13 @@ from imgedge.proxy.transform_pool import TransformPool
 from imgedge.url.spec import TransformSpec
 
 _GEOMETRY_HEADER = "x-imgedge-pixels"
+
+
+@dataclass(frozen=True, slots=True)
+class Pixels:
+    image: DecodedImage | None  # None: too large to keep as pixels
+    moderation: str
+    decoded_now: bool  # made by this call (fetched and decoded), not found in the source cache
 
 
 @dataclass(slots=True)
@@ -54,13 +63,13 @@ class Renderer:
         image, _ = await self.flights.run(key, fetch)
         return image
 
-    async def decoded(self, ref: SourceRef) -> tuple[DecodedImage | None, str]:
-        """The raw-pixel form, made once per original; None when it is too large to keep that way."""
+    async def decoded(self, ref: SourceRef) -> Pixels:
+        """The raw-pixel form, made once per original; no image when it is too large to keep that way."""
         key = source_key(ref.cache_id, "pixels")
         cached, _ = await self.source_cache.get(key)
         if cached is not None:
             geometry = json.loads(dict(cached.headers)[_GEOMETRY_HEADER])
-            return DecodedImage.from_geometry(cached.body, geometry), moderation_of(cached)
+            return Pixels(DecodedImage.from_geometry(cached.body, geometry), moderation_of(cached), False)
 
         async def make() -> tuple[DecodedImage | None, SourceImage]:
             # Inside this flight, so concurrent variants of a new original share one fetch and one decode.
@@ -73,17 +82,38 @@ class Renderer:
             if not header_ok:
                 await self._keep_original(ref, original)
                 return None, original
-            pyramid = self.config.pyramid_level_ratio > 0
-            image = await self.pool.run(
-                lambda: decode(original.data, max_pixels=self.config.max_src_pixels, pyramid=pyramid)
-            )
+            image = await self.pool.run(lambda: decode(original.data, max_pixels=self.config.max_src_pixels))
             geometry = json.dumps(image.geometry())
             entry = _source_entry(ref, image.pixels, original.etag, original.moderation, geometry)
             await self.source_cache.put(key, entry, entry.tags)
             return image, original
 
         (image, original), _ = await self.flights.run(key, make)
-        return image, original.moderation
+        return Pixels(image, original.moderation, True)
+
+    def _wants_reductions(self, decoded: DecodedImage, spec: TransformSpec) -> bool:
+        if load.needs_full_decode(spec):
+            return False  # crops and rotations work on the full-size image
+        scaled = plan(decoded.width, decoded.height, spec).scaled
+        return decoded.lacks_reduction_for(scaled.width, scaled.height, self.config.pyramid_level_ratio)
+
+    async def _add_reductions(self, ref: SourceRef, decoded: DecodedImage) -> DecodedImage:
+        """The pyramid, made the first time a variant can use it and kept in place of the bare pixels."""
+        key = source_key(ref.cache_id, "pixels")
+
+        async def make() -> DecodedImage:
+            image = await self.pool.run(lambda: with_reductions(decoded))
+            cached, _ = await self.source_cache.get(key)
+            if cached is not None:  # else purged meanwhile: serve this request, keep nothing
+                geometry = json.dumps(image.geometry())
+                entry = _source_entry(
+                    ref, image.pixels, cached.etag.strip('"'), moderation_of(cached), geometry
+                )
+                await self.source_cache.put(key, entry, entry.tags)
+            return image
+
+        image, _ = await self.flights.run(key + "/pyramid", make)
+        return image
 
     async def _cached_original(self, ref: SourceRef) -> SourceImage | None:
         cached, _ = await self.source_cache.get(source_key(ref.cache_id))
@@ -119,9 +149,13 @@ class Renderer:
 
     async def _source_for(self, ref: SourceRef, spec: TransformSpec) -> tuple[bytes | DecodedImage, str]:
         if spec.strip and self.config.decoded_source_max_pixels:
-            decoded, moderation = await self.decoded(ref)
-            if decoded is not None:
-                return decoded, moderation
+            pixels = await self.decoded(ref)
+            if pixels.image is not None:
+                # Not on the request that decoded the original: a first view waits for nothing it does not
+                # need, and an image requested once never pays for a pyramid.
+                if not pixels.decoded_now and self._wants_reductions(pixels.image, spec):
+                    return await self._add_reductions(ref, pixels.image), pixels.moderation
+                return pixels.image, pixels.moderation
         original = await self.original(ref)
         return original.data, original.moderation
 

@@ -56,7 +56,7 @@ DECODED_SOURCE_MAX_PIXELS = s.integer(
     "originals up to this size are cached as raw pixels (0: keep them encoded)", low=0,
 )  # fmt: skip
 PYRAMID_LEVEL_RATIO = s.number(
-    "proxy", "IMGEDGE_PYRAMID_LEVEL_RATIO", 2.0,
+    "proxy", "IMGEDGE_PYRAMID_LEVEL_RATIO", 1.0,
     "raw-pixel originals keep power-of-two reductions; a variant is resized from the smallest one at least "
     "this many times its size (0: no reductions)", low=0, high=16,
 )  # fmt: skip

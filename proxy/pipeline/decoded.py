@@ -2,9 +2,10 @@
 
 Decoding a 1024x1024 PNG is most of a 400 px WebP transform (28 ms with the PNG, 17 ms from pixels here),
 so the source cache keeps this form next to the encoded original for strip=1 requests. Below the full-size
-image it keeps exact halvings (lanczos3, made once per original), and a variant is resized from the smallest
-level at least `level_ratio` times its size: with the default 2, a 400 px variant of a 2048² original reads
-the 1024² level, a quarter of the pixels. benchmarks/results/pyramid.md measures each ratio with SSIMULACRA2.
+image it keeps exact halvings (lanczos3, made once per original, when the first variant that can use one is
+asked for), and a variant is resized from the smallest level at least `level_ratio` times its size: with the
+default 1, a 400 px variant of a 1024² original reads the 512² level, a quarter of the pixels.
+benchmarks/results/pyramid.md measures each ratio with SSIMULACRA2.
 """
 
 from __future__ import annotations
@@ -57,6 +58,12 @@ class DecodedImage:
             chosen = level
         return chosen
 
+    def lacks_reduction_for(self, width: int, height: int, level_ratio: float) -> bool:
+        """True when a reduction would serve width x height but none has been made yet."""
+        if level_ratio <= 0 or self.reductions or not _halves(self.width, self.height):
+            return False
+        return self.width // 2 >= width * level_ratio and self.height // 2 >= height * level_ratio
+
     def to_vips(self, level: Level | None = None) -> pyvips.Image:
         level = level or self.levels[0]
         size = level.width * level.height * self.bands
@@ -84,23 +91,32 @@ def _layout(offset: int, bands: int, sizes: list[list[int]]) -> tuple[Level, ...
     return tuple(levels)
 
 
-def decode(data: bytes, *, max_pixels: int, pyramid: bool = True) -> DecodedImage:
+def decode(data: bytes, *, max_pixels: int, pyramid: bool = False) -> DecodedImage:
+    """The full-size pixels, with the reductions when `pyramid`. The proxy adds them later instead
+    (`with_reductions`), when a variant first needs one: the first view of a new image need not wait."""
     inspect(data, max_pixels=max_pixels)
     try:
         image = pyvips.Image.new_from_buffer(data, "", fail_on="error").autorot()
         image = to_srgb(image, keep_profile=False)
-        chunks = [image.write_to_memory()]
-        sizes: list[list[int]] = []
-        level = _wrap(chunks[0], image.width, image.height, image.bands)
-        while pyramid and _halves(level):
-            # Lanczos rather than a box average: variants from these levels score higher (pyramid.md).
-            smaller = _premultiplied(level, lambda im: im.reduce(2, 2, kernel="lanczos3"))
-            chunks.append(smaller.write_to_memory())
-            sizes.append([smaller.width, smaller.height])
-            level = _wrap(chunks[-1], smaller.width, smaller.height, image.bands)
+        decoded = DecodedImage(image.write_to_memory(), image.width, image.height, image.bands)
     except pyvips.Error:
         raise CorruptImage("source image could not be decoded") from None
-    reductions = _layout(len(chunks[0]), image.bands, sizes)
+    return with_reductions(decoded) if pyramid else decoded
+
+
+def with_reductions(image: DecodedImage) -> DecodedImage:
+    """The same pixels with every exact halving below them (a copy; the image itself is not changed)."""
+    full = image.pixels[: image.width * image.height * image.bands]
+    chunks = [full]
+    sizes: list[list[int]] = []
+    level = _wrap(full, image.width, image.height, image.bands)
+    while _halves(level.width, level.height):
+        # Lanczos rather than a box average: variants from these levels score higher (pyramid.md).
+        smaller = _premultiplied(level, lambda im: im.reduce(2, 2, kernel="lanczos3"))
+        chunks.append(smaller.write_to_memory())
+        sizes.append([smaller.width, smaller.height])
+        level = _wrap(chunks[-1], smaller.width, smaller.height, image.bands)
+    reductions = _layout(len(full), image.bands, sizes)
     return DecodedImage(b"".join(chunks), image.width, image.height, image.bands, reductions)
 
 
@@ -109,10 +125,9 @@ def _wrap(pixels: bytes, width: int, height: int, bands: int) -> pyvips.Image:
     return pyvips.Image.new_from_memory(pixels, width, height, bands, "uchar").copy(interpretation="srgb")
 
 
-def _halves(level: pyvips.Image) -> bool:
+def _halves(width: int, height: int) -> bool:
     """Only exact halvings: a level of odd size would shift variants made from it by a fraction of a pixel,
     which SSIMULACRA2 (and an eye on edges) sees."""
-    width, height = int(level.width), int(level.height)
     return width % 2 == 0 and height % 2 == 0 and min(width, height) // 2 >= MIN_LEVEL_SIDE
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,6 +109,26 @@ async def test_new_originals_are_fetched_once_and_kept_as_pixels_only(handlers: 
         kept = await handler.respond(request(build_path("coffee", key=KEY, width=90, extra=["strip:0"])))
         assert kept.status == 200
     assert renderer.source.fetches == 2
+
+
+async def test_the_pyramid_is_made_when_a_variant_first_needs_it(handlers: Handlers) -> None:
+    handler = handlers.build()
+    cache = handler.renderer.source_cache
+
+    async def levels() -> list[int]:
+        entry, _ = await cache.get(source_key("coffee", "pixels"))
+        assert entry is not None
+        return [size[0] for size in json.loads(dict(entry.headers)["x-imgedge-pixels"])[3]]
+
+    assert (await handler.respond(request(build_path("coffee", key=KEY, width=200)))).status == 200
+    assert await levels() == []  # the first view of a new original does not wait for a pyramid
+    assert (await handler.respond(request(build_path("coffee", key=KEY, width=600)))).status == 200
+    assert await levels() == []  # 900 px wide: a 450 px level is smaller than 600 px
+    assert (await handler.respond(request(build_path("coffee", key=KEY, width=300)))).status == 200
+    assert await levels() == [450, 225]
+    fresh = handlers.build()  # another worker: the disk tier has the pyramid too
+    assert (await fresh.respond(request(build_path("coffee", key=KEY, width=100)))).status == 200
+    assert await levels() == [450, 225]
 
 
 async def test_conditional_and_head_requests(handlers: Handlers) -> None:
