@@ -143,8 +143,8 @@ def render(rows: list[Row]) -> str:
         "original; drop = score with r=0 minus score with r (positive: worse). CPU ms is the resize alone "
         f"(best of 3). A ratio passes when the median WebP drop is ≤ {MEDIAN_DROP} and the 95th "
         f"percentile ≤ {P95_DROP} (the single worst variant is a 96-128 px one at every ratio, where "
-        "SSIMULACRA2 scores of a WebP q80 are in single digits or the 30s and move by points either way); the "
-        "proxy's default (`IMGEDGE_PYRAMID_LEVEL_RATIO`) is the smallest ratio that passes. "
+        "SSIMULACRA2 scores of a WebP q80 are in single digits or the 30s and move by points either way); "
+        "the proxy's default (`IMGEDGE_PYRAMID_LEVEL_RATIO`) is the smallest ratio that passes. "
         "Produced by `python -m benchmarks.pyramid_quality`.",
         "",
         "| ratio | variants from a reduction | median WebP drop | … of those from a reduction "

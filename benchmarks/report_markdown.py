@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from benchmarks.stats import median
+from benchmarks.targets import WHEN_MISSED
 
 _MIB = 1024 * 1024
 _WORKLOADS = {
@@ -74,7 +75,12 @@ def _targets(results: dict[str, Any]) -> list[str]:
     for t in results["targets"]:
         verdict = {True: "**met**", False: "**missed**", None: "not measured"}[t["met"]]
         rows.append([t["name"], t["goal"], t["measured"], verdict, t["margin"]])
-    return ["## Targets", "", *_table(["target", "goal", "measured", "verdict", "margin"], rows)]
+    missed = [t for t in results["targets"] if t["met"] is False and t["name"] in WHEN_MISSED]
+    why = [f"- **{t['name']}** ({t['margin']}): {WHEN_MISSED[t['name']]}." for t in missed]
+    return [
+        "## Targets", "", *_table(["target", "goal", "measured", "verdict", "margin"], rows),
+        *(["Why the missed ones are missed, from what was measured:", "", *why, ""] if why else []),
+    ]  # fmt: skip
 
 
 def _sizes(results: dict[str, Any]) -> list[str]:

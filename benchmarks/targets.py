@@ -30,6 +30,31 @@ def at_most(name: str, goal: str, value: float | None, threshold: float, unit: s
     return Target(name, goal, shown, value < threshold, f"{margin * 100:+.0f}% headroom")
 
 
+# What profile.md measured about each target's cost structure, printed under the table when it is missed.
+WHEN_MISSED = {
+    "Uncached WebP vs libvips loop from raw pixels": (
+        "an uncached miss does the loop's work plus HTTP, the signature, two cache lookups and a "
+        "disk-tier write (~1.2-1.6 ms of CPU here); the pyramid's cheaper resize (512² level for 400 px) "
+        "pays for about that much, so the ratio sits near 1 and noise decides the side "
+        "(profile.md, 'Where a miss's CPU goes')"
+    ),
+    "Cold WebP vs thumbor": (
+        "a cold miss decodes the same PNG as thumbor and also fetches it over HTTP from the generator "
+        "(~9 ms of CPU on both ends for 2.2 MiB) and writes its pixels to the disk tier (~3 ms); thumbor's "
+        "file loader reads a page-cached file (profile.md, 'Where a miss's CPU goes')"
+    ),
+    "Hit p99 while misses saturate the pool": (
+        "hits wait for CPU when every core is busy; transform threads are niced (IMGEDGE_TRANSFORM_NICE) "
+        "but on a shared machine other processes' load is not (profile.md, 'Hits under saturated misses')"
+    ),
+    "Cache hits vs bare Starlette (wrk)": (
+        "a hit sends twice the headers of the bare endpoint (ETag, Cache-Status, Server-Timing, "
+        "Surrogate-Key, Cache-Tag, …) and checks signature, limits and negotiation "
+        "(profile.md, 'A hit's CPU')"
+    ),
+}
+
+
 def evaluate(figures: dict[str, float | None]) -> list[Target]:
     """`figures`: the few numbers the targets need, None where not measured."""
     f = figures.get

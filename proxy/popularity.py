@@ -156,11 +156,25 @@ class SharedPopularity:
         for path in self.directory.iterdir():
             if path == self._own or path.suffix != _FILE_SUFFIX or not path.stem.isdigit():
                 continue
+            if not _alive(int(path.stem)):
+                with contextlib.suppress(OSError):
+                    path.unlink()  # a worker that died without withdrawing its counts
+                continue
             with contextlib.suppress(OSError, ValueError, TypeError):
                 if now - path.stat().st_mtime > STALE_AFTER_S:
                     continue
                 found.append(_parse(json.loads(path.read_text())))
         return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True  # someone else's process, or a name that is not a pid: leave it to the age check
+    return True
 
 
 def _parse(rows: object) -> dict[tuple[str, str], int]:

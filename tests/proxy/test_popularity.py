@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -76,18 +77,33 @@ def test_workers_on_one_host_merge_their_counts(tmp_path: Path) -> None:
     mine.write(rows)
     assert json.loads((tmp_path / f"{os.getpid()}.json").read_text()) == [["w:640", "avif", 3]]
 
-    (tmp_path / "1.json").write_text(json.dumps([["w:640", "avif", 2], ["w:320", "webp", 4]]))
-    (tmp_path / "2.json").write_text("not json")
-    (tmp_path / "3.json").write_text(json.dumps([["w:960", "avif", 50]]))
-    stale = time.time() - 3600
-    os.utime(tmp_path / "3.json", (stale, stale))
-    ranking = mine.top(10, mine.others())
+    with subprocess.Popen(["sleep", "60"]) as other, subprocess.Popen(["sleep", "60"]) as quiet:
+        try:  # two live processes standing in for other workers, one of which stopped publishing long ago
+            rows_of_other = [["w:640", "avif", 2], ["w:320", "webp", 4]]
+            (tmp_path / f"{other.pid}.json").write_text(json.dumps(rows_of_other))
+            (tmp_path / f"{quiet.pid}.json").write_text(json.dumps([["w:960", "avif", 50]]))
+            stale = time.time() - 3600
+            os.utime(tmp_path / f"{quiet.pid}.json", (stale, stale))
+            (tmp_path / "1.json").write_text("not json")  # pid 1 is alive, but this is unreadable
+            gone = _dead_pid()
+            (tmp_path / f"{gone}.json").write_text(json.dumps([["w:960", "avif", 50]]))
+            ranking = mine.top(10, mine.others())
+        finally:
+            other.kill()
+            quiet.kill()
     assert [(v.options, v.format, v.count) for v in ranking.variants] == [
         ("w:640", "avif", 5), ("w:320", "webp", 4),
     ]  # fmt: skip
     assert ranking.requests == 9 and ranking.processes == 2
+    assert not (tmp_path / f"{gone}.json").exists()  # a dead worker's counts are dropped
     mine.withdraw()
     assert not (tmp_path / f"{os.getpid()}.json").exists()
+
+
+def _dead_pid() -> int:
+    process = subprocess.Popen(["true"])
+    process.wait()
+    return process.pid
 
 
 @pytest.fixture()
