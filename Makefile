@@ -3,7 +3,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench bench-full install system-deps clean
+.PHONY: run test lint bench bench-full bench-quality bench-peers install system-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,16 +41,27 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-# wrk is the load generator (the benchmark falls back to a bounded httpx client without it).
-bench: $(STAMP)
-	@command -v wrk >/dev/null 2>&1 || { echo "installing wrk from Debian's packages"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+# wrk is the load generator (the benchmark falls back to a bounded httpx client without it); Node.js and npm
+# run the Next.js peer (skipped, with a note in the report, where Node.js is older than Next.js 16 needs).
+bench-peers:
+	@missing=""; command -v wrk >/dev/null 2>&1 || missing="$$missing wrk"; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing nodejs npm"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing from Debian's packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+bench: $(STAMP) bench-peers
 	$(BIN)/python -m benchmarks.run --quick
 
-bench-full: $(STAMP)
-	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+bench-full: $(STAMP) bench-peers
 	$(BIN)/python -m benchmarks.run --full
+
+# Encoder efforts and the pyramid's level ratio against SSIMULACRA2 (benchmarks/results/encoders.md and
+# pyramid.md); CPU-bound and long (about 15 minutes on 2 cores).
+bench-quality: $(STAMP)
+	$(BIN)/python -m benchmarks.encoder_sweep
+	$(BIN)/python -m benchmarks.pyramid_quality
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -29,7 +29,7 @@ class Mode:
 TINY = Mode("tiny", 1, 1.0, 2, 4, (), 0.0, 0.0, 0, 1, False, 0, 200)
 QUICK = Mode(
     "quick", 3, 5.0, 8, 64, ("jpeg", "avif"), 20.0, 60.0, 16, 6, True, 0, 200_000,
-    cold_per_round=80, saturated_rounds=3, prewarm_assets=6, second_client=True,
+    cold_per_round=60, saturated_rounds=3, prewarm_assets=6, second_client=True,
 )  # fmt: skip
 FULL = Mode(
     "full", 5, 10.0, 8, 64, ("jpeg", "avif"), 60.0, 300.0, 32, 8, True, 2, 2_000_000,

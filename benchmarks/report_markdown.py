@@ -237,7 +237,8 @@ def render(results: dict[str, Any], chart_name: str | None) -> str:
         f"# imgedge benchmark — {results['mode']} mode",
         "",
         f"{m['date']} · {m['cores']} cores ({m['cpu']}) · {m['ram_gib']} GiB RAM · Linux {m['kernel']} · "
-        f"Python {m['python']}",
+        f"Python {m['python']} · load average at the end (1/5/15 min): "
+        f"{' / '.join(str(x) for x in m.get('load_average', [])) or 'unknown'}",
         "",
         f"Versions: {versions}.",
         "",
