@@ -16,6 +16,8 @@ from imgedge.cache.config import CacheConfig
 from imgedge.observability import RequestIdMiddleware, configure_logging
 from imgedge.proxy import metrics
 from imgedge.proxy.asgi import ProxyApp
+from imgedge.proxy.autoquality import QualityBook
+from imgedge.proxy.client_hints import HintPolicy
 from imgedge.proxy.config import ProxyConfig
 from imgedge.proxy.dialects import build_dialects
 from imgedge.proxy.lifespan import ProxyLifespan
@@ -41,10 +43,14 @@ def create_app(
     broadcaster = build_purge_broadcaster(cache_cfg, [results, sources])
     flights = build_single_flight(cache_cfg, results)
     origin = source or build_source(config)
-    renderer = Renderer(config, origin, sources, anyio.CapacityLimiter(config.transform_threads))
+    qualities = QualityBook(results, config.encoder, learn=config.auto_quality_learn)
+    renderer = Renderer(
+        config, origin, sources, anyio.CapacityLimiter(config.transform_threads), qualities=qualities
+    )
+    hints = HintPolicy(config.client_hints, config.auto_quality_default, config.max_dpr)
     transforms = TransformHandler(
         dialects=build_dialects(config), policy=SecurityPolicy.from_config(config), results=results,
-        flights=flights, renderer=renderer, encoder_version=config.encoder.version,
+        flights=flights, renderer=renderer, encoder_version=config.encoder.version, hints=hints,
     )  # fmt: skip
     admin = AdminRoutes(
         config.admin_token, broadcaster=broadcaster, results=results, sources=sources, flights=flights,
@@ -57,7 +63,9 @@ def create_app(
             *admin.routes(),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
-        lifespan=ProxyLifespan(config.allow_unsigned, results, sources, broadcaster, flights, origin),
+        lifespan=ProxyLifespan(
+            config.allow_unsigned, results, sources, broadcaster, flights, origin, qualities
+        ),
     )
     return RequestIdMiddleware(ProxyApp(transforms, service), observe=metrics.observe_request)
 

@@ -81,6 +81,9 @@ class ProxyConfig:
     decoded_source_max_pixels: int = 4_194_304  # keep originals up to 2048x2048 as raw pixels; 0 = never
     presets: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_PRESETS))
     encoder: EncoderSettings = field(default_factory=EncoderSettings)
+    auto_quality_default: bool = True  # f:auto without q means q:auto
+    auto_quality_learn: bool = True
+    client_hints: bool = False
 
     @classmethod
     def from_env(cls) -> ProxyConfig:
@@ -113,6 +116,9 @@ class ProxyConfig:
             decoded_source_max_pixels=S.DECODED_SOURCE_MAX_PIXELS.read(),
             presets=presets,
             encoder=encoder_settings_from_env(),
+            auto_quality_default=S.AUTO_QUALITY_DEFAULT.read(),
+            auto_quality_learn=S.AUTO_QUALITY_LEARN.read(),
+            client_hints=S.CLIENT_HINTS.read(),
         )
         cfg.validate()
         return cfg

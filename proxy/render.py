@@ -16,6 +16,7 @@ from imgedge.cache.singleflight import SingleFlight
 from imgedge.cache.tiered import TieredCache
 from imgedge.formats import media_type
 from imgedge.origin_protocol import MODERATION_HEADER
+from imgedge.proxy.autoquality import QualityBook, QualityPlan
 from imgedge.proxy.config import ProxyConfig
 from imgedge.proxy.errors import Overloaded
 from imgedge.proxy.http_headers import variant_cache_control
@@ -37,6 +38,7 @@ class Renderer:
     limiter: anyio.CapacityLimiter
     flights: SingleFlight = field(default_factory=SingleFlight)
     admitted: int = 0
+    qualities: QualityBook | None = None  # q:auto; without it q:auto encodes with the estimate
 
     async def original(self, ref: SourceRef) -> SourceImage:
         key = source_key(ref.cache_id)
@@ -87,8 +89,11 @@ class Renderer:
         source, moderation = await self._source_for(ref, spec)
         timings["fetch"] = (time.perf_counter() - started) * 1000
         check_moderation(moderation, spec)
-        rendered = await self._transform_in_pool(source, spec, negotiated, timings)
+        plan = await self._quality_plan(ref, spec)
+        rendered = await self._transform_in_pool(source, spec, negotiated, timings, plan)
         timings.update(rendered.timings)
+        if rendered.learn is not None and self.qualities is not None:
+            self.qualities.learn_later(ref.cache_id, rendered.learn)
         now = time.time()
         return Entry(
             body=rendered.body,
@@ -102,6 +107,13 @@ class Renderer:
             ),
         )
 
+    async def _quality_plan(self, ref: SourceRef, spec: TransformSpec) -> QualityPlan | None:
+        if not spec.quality_target:
+            return None
+        if self.qualities is None:
+            return QualityPlan(spec.quality_target, {})
+        return await self.qualities.plan(ref.cache_id, spec.quality_target)
+
     async def _source_for(self, ref: SourceRef, spec: TransformSpec) -> tuple[bytes | DecodedImage, str]:
         if spec.strip and self.config.decoded_source_max_pixels:
             decoded, moderation = await self.decoded(ref)
@@ -111,7 +123,12 @@ class Renderer:
         return original.data, original.moderation
 
     async def _transform_in_pool(
-        self, source: bytes | DecodedImage, spec: TransformSpec, negotiated: str, timings: dict[str, float]
+        self,
+        source: bytes | DecodedImage,
+        spec: TransformSpec,
+        negotiated: str,
+        timings: dict[str, float],
+        plan: QualityPlan | None = None,
     ) -> Rendered:
         # Admission: running + waiting transforms are bounded, so overload costs a 503, not memory.
         if self.admitted >= self.config.transform_threads + self.config.queue_size:
@@ -123,7 +140,7 @@ class Renderer:
             timings["queue"] = (time.perf_counter() - queued_at) * 1000
             return transform(
                 source, spec, negotiated, max_pixels=self.config.max_src_pixels,
-                settings=self.config.encoder, deadline=deadline,
+                settings=self.config.encoder, deadline=deadline, quality_plan=plan,
             )  # fmt: skip
 
         self.admitted += 1

@@ -16,12 +16,14 @@ from imgedge.errors import PublicError
 from imgedge.origin_protocol import MODERATION_HEADER, etag_matches
 from imgedge.proxy import metrics
 from imgedge.proxy.http_headers import error_cache_control, server_timing, variant_cache_control
-from imgedge.url.spec import TransformSpec
+from imgedge.url.hints import ACCEPT_CH
+from imgedge.url.spec import TransformSpec, fmt_number
 
 log = logging.getLogger("imgedge.proxy")
 
 RawHeaders = list[tuple[bytes, bytes]]
 _TEXT = b"text/plain; charset=utf-8"
+ACCEPT_CH_BYTES = ACCEPT_CH.encode("latin-1")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +43,9 @@ def variant_reply(
     varies: bool,
     cache_status: str,
     timings: dict[str, float],
+    hint_vary: tuple[str, ...] = (),
+    content_dpr: float | None = None,
+    accept_ch: bool = False,
 ) -> Reply:
     """A cached or fresh variant: 304 on a matching ETag, no body for HEAD."""
     moderation = dict(entry.headers).get(MODERATION_HEADER, "approved")
@@ -56,8 +61,13 @@ def variant_reply(
         (b"timing-allow-origin", b"*"),
         (b"x-content-type-options", b"nosniff"),
     ]
-    if varies:
-        headers.append((b"vary", b"Accept"))
+    vary = ("Accept", *hint_vary) if varies else hint_vary
+    if vary:
+        headers.append((b"vary", ", ".join(vary).encode("latin-1")))
+    if accept_ch:
+        headers.append((b"accept-ch", ACCEPT_CH_BYTES))
+    if content_dpr is not None:
+        headers.append((b"content-dpr", fmt_number(content_dpr).encode("latin-1")))
     if etag_matches(if_none_match, entry.etag):
         return Reply(304, headers, b"")
     headers.append((b"content-type", entry.media_type.encode("latin-1")))

@@ -54,6 +54,19 @@ PRESETS = s.text(
     "proxy", "IMGEDGE_PRESETS", "", "named option sets, `name=options;name=options`, e.g. `hero=w:1600/q:70`",
     shown_default="thumb, avatar",
 )  # fmt: skip
+AUTO_QUALITY_DEFAULT = s.flag(
+    "proxy", "IMGEDGE_AUTO_QUALITY_DEFAULT", True,
+    "`f:auto` URLs without `q` get `q:auto` (a perceptual target, see docs/quality.md); 0: the format's quality",
+)  # fmt: skip
+AUTO_QUALITY_LEARN = s.flag(
+    "proxy", "IMGEDGE_AUTO_QUALITY_LEARN", True,
+    "learn each asset's `q:auto` qualities by a background SSIMULACRA2 search (0: always the estimate)",
+)  # fmt: skip
+CLIENT_HINTS = s.flag(
+    "proxy", "IMGEDGE_CLIENT_HINTS", False,
+    "honour `Sec-CH-DPR`/`Sec-CH-Width` for `w:auto`/`dpr:auto` and `Save-Data` for `q:auto`; send "
+    "`Accept-CH` and vary on them (a CDN in front must vary on them too)",
+)  # fmt: skip
 
 # One quality and one effort setting per row of the format table that has them.
 QUALITY = {

@@ -35,9 +35,11 @@ class EncoderSettings:
     def effort_for(self, fmt: str) -> int:
         return self.effort.get(fmt, BY_NAME[fmt].default_effort)
 
-    def options(self, fmt: str, quality: int) -> dict[str, Any]:
+    def options(self, fmt: str, quality: int, *, auto: bool = False) -> dict[str, Any]:
         row = BY_NAME[fmt]
         options: dict[str, Any] = dict(row.saver_options)
+        if auto:
+            options.update(row.auto_quality_options)
         if row.quality_option:
             options[row.quality_option] = quality or self.quality_for(fmt)
         if row.effort_option:
@@ -55,12 +57,22 @@ class EncoderSettings:
 @functools.lru_cache(maxsize=8)
 def _fingerprint(settings: EncoderSettings) -> str:
     # Cached: it sits on the cache-hit path of every request.
-    rows = [[f.name, settings.options(f.name, 0)] for f in FORMATS]
+    rows = [[f.name, settings.options(f.name, 0), settings.options(f.name, 0, auto=True)] for f in FORMATS]
     blob = json.dumps([rows, pyvips.version(0), pyvips.version(1)], sort_keys=True, default=str)
     return "e" + hashlib.sha256(blob.encode()).hexdigest()[:10]
 
 
-def encode(image: pyvips.Image, fmt: str, *, quality: int, strip: bool, settings: EncoderSettings) -> bytes:
+def encode(
+    image: pyvips.Image,
+    fmt: str,
+    *,
+    quality: int,
+    strip: bool,
+    settings: EncoderSettings,
+    auto: bool = False,
+) -> bytes:
+    """`auto`: the quality was chosen for a perceptual target (q:auto), so the table's q:auto options apply."""
     keep = "none" if strip else "all"
-    data: bytes = image.write_to_buffer(BY_NAME[fmt].suffix, keep=keep, **settings.options(fmt, quality))
+    options = settings.options(fmt, quality, auto=auto)
+    data: bytes = image.write_to_buffer(BY_NAME[fmt].suffix, keep=keep, **options)
     return data

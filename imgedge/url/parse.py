@@ -10,7 +10,14 @@ from typing import Any
 from imgedge.formats import SPELLINGS
 from imgedge.url import values as v
 from imgedge.url.errors import OptionError, UrlError
-from imgedge.url.spec import DEFAULT_BACKGROUND, FORMATS, TransformSpec
+from imgedge.url.spec import (
+    DEFAULT_BACKGROUND,
+    DEFAULT_QUALITY_TARGET,
+    FORMATS,
+    QUALITY_LEVELS,
+    QUALITY_TARGET_RANGE,
+    TransformSpec,
+)
 
 MAX_DIMENSION = 100_000  # structural bound; the configured output limit is checked later
 
@@ -38,6 +45,11 @@ _GRAVITY_ALIASES = {
 
 
 def _width(name: str, args: list[str]) -> Fields:
+    if args and args[0].lower() == "auto":
+        # `w:auto[:fallback]`: the width from client hints, else the fallback (0: the original's).
+        v.arity(name, args, 1, 2)
+        fallback = v.integer(name, args[1], 0, MAX_DIMENSION) if len(args) == 2 else 0
+        return {"width_auto": True, "width": fallback}
     v.arity(name, args, 1)
     return {"width": v.integer(name, args[0], 0, MAX_DIMENSION)}
 
@@ -86,12 +98,25 @@ def _aspect(name: str, args: list[str]) -> Fields:
 
 def _dpr(name: str, args: list[str]) -> Fields:
     v.arity(name, args, 1)
+    if args[0].lower() == "auto":
+        return {"dpr_auto": True}
     return {"dpr": v.number(name, args[0], 1, 4)}
 
 
 def _quality(name: str, args: list[str]) -> Fields:
+    if args and args[0].lower() == "auto":
+        # `q:auto[:low|good|best|target]`: the encoder quality that meets a perceptual target.
+        v.arity(name, args, 1, 2)
+        if len(args) == 1:
+            return {"quality_target": DEFAULT_QUALITY_TARGET, "quality": 0}
+        level = QUALITY_LEVELS.get(args[1].lower())
+        if level is not None:
+            return {"quality_target": level, "quality": 0}
+        if not args[1].isdigit():
+            raise OptionError(name, f"{args[1]!r} is not one of {', '.join(QUALITY_LEVELS)} or a number")
+        return {"quality_target": v.integer(name, args[1], *QUALITY_TARGET_RANGE), "quality": 0}
     v.arity(name, args, 1)
-    return {"quality": v.integer(name, args[0], 1, 100)}
+    return {"quality": v.integer(name, args[0], 1, 100), "quality_target": 0}
 
 
 def _format(name: str, args: list[str]) -> Fields:
@@ -213,6 +238,11 @@ def _round(x: float) -> int:
     return math.floor(x + 0.5)
 
 
+def fold_aspect(width: int, aspect: tuple[int, int]) -> int:
+    """The height a width and an aspect ratio give."""
+    return max(1, _round(width * aspect[1] / aspect[0]))
+
+
 def _normalise(fields: Fields, settings: ParseSettings) -> TransformSpec:
     """Fold shortcuts into plain fields so equivalent URLs share one canonical form."""
     width: int = fields.pop("width", 0)
@@ -221,15 +251,22 @@ def _normalise(fields: Fields, settings: ParseSettings) -> TransformSpec:
     dpr: float = fields.pop("dpr", 1.0)
     if dpr > settings.max_dpr:
         raise OptionError("dpr", f"{dpr:g} exceeds the maximum of {settings.max_dpr:g}")
+    width_auto: bool = fields.get("width_auto", False)
     if aspect is not None and width and height:
         raise OptionError("aspect", "cannot be combined with both width and height")
+    if width_auto and height:
+        raise OptionError("width", "w:auto cannot be combined with a height (use ar)")
+    if width_auto and fields.get("dpr_auto", False):
+        raise OptionError("dpr", "dpr:auto cannot be combined with w:auto (the width hint counts pixels)")
     width, height = _round(width * dpr), _round(height * dpr)
-    if aspect is not None and width:
-        height, aspect = max(1, _round(width * aspect[1] / aspect[0])), None
+    if width_auto:
+        pass  # the ratio is applied to the width the hints give, once the proxy knows it
+    elif aspect is not None and width:
+        height, aspect = fold_aspect(width, aspect), None
     elif aspect is not None and height:
         width, aspect = max(1, _round(height * aspect[0] / aspect[1])), None
     fit: str = fields.pop("fit", "inside")
-    if not (width and height):
+    if not (width and height) and not (width_auto and aspect is not None):
         fit = "inside"  # with one side free, every mode keeps the aspect ratio and fits inside
     gravity: str = fields.pop("gravity", "ce")
     focus: tuple[float, float] | None = fields.pop("focus", None)

@@ -7,10 +7,12 @@ from dataclasses import dataclass, field
 
 import pyvips
 
+from imgedge.imaging.autoquality import has_quality
 from imgedge.imaging.colour import to_srgb
 from imgedge.imaging.encode import EncoderSettings, encode
 from imgedge.imaging.errors import CorruptImage
 from imgedge.imaging.inspect import inspect
+from imgedge.proxy.autoquality import LearnRequest, QualityPlan
 from imgedge.proxy.errors import ProxyError
 from imgedge.proxy.negotiate import resolve
 from imgedge.proxy.pipeline import load
@@ -33,6 +35,8 @@ class Rendered:
     width: int
     height: int
     timings: dict[str, float] = field(default_factory=dict)  # stage → milliseconds
+    quality: int = 0  # the encoder quality q:auto chose (0: the spec's or the format's default)
+    learn: LearnRequest | None = None  # q:auto used the estimate; this is what to learn from
 
 
 def _check(deadline: float | None) -> None:
@@ -48,6 +52,7 @@ def transform(
     max_pixels: int,
     settings: EncoderSettings,
     deadline: float | None = None,
+    quality_plan: QualityPlan | None = None,
 ) -> Rendered:
     started = time.perf_counter()
     header = data.header if isinstance(data, DecodedImage) else inspect(data, max_pixels=max_pixels)
@@ -77,7 +82,13 @@ def transform(
         image = image.copy_memory()
         transformed = time.perf_counter()
         _check(deadline)
-        body = encode(image, output_format, quality=spec.quality, strip=spec.strip, settings=settings)
+        quality, learn = spec.quality, None
+        if quality_plan is not None and has_quality(output_format) and not animated:
+            quality, learn = quality_plan.choose(output_format, image)
+        body = encode(
+            image, output_format, quality=quality, strip=spec.strip, settings=settings,
+            auto=quality_plan is not None,
+        )  # fmt: skip
     except pyvips.Error as exc:
         raise CorruptImage(_public_reason(str(exc))) from None
     done = time.perf_counter()
@@ -87,6 +98,8 @@ def transform(
         width=image.width,
         height=image.get("page-height") if animated else image.height,
         timings={"transform": (transformed - started) * 1000, "encode": (done - transformed) * 1000},
+        quality=quality,
+        learn=learn,
     )
 
 

@@ -16,6 +16,7 @@ from imgedge.proxy.security.expiry import check_expiry
 from imgedge.proxy.security.limits import check_output_limits
 from imgedge.proxy.security.moderation import check_moderation
 from imgedge.proxy.security.signatures import VERIFIERS, verify_credential
+from imgedge.url.spec import TransformSpec
 
 if TYPE_CHECKING:
     from imgedge.proxy.config import ProxyConfig
@@ -36,6 +37,10 @@ class SecurityPolicy:
         verify_credential(parsed.credential, self.keys, allow_unsigned=self.allow_unsigned)
         check_expiry(parsed.spec.expires, time.time())
         check_output_limits(parsed.spec, max_width=self.max_width, max_height=self.max_height)
+
+    def check_resolved(self, spec: TransformSpec) -> None:
+        """Sizes that client hints gave are held to the same limits as sizes in the URL."""
+        check_output_limits(spec, max_width=self.max_width, max_height=self.max_height)
 
 
 __all__ = [
