@@ -50,5 +50,5 @@ def _digest(*parts: str) -> str:
 
 
 def facts_key(asset_id: str, name: str) -> str:
-    """What the proxy has learned about an original (q:auto qualities, placeholders), kept with its variants."""
+    """What the proxy learned about an original (q:auto qualities, placeholders), kept with its variants."""
     return f"{KEY_SCHEMA}/facts/{_segment(asset_id)}/{_segment(name)}"

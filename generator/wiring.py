@@ -31,7 +31,9 @@ from imgedge.generator.storage.database import Database, open_database
 
 
 def open_asset_store(config: GeneratorConfig, database: Database) -> AssetStore:
-    return AssetStore(open_blob_store(config.originals_url), AssetRepository(database))
+    return AssetStore(
+        open_blob_store(config.originals_url), AssetRepository(database), max_pixels=config.max_pixels
+    )
 
 
 def default_transform_urls(config: GeneratorConfig) -> TransformUrls:

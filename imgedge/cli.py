@@ -10,7 +10,7 @@ from imgedge import common_settings as C
 from imgedge import serve
 from imgedge.env import ConfigError
 from imgedge.secrets import load_signing_keys
-from imgedge.url.build import build_path, srcset
+from imgedge.url.build import build_path, info_path, srcset
 
 
 def _data_dir() -> Path:
@@ -19,6 +19,9 @@ def _data_dir() -> Path:
 
 def url_command(args: argparse.Namespace) -> int:
     key = None if args.unsigned else load_signing_keys(_data_dir())[0]
+    if args.info:
+        print(args.base + info_path(args.asset_id, key=key))
+        return 0
     options = {
         "fit": args.fit, "gravity": args.gravity, "fmt": args.format, "quality": args.quality,
         "dpr": args.dpr, "expires_in": args.expires, "height": args.height, "extra": args.option,
@@ -35,6 +38,14 @@ def url_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _quality_arg(raw: str) -> int | str:
+    if raw.isdigit():
+        return int(raw)
+    if raw.lower() == "auto" or raw.lower().startswith("auto:"):
+        return raw.lower()
+    raise argparse.ArgumentTypeError("expected a number or auto[:low|good|best|TARGET]")
+
+
 def _register_url(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("url", help="print a signed transform path for an asset")
     p.add_argument("asset_id")
@@ -43,13 +54,17 @@ def _register_url(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--fit", choices=["inside", "cover", "force", "pad"])
     p.add_argument("--gravity", "-g")
     p.add_argument("--format", "-f")
-    p.add_argument("--quality", "-q", type=int)
+    p.add_argument(
+        "--quality", "-q", type=_quality_arg, metavar="Q|auto[:low|good|best|TARGET]",
+        help="encoder quality 1-100, or `auto`: the quality that meets a perceptual target",
+    )  # fmt: skip
     p.add_argument("--dpr", type=float)
     p.add_argument("--expires", type=int, metavar="SECONDS", help="URL stops working after this many seconds")
     p.add_argument(
         "--option", "-o", action="append", default=[], metavar="NAME:VALUE", help="any other option"
     )
     p.add_argument("--srcset", metavar="W1,W2,…", help="print a srcset string for these widths instead")
+    p.add_argument("--info", action="store_true", help="print the asset's signed /info URL instead")
     p.add_argument("--base", default="", help="prefix, e.g. http://127.0.0.1:8080")
     p.add_argument("--unsigned", action="store_true", help="use '_' instead of a signature")
     p.set_defaults(func=url_command)

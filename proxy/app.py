@@ -20,11 +20,13 @@ from imgedge.proxy.autoquality import QualityBook
 from imgedge.proxy.client_hints import HintPolicy
 from imgedge.proxy.config import ProxyConfig
 from imgedge.proxy.dialects import build_dialects
+from imgedge.proxy.info import InfoService
 from imgedge.proxy.lifespan import ProxyLifespan
 from imgedge.proxy.render import Renderer
 from imgedge.proxy.replies import EXCEPTION_HANDLERS
 from imgedge.proxy.routes.admin import AdminRoutes
 from imgedge.proxy.routes.health import HealthRoutes
+from imgedge.proxy.routes.info import InfoRoutes
 from imgedge.proxy.routes.metrics import MetricsRoute
 from imgedge.proxy.security import SecurityPolicy
 from imgedge.proxy.sources import Source, build_source
@@ -52,6 +54,10 @@ def create_app(
         dialects=build_dialects(config), policy=SecurityPolicy.from_config(config), results=results,
         flights=flights, renderer=renderer, encoder_version=config.encoder.version, hints=hints,
     )  # fmt: skip
+    info = InfoRoutes(
+        InfoService(renderer, results, max_pixels=config.max_src_pixels), config.keys,
+        allow_unsigned=config.allow_unsigned,
+    )  # fmt: skip
     admin = AdminRoutes(
         config.admin_token, broadcaster=broadcaster, results=results, sources=sources, flights=flights,
         origin=origin,
@@ -61,6 +67,7 @@ def create_app(
             *HealthRoutes(origin, cache_cfg.disk_dir).routes(),
             *MetricsRoute(results, sources).routes(),
             *admin.routes(),
+            *info.routes(),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=ProxyLifespan(

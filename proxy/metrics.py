@@ -97,6 +97,6 @@ QUALITY_LEARNED = Counter(
 )
 QUALITY_ESTIMATED = Counter(
     "imgedge_quality_estimated_total",
-    "q:auto encodes that used the estimate (nothing learned yet)",
+    "q:auto encodes with the estimate (nothing learned yet)",
     ["format"],
 )

@@ -56,7 +56,7 @@ PRESETS = s.text(
 )  # fmt: skip
 AUTO_QUALITY_DEFAULT = s.flag(
     "proxy", "IMGEDGE_AUTO_QUALITY_DEFAULT", True,
-    "`f:auto` URLs without `q` get `q:auto` (a perceptual target, see docs/quality.md); 0: the format's quality",
+    "`f:auto` URLs without `q` get `q:auto` (a perceptual target); 0: the format's quality setting",
 )  # fmt: skip
 AUTO_QUALITY_LEARN = s.flag(
     "proxy", "IMGEDGE_AUTO_QUALITY_LEARN", True,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import anyio
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -60,14 +61,17 @@ def routes(
         return JSONResponse(body, headers=NO_STORE)
 
     async def image(request: Request) -> Response:
-        return JSONResponse(describer.by_id(request.path_params["asset_id"]), headers=NO_STORE)
+        # Off the loop: an asset stored before placeholders existed gets them computed now.
+        body = await anyio.to_thread.run_sync(describer.by_id, request.path_params["asset_id"])
+        return JSONResponse(body, headers=NO_STORE)
 
     async def recent_images(request: Request) -> Response:
         limit = request.query_params.get("limit", str(DEFAULT_LIST_LIMIT))
         if not limit.isdigit() or not 1 <= int(limit) <= MAX_LIST_LIMIT:
             raise ApiError(422, f"limit must be an integer between 1 and {MAX_LIST_LIMIT}")
         records = store.recent("approved", int(limit))
-        return JSONResponse({"images": [describer.record(r) for r in records]}, headers=NO_STORE)
+        images = await anyio.to_thread.run_sync(lambda: [describer.record(r) for r in records])
+        return JSONResponse({"images": images}, headers=NO_STORE)
 
     return [
         Route("/v1/images", create_image, methods=["POST"]),

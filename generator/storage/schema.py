@@ -48,6 +48,15 @@ TABLES = (
         attempts INTEGER NOT NULL DEFAULT 0,
         next_at REAL NOT NULL
     )""",
+    # Placeholders (generator/assets/placeholders.py): one row per asset, written once, in a table of its own.
+    """CREATE TABLE IF NOT EXISTS asset_placeholders (
+        asset_id TEXT PRIMARY KEY,
+        thumbhash TEXT NOT NULL,
+        blurhash TEXT NOT NULL,
+        dominant_color TEXT NOT NULL,
+        average_color TEXT NOT NULL,
+        lqip TEXT NOT NULL
+    )""",
 )
 
 # Columns added after a table's first release: added in place, so an existing data dir keeps working.

@@ -71,7 +71,7 @@ def encode(
     settings: EncoderSettings,
     auto: bool = False,
 ) -> bytes:
-    """`auto`: the quality was chosen for a perceptual target (q:auto), so the table's q:auto options apply."""
+    """`auto`: the quality was chosen for a perceptual target (q:auto): the table's q:auto options apply."""
     keep = "none" if strip else "all"
     options = settings.options(fmt, quality, auto=auto)
     data: bytes = image.write_to_buffer(BY_NAME[fmt].suffix, keep=keep, **options)

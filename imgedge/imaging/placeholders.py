@@ -96,7 +96,7 @@ def _dominant(rgb: np.ndarray) -> np.ndarray:
 
 
 def _hex(colour: np.ndarray) -> str:
-    r, g, b = (int(round(float(c))) for c in colour[:3])
+    r, g, b = (round(float(c)) for c in colour[:3])
     return f"#{r:02x}{g:02x}{b:02x}"
 
 

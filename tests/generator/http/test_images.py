@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import base64
 import json
 import time
 from typing import Any
 
+import blurhash
+import pytest
 import pyvips
+import thumbhash
 
 from imgedge.generator.config import GeneratorConfig
 from imgedge.generator.outbound.webhooks import SIGNATURE_HEADER, verify
@@ -31,6 +35,14 @@ def test_job_lifecycle_to_a_served_original(serve: Any, config: GeneratorConfig)
         assert set(meta["transforms"]["widths"]) == {"64"}
         assert meta["transforms"]["widths"]["64"].endswith("/" + asset_id)
         assert "128w" not in meta["transforms"]["srcset"]
+        placeholders = meta["placeholders"]
+        assert set(placeholders) == {"thumbhash", "blurhash", "dominant_color", "average_color", "lqip"}
+        lqip = pyvips.Image.new_from_buffer(base64.b64decode(placeholders["lqip"].split(",", 1)[1]), "")
+        assert max(lqip.width, lqip.height) <= 16
+        assert thumbhash.thumb_hash_to_approximate_aspect_ratio(
+            list(base64.b64decode(placeholders["thumbhash"]))
+        ) == pytest.approx(1.0, abs=0.1)
+        assert len(blurhash.decode(placeholders["blurhash"], 4, 4)) == 4
 
         original = client.get(f"/originals/{asset_id}")
         assert original.status_code == 200
