@@ -28,6 +28,7 @@ from imgedge.proxy.sources import Source, SourceImage, SourceRef
 from imgedge.url.spec import TransformSpec
 
 _GEOMETRY_HEADER = "x-imgedge-pixels"
+QUALITY_HEADER = "x-imgedge-quality"  # the encoder quality q:auto chose, and whether it was learned yet
 
 
 @dataclass(slots=True)
@@ -104,6 +105,7 @@ class Renderer:
             headers=(
                 ("cache-control", variant_cache_control(moderation, 0, now)),
                 (MODERATION_HEADER, moderation),
+                *_quality_header(rendered),
             ),
         )
 
@@ -150,6 +152,13 @@ class Renderer:
         finally:
             self.admitted -= 1
             QUEUE_DEPTH.dec()
+
+
+def _quality_header(rendered: Rendered) -> tuple[tuple[str, str], ...]:
+    if not rendered.quality:
+        return ()
+    how = "estimated" if rendered.learn is not None else "learned"
+    return ((QUALITY_HEADER, f"{rendered.quality}; {how}"),)
 
 
 def moderation_of(entry: Entry) -> str:

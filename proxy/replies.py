@@ -48,7 +48,8 @@ def variant_reply(
     accept_ch: bool = False,
 ) -> Reply:
     """A cached or fresh variant: 304 on a matching ETag, no body for HEAD."""
-    moderation = dict(entry.headers).get(MODERATION_HEADER, "approved")
+    stored = dict(entry.headers)
+    moderation = stored.get(MODERATION_HEADER, "approved")
     surrogate = surrogate_key.encode("latin-1")
     headers = [
         (b"etag", entry.etag.encode("latin-1")),
@@ -66,6 +67,9 @@ def variant_reply(
         headers.append((b"vary", ", ".join(vary).encode("latin-1")))
     if accept_ch:
         headers.append((b"accept-ch", ACCEPT_CH_BYTES))
+    quality = stored.get("x-imgedge-quality")
+    if quality is not None:
+        headers.append((b"x-imgedge-quality", quality.encode("latin-1")))
     if content_dpr is not None:
         headers.append((b"content-dpr", fmt_number(content_dpr).encode("latin-1")))
     if etag_matches(if_none_match, entry.etag):

@@ -77,11 +77,11 @@ def _score_linear(orig_linear: np.ndarray, dist_linear: np.ndarray) -> float:
     # The package's compute_ssimulacra2 less its file reading, following its steps one for one.
     msssim = s2.Msssim()
     for scale in range(s2.kNumScales):
-        if orig_linear.shape[0] < 8 or orig_linear.shape[1] < 8:
-            break
         if scale:
             orig_linear = s2.downsample(orig_linear, 2, 2)
             dist_linear = s2.downsample(dist_linear, 2, 2)
+        if orig_linear.shape[0] < 8 or orig_linear.shape[1] < 8:
+            break
         img1 = s2.make_positive_xyb(s2.linear_rgb_to_xyb(orig_linear))
         img2 = s2.make_positive_xyb(s2.linear_rgb_to_xyb(dist_linear))
         mu1, mu2 = s2.blur_image(img1), s2.blur_image(img2)

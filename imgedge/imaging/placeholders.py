@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 import blurhash
 import numpy as np
 import pyvips
-import thumbhash
+import thash
 
 from imgedge.imaging.colour import to_srgb
 from imgedge.imaging.errors import CorruptImage
@@ -62,7 +62,7 @@ def placeholders(image: pyvips.Image, width: int, height: int) -> Placeholders:
     rgb = _array(opaque)[..., :3]
     return Placeholders(
         thumbhash=base64.b64encode(
-            bytes(thumbhash.rgba_to_thumb_hash(rgba.width, rgba.height, pixels.ravel().tolist()))
+            bytes(thash.rgba_to_thumb_hash(rgba.width, rgba.height, pixels.ravel().tolist()))
         ).decode("ascii"),
         blurhash=blurhash.encode(rgb.tolist(), *BLURHASH_COMPONENTS),
         dominant_color=_hex(_dominant(rgb)),

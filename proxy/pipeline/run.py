@@ -98,7 +98,7 @@ def transform(
         width=image.width,
         height=image.get("page-height") if animated else image.height,
         timings={"transform": (transformed - started) * 1000, "encode": (done - transformed) * 1000},
-        quality=quality,
+        quality=quality if quality_plan is not None else 0,
         learn=learn,
     )
 

@@ -8,7 +8,7 @@ from typing import Any
 import blurhash
 import pytest
 import pyvips
-import thumbhash
+import thash
 
 from imgedge.generator.config import GeneratorConfig
 from imgedge.generator.outbound.webhooks import SIGNATURE_HEADER, verify
@@ -39,7 +39,7 @@ def test_job_lifecycle_to_a_served_original(serve: Any, config: GeneratorConfig)
         assert set(placeholders) == {"thumbhash", "blurhash", "dominant_color", "average_color", "lqip"}
         lqip = pyvips.Image.new_from_buffer(base64.b64decode(placeholders["lqip"].split(",", 1)[1]), "")
         assert max(lqip.width, lqip.height) <= 16
-        assert thumbhash.thumb_hash_to_approximate_aspect_ratio(
+        assert thash.thumb_hash_to_approximate_aspect_ratio(
             list(base64.b64decode(placeholders["thumbhash"]))
         ) == pytest.approx(1.0, abs=0.1)
         assert len(blurhash.decode(placeholders["blurhash"], 4, 4)) == 4
