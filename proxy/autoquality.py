@@ -133,8 +133,9 @@ class QualityBook:
 
     async def _remember(self, asset_id: str, slot: str, quality: int) -> None:
         key = facts_key(asset_id, self._name)
-        entry, _ = await self.results.get(key)
-        table = {**(_parse(entry.body) if entry is not None else {}), slot: quality}
+        # What `plan` read for this asset moments ago; another proxy's concurrent lesson may be overwritten,
+        # which costs only a repeated search.
+        table = {**self._local.get(asset_id, {}), slot: quality}
         body = json.dumps(table, sort_keys=True).encode()
         tag = asset_tag(asset_id)
         fresh = Entry(
