@@ -10,8 +10,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks import chart, report_markdown
+from benchmarks import autoquality, chart, report_markdown
 from benchmarks.modes import MODES
+from benchmarks.ports import free_port
 from benchmarks.suite import Options, Suite
 
 HERE = Path(__file__).resolve().parent
@@ -83,6 +84,10 @@ def main(argv: list[str] | None = None) -> int:
         log=log,
     )
     results = Suite(options).run()
+    if args.mode != "tiny":
+        log("q:auto against q80 and thumbor (bytes, SSIMULACRA2, miss time)")
+        thumbor_port = None if args.no_thumbor else free_port()
+        results["autoquality"] = autoquality.measure(args.scratch, thumbor_port=thumbor_port)
     for path in write_report(results, args.out):
         log(f"wrote {path}")
     return 0
