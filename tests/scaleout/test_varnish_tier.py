@@ -105,9 +105,7 @@ def test_client_hints_are_bucketed_by_varnish_and_honoured_by_imgedge(stack: Sta
         assert pyvips.Image.new_from_buffer(fallback.content, "").width == 300
         saving = client.get(url, headers={"Sec-CH-Width": "700", "Save-Data": "on"})
         assert saving.headers["x-cache"] == "MISS" and len(saving.content) < len(first.content)
-        assert (
-            client.get(url, headers={"Sec-CH-Width": "700", "Save-Data": "ON"}).headers["x-cache"] == "HIT"
-        )
+        assert client.get(url, headers={"Sec-CH-Width": "700", "Save-Data": "ON"}).headers["x-cache"] == "HIT"
 
 
 def test_dpr_hint_buckets_through_varnish(stack: Stack) -> None:
