@@ -28,7 +28,7 @@ from imgedge.generator.models.backend import ModelBackend
 from imgedge.generator.models.registry import load_and_warm
 from imgedge.generator.outbound.transform_urls import TransformUrls
 from imgedge.generator.wiring import Parts, default_transform_urls, wire
-from imgedge.observability import RequestIdMiddleware, configure_logging
+from imgedge.observability import QUIET_PATHS, RequestIdMiddleware, configure_logging
 
 
 def job_queue(config: GeneratorConfig, parts: Parts) -> JobQueue:
@@ -50,7 +50,7 @@ def api_routes(config: GeneratorConfig, parts: Parts, queue: JobQueue) -> list[B
     review = ModerationReview(parts.store, parts.variants, parts.metrics)
     urls = parts.describer.urls
     return [
-        *originals.routes(parts.store, config.proxy_token),
+        *originals.routes(parts.store, config.proxy_token, originals.LabelPolicy.from_config(config)),
         *images.routes(config, gate, submitter, parts.jobs, parts.store, parts.describer),
         *uploads.routes(gate, grants, intake, parts.variants, parts.metrics),
         *admin.routes(config.admin_token, review, parts.store, parts.describer),
@@ -89,7 +89,8 @@ def create_app(
     return Starlette(
         routes=api_routes(config, parts, queue),
         exception_handlers={PublicError: public_error_response},
-        middleware=[Middleware(RequestIdMiddleware)],
+        # The playground polls its job several times a second: those GETs log at DEBUG.
+        middleware=[Middleware(RequestIdMiddleware, quiet_paths=(*QUIET_PATHS, "/v1/jobs/"))],
         lifespan=lifespan,
     )
 

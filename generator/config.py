@@ -69,6 +69,10 @@ class GeneratorConfig:
     # defaults it to the proxy's own address: pages on the generator's origin (the playground) load them.
     public_proxy_url: str = ""
     playground_widths: tuple[int, ...] = PLAYGROUND_WIDTHS
+    # Base of the provenance record links in served variants; empty leaves the link out.
+    public_generator_url: str = ""
+    # Prompts are personal data: they go into served images only when the operator opts in.
+    provenance_prompt: bool = False
     eager_variants: bool = True
     warm_on_start: bool = True
 
@@ -108,6 +112,9 @@ class GeneratorConfig:
             proxy_url=S.PROXY_URL.read() or f"http://{host}:{proxy_port}",
             public_proxy_url=S.PUBLIC_PROXY_URL.read() or f"http://{_browsable(host)}:{proxy_port}",
             playground_widths=_widths(S.PLAYGROUND_WIDTHS.read()),
+            public_generator_url=S.PUBLIC_GENERATOR_URL.read()
+            or f"http://{_browsable(host)}:{C.GENERATOR_PORT.read()}",
+            provenance_prompt=S.PROVENANCE_PROMPT.read(),
             eager_variants=S.EAGER_VARIANTS.read(),
             warm_on_start=S.WARM_ON_START.read(),
         )

@@ -13,7 +13,7 @@ from imgedge.generator.assets.moderation import ModerationPolicy, Verdict
 from imgedge.generator.assets.png_provenance import TRAINED_ALGORITHMIC_MEDIA
 from imgedge.generator.assets.records import AssetRecord, Provenance, expiry
 from imgedge.generator.assets.store import AssetStore
-from imgedge.generator.models.backend import ModelBackend
+from imgedge.generator.models.backend import ModelBackend, StepCallback
 from imgedge.generator.models.request import GenerationRequest
 from imgedge.generator.version import software_version
 
@@ -57,8 +57,10 @@ def png_text(provenance: Provenance, request: GenerationRequest) -> dict[str, st
     }
 
 
-def generate(model: ModelBackend, request: GenerationRequest) -> Generated:
-    image = model.generate(request)
+def generate(
+    model: ModelBackend, request: GenerationRequest, on_step: StepCallback | None = None
+) -> Generated:
+    image = model.generate(request, on_step) if on_step is not None else model.generate(request)
     provenance = provenance_for(model, request)
     canonical = canonical_from_pixels(image.pixels, png_text(provenance, request), TRAINED_ALGORITHMIC_MEDIA)
     return Generated(canonical=canonical, provenance=provenance, flagged=image.flagged)
@@ -71,10 +73,11 @@ def make_asset(
     store: AssetStore,
     *,
     temporary_ttl_s: float,
+    on_step: StepCallback | None = None,
 ) -> MadeAsset:
     """Blocking (model, encoder, file and database work): run it off the event loop."""
     started = time.perf_counter()
-    generated = generate(model, request)
+    generated = generate(model, request, on_step)
     seconds = time.perf_counter() - started
     verdict = policy.check_generated(request.prompt, generated.flagged)
     record = store.put(

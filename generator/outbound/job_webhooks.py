@@ -60,7 +60,7 @@ class JobWebhooks:
             # Again at delivery: the name may resolve differently than when the job was submitted.
             await check_destination(url, allow_private=self.settings.allow_private)
         except ForbiddenDestination as exc:
-            self.metrics.webhook_failures += 1
+            self.metrics.webhook_failures.inc()
             log.warning("webhook for job %s not sent: %s", job.id, exc)
             return
         payload = {"event": "job." + job.status, "job": job.to_json()}
@@ -71,5 +71,5 @@ class JobWebhooks:
             attempts=self.settings.attempts, backoff_s=self.settings.backoff_s,
         )  # fmt: skip
         if not delivered:
-            self.metrics.webhook_failures += 1
+            self.metrics.webhook_failures.inc()
             log.warning("webhook for job %s to %s was not delivered", job.id, url)

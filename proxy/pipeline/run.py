@@ -11,6 +11,7 @@ from imgedge.imaging.colour import to_srgb
 from imgedge.imaging.encode import EncoderSettings, encode
 from imgedge.imaging.errors import CorruptImage
 from imgedge.imaging.inspect import inspect
+from imgedge.provenance import ProvenanceLabel
 from imgedge.proxy.errors import ProxyError
 from imgedge.proxy.negotiate import resolve
 from imgedge.proxy.pipeline import load
@@ -48,7 +49,9 @@ def transform(
     max_pixels: int,
     settings: EncoderSettings,
     deadline: float | None = None,
+    label: ProvenanceLabel | None = None,
 ) -> Rendered:
+    """`label`: the provenance of a generated original, kept in the variant's XMP even when stripping."""
     started = time.perf_counter()
     header = data.header if isinstance(data, DecodedImage) else inspect(data, max_pixels=max_pixels)
     animated = isinstance(data, bytes) and keeps_animation(
@@ -77,7 +80,10 @@ def transform(
         image = image.copy_memory()
         transformed = time.perf_counter()
         _check(deadline)
-        body = encode(image, output_format, quality=spec.quality, strip=spec.strip, settings=settings)
+        body = encode(
+            image, output_format, quality=spec.quality, strip=spec.strip, settings=settings,
+            xmp=label.xmp() if label is not None else None,
+        )  # fmt: skip
     except pyvips.Error as exc:
         raise CorruptImage(_public_reason(str(exc))) from None
     done = time.perf_counter()
