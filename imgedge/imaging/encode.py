@@ -21,6 +21,7 @@ from imgedge.formats import BY_NAME, FORMATS
 
 # What the encoder writes besides pixels; part of the fingerprint, so a change here rotates cache keys.
 METADATA_POLICY = "strip-keeps-provenance-xmp-1"
+_KEEP_UNSTRIPPED = "exif:xmp:iptc:icc"
 
 
 def _defaults(attribute: str, option: str) -> Mapping[str, int]:
@@ -72,7 +73,9 @@ def encode(
     xmp: bytes | None = None,
 ) -> bytes:  # fmt: skip
     """`xmp` replaces whatever XMP the image had and is written even when stripping."""
-    keep = "none" if strip else "all"
+    # strip=0 keeps the descriptive blocks (EXIF, XMP, IPTC, ICC) but not "other": PNG text chunks can hold
+    # a generated original's prompt, which is published only by the label, and only when opted in.
+    keep = "none" if strip else _KEEP_UNSTRIPPED
     if xmp is not None:
         image = image.copy()  # metadata is set on a copy: the input may be shared (a cached source)
         image.set_type(pyvips.GValue.blob_type, "xmp-data", xmp)

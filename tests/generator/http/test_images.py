@@ -8,6 +8,8 @@ import pyvips
 
 from imgedge.generator.config import GeneratorConfig
 from imgedge.generator.outbound.webhooks import SIGNATURE_HEADER, verify
+from imgedge.origin_protocol import label_from_headers
+from imgedge.provenance import TRAINED_ALGORITHMIC_MEDIA, ProvenanceLabel
 from tests.generator.conftest import Receiver, submit
 
 
@@ -122,3 +124,19 @@ def test_metrics_count_jobs_and_invocations(serve: Any, config: GeneratorConfig)
     assert "imgedge_generator_jobs_done_total 1" in text
     assert "imgedge_generator_generation_seconds_count 1" in text
     assert health["status"] == "ok" and health["model"]
+
+
+def test_originals_of_generated_images_announce_their_provenance(serve: Any, config: GeneratorConfig) -> None:
+    quiet = serve(config, public_generator_url="https://gen.example.com/")
+    asset_id = quiet.wait_job(submit(quiet, prompt="café at night")["job_id"])["asset_id"]
+    with quiet.client() as client:
+        headers = client.get(f"/originals/{asset_id}").headers
+    label = label_from_headers(headers)
+    assert label == ProvenanceLabel(
+        TRAINED_ALGORITHMIC_MEDIA, f"https://gen.example.com/v1/images/{asset_id}"
+    )
+
+    opted_in = serve(config, provenance_prompt=True)
+    with opted_in.client() as client:
+        label = label_from_headers(client.get(f"/originals/{asset_id}").headers)
+    assert label is not None and label.prompt == "café at night"
