@@ -70,7 +70,7 @@ def create_app(
     loads the configured model and the proxy's signing key."""
     parts = wire(config, store=store, urls=urls if urls is not None else default_transform_urls(config))
     queue = job_queue(config, parts)
-    janitor = Janitor(parts.store, parts.outbox, parts.proxy, config.janitor_interval_s)
+    janitor = Janitor(parts.store, parts.outbox, parts.proxy, config.janitor_interval_s, parts.webhooks)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:

@@ -8,6 +8,7 @@ from pathlib import Path
 from imgedge import common_settings as C
 from imgedge.env import ConfigError
 from imgedge.generator import settings as S
+from imgedge.generator.outbound.signing import new_webhook_secret, signing_key
 from imgedge.generator.storage.urls import file_url, sqlite_url
 from imgedge.secrets import setting_or_file
 
@@ -105,7 +106,7 @@ class GeneratorConfig:
             moderation_review_all=S.MODERATION_REVIEW_ALL.read(),
             temporary_ttl_s=S.TEMPORARY_TTL.read(),
             janitor_interval_s=S.JANITOR_INTERVAL.read(),
-            webhook_secret=setting_or_file(S.WEBHOOK_SECRET, data_dir, "webhook.secret"),
+            webhook_secret=setting_or_file(S.WEBHOOK_SECRET, data_dir, "webhook.whsec", new_webhook_secret),
             webhook_attempts=S.WEBHOOK_ATTEMPTS.read(),
             webhook_backoff_s=S.WEBHOOK_BACKOFF.read(),
             webhook_allow_private=S.WEBHOOK_ALLOW_PRIVATE.read(),
@@ -136,6 +137,11 @@ class GeneratorConfig:
             raise ConfigError("IMGEDGE_RATE_PER_MINUTE must be positive and IMGEDGE_RATE_BURST at least 1")
         if self.temporary_ttl_s < 1 or self.janitor_interval_s <= 0:
             raise ConfigError("IMGEDGE_TEMPORARY_TTL and IMGEDGE_JANITOR_INTERVAL must be positive")
+        if self.webhook_secret:
+            try:
+                signing_key(self.webhook_secret)
+            except ValueError as exc:
+                raise ConfigError(f"IMGEDGE_WEBHOOK_SECRET {exc}") from None
         if self.webhook_attempts < 1 or self.webhook_backoff_s < 0:
             raise ConfigError("IMGEDGE_WEBHOOK_ATTEMPTS must be at least 1, IMGEDGE_WEBHOOK_BACKOFF >= 0")
         if self.device not in ("auto", "cpu", "cuda"):

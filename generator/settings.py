@@ -52,7 +52,10 @@ JANITOR_INTERVAL = s.seconds(
     "generator", "IMGEDGE_JANITOR_INTERVAL", 30.0, "how often expiry and owed purges run", low=0.001
 )
 WEBHOOK_SECRET = s.secret(
-    "generator", "IMGEDGE_WEBHOOK_SECRET", "signs webhook deliveries", generated_as="webhook.secret"
+    "generator",
+    "IMGEDGE_WEBHOOK_SECRET",
+    "signs webhook deliveries (Standard Webhooks: `whsec_` and the base64 of 24-64 random bytes)",
+    generated_as="webhook.whsec",
 )
 WEBHOOK_ATTEMPTS = s.integer(
     "generator", "IMGEDGE_WEBHOOK_ATTEMPTS", 5, "delivery attempts per webhook", low=1
