@@ -17,7 +17,7 @@ from imgedge.generator.assets.store import AssetStore
 from imgedge.generator.assets.upload_grants import UploadGrants
 from imgedge.generator.assets.uploads import UploadIntake, UploadLimits
 from imgedge.generator.config import GeneratorConfig
-from imgedge.generator.http import admin, health, images, originals, playground, uploads
+from imgedge.generator.http import admin, health, images, openapi, originals, playground, uploads
 from imgedge.generator.http.errors import public_error_response
 from imgedge.generator.http.rate_limit import RateGate, TokenBuckets
 from imgedge.generator.jobs.local_queue import InProcessJobQueue
@@ -56,6 +56,7 @@ def api_routes(config: GeneratorConfig, parts: Parts, queue: JobQueue) -> list[B
         *admin.routes(config.admin_token, review, parts.store, parts.describer),
         *health.routes(parts.model, queue, parts.metrics, parts.store.blobs),
         *playground.routes(urls.base_url if urls is not None else ""),
+        *openapi.routes(),
     ]
 
 
