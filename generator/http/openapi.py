@@ -41,7 +41,7 @@ def _retry_after(description: str) -> dict[str, Any]:
 
 
 ASSET_ID = {"name": "asset_id", "in": "path", "required": True, "schema": {"type": "string"}}
-BEARER = [{"bearer": []}]
+BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
 
 SCHEMAS: dict[str, Any] = {
     "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
