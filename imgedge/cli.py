@@ -34,6 +34,17 @@ class Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
 
+class VersionAction(argparse.Action):
+    """Prints version_text() as it is: argparse's own version action would join its lines."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)  # type: ignore[arg-type]
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        print(version_text())
+        parser.exit()
+
+
 def version_text() -> str:
     """What `imgedge --version` prints: one line per component (more lines may be added here)."""
     try:
@@ -131,7 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="imgedge", description="imgedge: image transformation proxy and generator. Every setting is an"
         " IMGEDGE_* environment variable: `imgedge settings` lists them.",
     )  # fmt: skip
-    parser.add_argument("--version", action="version", version=version_text())
+    parser.add_argument("--version", action=VersionAction, help="print the version and exit")
     sub = cast("Subparsers", parser.add_subparsers(dest="command", required=True, parser_class=Parser))
     serve.register(sub)
     _register_url(sub)
