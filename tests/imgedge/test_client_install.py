@@ -85,6 +85,10 @@ def test_the_core_install_has_no_dependencies(core: Venv) -> None:
     imports = core.run(str(core.python), "-c", "import imgedge.client, imgedge.url.build, imgedge.provenance")
     assert imports.returncode == 0, imports.stderr
     assert core.run(str(core.imgedge), "--version").stdout.startswith("imgedge 0.1.0")
+    assert "IMGEDGE_KEYS" in core.run(str(core.imgedge), "settings").stdout
+    # Package data travels in the wheel: uvicorn's log configuration for `imgedge serve`.
+    shipped = core.run(str(core.python), "-c", "import imgedge.serve as s; print(s.LOG_CONFIG.is_file())")
+    assert shipped.stdout.strip() == "True", shipped.stderr
 
 
 def test_a_url_signed_by_the_core_install_verifies_at_the_proxy(core: Venv, tmp_path: Path) -> None:
