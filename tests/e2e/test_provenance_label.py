@@ -56,15 +56,16 @@ def _generate(generator_url: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def assets(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assets]:
+def assets(
+    tmp_path_factory: pytest.TempPathFactory, tiny_model: DiffusersDirectoryBackend
+) -> Iterator[Assets]:
     tmp: Path = tmp_path_factory.mktemp("provenance")
     config = GeneratorConfig(
         data_dir=tmp / "generator", proxy_token="origin-token", admin_token="admin", upload_secret="u",
         webhook_secret="whsec_" + "QUJD" * 8, proxy_url="http://127.0.0.1:9", eager_variants=False,
         janitor_interval_s=3600, public_generator_url=PUBLIC_GENERATOR,
     )  # fmt: skip
-    model = DiffusersDirectoryBackend.load(GeneratorConfig(data_dir=tmp / "model"))
-    generator = create_generator(config, model=model, urls=TransformUrls(KEY, (64,), ""))
+    generator = create_generator(config, model=tiny_model, urls=TransformUrls(KEY, (64,), ""))
     store = open_asset_store(config, SqliteDatabase(config.db_path))
     photo_png = bytes(photo("coffee", 96).write_to_buffer(".png"))
     ingested = store.put(canonicalize(photo_png, max_pixels=10**7), Provenance(origin="ingest")).id
