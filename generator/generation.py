@@ -15,7 +15,7 @@ from imgedge.generator.assets.moderation import ModerationPolicy, Verdict
 from imgedge.generator.assets.png_provenance import TRAINED_ALGORITHMIC_MEDIA
 from imgedge.generator.assets.records import AssetRecord, Provenance, expiry
 from imgedge.generator.assets.store import AssetStore
-from imgedge.generator.models.backend import ModelBackend
+from imgedge.generator.models.backend import ModelBackend, StepCallback
 from imgedge.generator.models.request import GenerationRequest, model_size
 from imgedge.generator.version import software_version
 
@@ -59,9 +59,13 @@ def png_text(provenance: Provenance, request: GenerationRequest) -> dict[str, st
     }
 
 
-def generate(model: ModelBackend, request: GenerationRequest) -> Generated:
+def generate(
+    model: ModelBackend, request: GenerationRequest, on_step: StepCallback | None = None
+) -> Generated:
+    # The model takes multiples of 8; the exact requested ratio comes from a centre crop.
     width, height = model_size(request.width, request.height)
-    image = model.generate(replace(request, width=width, height=height))
+    sized = replace(request, width=width, height=height)
+    image = model.generate(sized, on_step) if on_step is not None else model.generate(sized)
     pixels = centre_crop(image.pixels, request.width, request.height)
     provenance = provenance_for(model, request)
     canonical = canonical_from_pixels(pixels, png_text(provenance, request), TRAINED_ALGORITHMIC_MEDIA)
@@ -81,10 +85,11 @@ def make_asset(
     store: AssetStore,
     *,
     temporary_ttl_s: float,
+    on_step: StepCallback | None = None,
 ) -> MadeAsset:
     """Blocking (model, encoder, file and database work): run it off the event loop."""
     started = time.perf_counter()
-    generated = generate(model, request)
+    generated = generate(model, request, on_step)
     seconds = time.perf_counter() - started
     verdict = policy.check_generated(request.prompt, generated.flagged)
     record = store.put(

@@ -15,7 +15,8 @@ from imgedge.cache.keys import asset_tag, source_key
 from imgedge.cache.singleflight import SingleFlight
 from imgedge.cache.tiered import TieredCache
 from imgedge.formats import media_type
-from imgedge.origin_protocol import MODERATION_HEADER
+from imgedge.origin_protocol import MODERATION_HEADER, label_from_headers, label_headers
+from imgedge.provenance import ProvenanceLabel
 from imgedge.proxy.autoquality import QualityBook, QualityPlan
 from imgedge.proxy.config import ProxyConfig
 from imgedge.proxy.errors import Overloaded
@@ -29,6 +30,19 @@ from imgedge.url.spec import TransformSpec
 
 _GEOMETRY_HEADER = "x-imgedge-pixels"
 QUALITY_HEADER = "x-imgedge-quality"  # the encoder quality q:auto chose, and whether it was learned yet
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFacts:
+    """What the origin said about an original besides its bytes, kept with both cached forms (the raw
+    pixels have no metadata of their own, so the provenance label must travel beside them)."""
+
+    moderation: str
+    label: ProvenanceLabel | None = None
+
+    @classmethod
+    def of(cls, image: SourceImage) -> SourceFacts:
+        return cls(image.moderation, image.label)
 
 
 @dataclass(slots=True)
@@ -45,11 +59,12 @@ class Renderer:
         key = source_key(ref.cache_id)
         cached, _ = await self.source_cache.get(key)
         if cached is not None:
-            return SourceImage(cached.body, cached.etag.strip('"'), moderation_of(cached))
+            facts = facts_of(cached)
+            return SourceImage(cached.body, cached.etag.strip('"'), facts.moderation, facts.label)
 
         async def fetch() -> SourceImage:
             image = await self.source.fetch(ref)
-            entry = _source_entry(ref, image.data, image.etag, image.moderation)
+            entry = _source_entry(ref, image.data, image.etag, SourceFacts.of(image))
             await self.source_cache.put(key, entry, entry.tags)
             return image
 
@@ -57,13 +72,13 @@ class Renderer:
         image, _ = await self.flights.run(key, fetch)
         return image
 
-    async def decoded(self, ref: SourceRef) -> tuple[DecodedImage | None, str]:
+    async def decoded(self, ref: SourceRef) -> tuple[DecodedImage | None, SourceFacts]:
         """The raw-pixel form, made once per original; None when it is too large to keep that way."""
         key = source_key(ref.cache_id, "pixels")
         cached, _ = await self.source_cache.get(key)
         if cached is not None:
             width, height, bands = json.loads(dict(cached.headers)[_GEOMETRY_HEADER])
-            return DecodedImage(cached.body, width, height, bands), moderation_of(cached)
+            return DecodedImage(cached.body, width, height, bands), facts_of(cached)
         original = await self.original(ref)
 
         async def make() -> DecodedImage | None:
@@ -76,22 +91,23 @@ class Renderer:
                 lambda: decode(original.data, max_pixels=self.config.max_src_pixels), limiter=self.limiter
             )
             geometry = json.dumps([image.width, image.height, image.bands])
-            entry = _source_entry(ref, image.pixels, original.etag, original.moderation, geometry)
+            entry = _source_entry(ref, image.pixels, original.etag, SourceFacts.of(original), geometry)
             await self.source_cache.put(key, entry, entry.tags)
             return image
 
         image, _ = await self.flights.run(key, make)
-        return image, original.moderation
+        return image, SourceFacts.of(original)
 
     async def render(
         self, ref: SourceRef, spec: TransformSpec, negotiated: str, timings: dict[str, float]
     ) -> Entry:
         started = time.perf_counter()
-        source, moderation = await self._source_for(ref, spec)
+        source, facts = await self._source_for(ref, spec)
+        moderation = facts.moderation
         timings["fetch"] = (time.perf_counter() - started) * 1000
         check_moderation(moderation, spec)
         plan = await self._quality_plan(ref, spec)
-        rendered = await self._transform_in_pool(source, spec, negotiated, timings, plan)
+        rendered = await self._transform_in_pool(source, spec, negotiated, timings, facts.label, plan)
         timings.update(rendered.timings)
         if rendered.learn is not None and self.qualities is not None:
             self.qualities.learn_later(ref.cache_id, rendered.learn)
@@ -116,13 +132,15 @@ class Renderer:
             return QualityPlan(spec.quality_target, {})
         return await self.qualities.plan(ref.cache_id, spec.quality_target)
 
-    async def _source_for(self, ref: SourceRef, spec: TransformSpec) -> tuple[bytes | DecodedImage, str]:
+    async def _source_for(
+        self, ref: SourceRef, spec: TransformSpec
+    ) -> tuple[bytes | DecodedImage, SourceFacts]:
         if spec.strip and self.config.decoded_source_max_pixels:
-            decoded, moderation = await self.decoded(ref)
+            decoded, facts = await self.decoded(ref)
             if decoded is not None:
-                return decoded, moderation
+                return decoded, facts
         original = await self.original(ref)
-        return original.data, original.moderation
+        return original.data, SourceFacts.of(original)
 
     async def _transform_in_pool(
         self,
@@ -130,6 +148,7 @@ class Renderer:
         spec: TransformSpec,
         negotiated: str,
         timings: dict[str, float],
+        label: ProvenanceLabel | None,
         plan: QualityPlan | None = None,
     ) -> Rendered:
         # Admission: running + waiting transforms are bounded, so overload costs a 503, not memory.
@@ -142,7 +161,7 @@ class Renderer:
             timings["queue"] = (time.perf_counter() - queued_at) * 1000
             return transform(
                 source, spec, negotiated, max_pixels=self.config.max_src_pixels,
-                settings=self.config.encoder, deadline=deadline, quality_plan=plan,
+                settings=self.config.encoder, deadline=deadline, quality_plan=plan, label=label,
             )  # fmt: skip
 
         self.admitted += 1
@@ -165,8 +184,13 @@ def moderation_of(entry: Entry) -> str:
     return dict(entry.headers).get(MODERATION_HEADER, "approved")
 
 
-def _source_entry(ref: SourceRef, body: bytes, etag: str, moderation: str, geometry: str = "") -> Entry:
-    headers = [(MODERATION_HEADER, moderation)]
+def facts_of(entry: Entry) -> SourceFacts:
+    headers = dict(entry.headers)
+    return SourceFacts(headers.get(MODERATION_HEADER, "approved"), label_from_headers(headers))
+
+
+def _source_entry(ref: SourceRef, body: bytes, etag: str, facts: SourceFacts, geometry: str = "") -> Entry:
+    headers = [(MODERATION_HEADER, facts.moderation), *label_headers(facts.label).items()]
     if geometry:
         headers.append((_GEOMETRY_HEADER, geometry))
     return Entry(

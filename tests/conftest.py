@@ -14,6 +14,9 @@ import uvicorn
 from skimage import data as skdata
 from starlette.types import ASGIApp
 
+from imgedge.generator.config import GeneratorConfig
+from imgedge.generator.models.diffusers_directory import DiffusersDirectoryBackend
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -78,3 +81,14 @@ def data_dir(tmp_path: Path) -> Path:
     d = tmp_path / "data"
     d.mkdir()
     return d
+
+
+# The tiny built-in model, built once per session: every package's tests that generate share it.
+@pytest.fixture(scope="session")
+def model_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("model-data")
+
+
+@pytest.fixture(scope="session")
+def tiny_model(model_data_dir: Path) -> DiffusersDirectoryBackend:
+    return DiffusersDirectoryBackend.load(GeneratorConfig(data_dir=model_data_dir))

@@ -23,9 +23,13 @@ FORBIDDEN = {
 }
 # Packages clients install without the server: the standard library and these only.
 LIGHT = {
+    "imgedge.client": (),
     "imgedge.errors": (),
     "imgedge.formats": (),
-    "imgedge.origin_protocol": (),
+    "imgedge.origin_protocol": ("imgedge.provenance",),
+    "imgedge.progress": (),
+    "imgedge.provenance": (),
+    "imgedge.subcommands": (),
     "imgedge.url": ("imgedge.errors", "imgedge.formats", "imgedge.url"),
 }
 

@@ -40,10 +40,10 @@ def routes(
             data = await read_body(request, max_bytes)
             record = await asyncio.to_thread(intake.accept, data, grant.temporary)
         except BaseException:
-            metrics.uploads_refused += 1
+            metrics.uploads_refused.inc()
             grants.release(grant.upload_id)
             raise
-        metrics.uploads_stored += 1
+        metrics.uploads_stored.inc()
         if record.moderation == "approved":
             variants.warm(record.id, record.width)
         grants.complete(grant.upload_id, record.id)

@@ -57,6 +57,17 @@ TABLES = (
         average_color TEXT NOT NULL,
         lqip TEXT NOT NULL
     )""",
+    # Webhook deliveries not yet accepted (generator/outbound/webhook_outbox.py). `next_at` is when any
+    # process may (re)try one; a process that is trying it holds it by keeping `next_at` ahead.
+    """CREATE TABLE IF NOT EXISTS webhook_deliveries (
+        id TEXT PRIMARY KEY,
+        url TEXT NOT NULL,
+        body TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_at REAL NOT NULL,
+        created_at REAL NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries (next_at)",
 )
 
 # Columns added after a table's first release: added in place, so an existing data dir keeps working.

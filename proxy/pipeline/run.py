@@ -12,6 +12,7 @@ from imgedge.imaging.colour import to_srgb
 from imgedge.imaging.encode import EncoderSettings, encode
 from imgedge.imaging.errors import CorruptImage
 from imgedge.imaging.inspect import inspect
+from imgedge.provenance import ProvenanceLabel
 from imgedge.proxy.autoquality import LearnRequest, QualityPlan
 from imgedge.proxy.errors import ProxyError
 from imgedge.proxy.negotiate import resolve
@@ -53,7 +54,9 @@ def transform(
     settings: EncoderSettings,
     deadline: float | None = None,
     quality_plan: QualityPlan | None = None,
+    label: ProvenanceLabel | None = None,
 ) -> Rendered:
+    """`label`: the provenance of a generated original, kept in the variant's XMP even when stripping."""
     started = time.perf_counter()
     header = data.header if isinstance(data, DecodedImage) else inspect(data, max_pixels=max_pixels)
     animated = isinstance(data, bytes) and keeps_animation(
@@ -87,7 +90,7 @@ def transform(
             quality, learn = quality_plan.choose(output_format, image)
         body = encode(
             image, output_format, quality=quality, strip=spec.strip, settings=settings,
-            auto=quality_plan is not None,
+            auto=quality_plan is not None, xmp=label.xmp() if label is not None else None,
         )  # fmt: skip
     except pyvips.Error as exc:
         raise CorruptImage(_public_reason(str(exc))) from None

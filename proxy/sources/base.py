@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Protocol
 
+from imgedge.provenance import ProvenanceLabel
 from imgedge.proxy.errors import NotFound
 
 ASSET = "asset"  # an id in the generator's store; later kinds: a remote URL, an S3 URL
@@ -37,6 +38,8 @@ class SourceImage:
     data: bytes
     etag: str  # the origin's validator for these bytes, without quotes
     moderation: str  # approved | pending | rejected
+    # Set for generated originals: every variant keeps it in its XMP (imgedge.provenance).
+    label: ProvenanceLabel | None = None
 
 
 class Source(Protocol):
