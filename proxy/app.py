@@ -40,11 +40,12 @@ def create_app(
     sources = build_source_cache(cache_cfg)
     broadcaster = build_purge_broadcaster(cache_cfg, [results, sources])
     flights = build_single_flight(cache_cfg, results)
-    origin = source or build_source(config)
+    origin = build_source(config, assets=source)
     renderer = Renderer(config, origin, sources, anyio.CapacityLimiter(config.transform_threads))
     transforms = TransformHandler(
         dialects=build_dialects(config), policy=SecurityPolicy.from_config(config), results=results,
         flights=flights, renderer=renderer, encoder_version=config.encoder.version,
+        remote_ttl_s=config.remote_ttl_s,
     )  # fmt: skip
     admin = AdminRoutes(
         config.admin_token, broadcaster=broadcaster, results=results, sources=sources, flights=flights,

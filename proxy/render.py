@@ -17,16 +17,17 @@ from imgedge.cache.tiered import TieredCache
 from imgedge.formats import media_type
 from imgedge.origin_protocol import MODERATION_HEADER
 from imgedge.proxy.config import ProxyConfig
-from imgedge.proxy.errors import Overloaded
+from imgedge.proxy.errors import Forbidden, Overloaded
 from imgedge.proxy.http_headers import variant_cache_control
 from imgedge.proxy.metrics import QUEUE_DEPTH
 from imgedge.proxy.pipeline.decoded import DecodedImage, decode
 from imgedge.proxy.pipeline.run import Rendered, transform
 from imgedge.proxy.security import check_moderation
-from imgedge.proxy.sources import Source, SourceImage, SourceRef
+from imgedge.proxy.sources import ASSET, Source, SourceImage, SourceRef
 from imgedge.url.spec import TransformSpec
 
 _GEOMETRY_HEADER = "x-imgedge-pixels"
+_MODIFIED_HEADER = "last-modified"
 
 
 @dataclass(slots=True)
@@ -41,12 +42,23 @@ class Renderer:
     async def original(self, ref: SourceRef) -> SourceImage:
         key = source_key(ref.cache_id)
         cached, _ = await self.source_cache.get(key)
+        previous: SourceImage | None = None
         if cached is not None:
-            return SourceImage(cached.body, cached.etag.strip('"'), moderation_of(cached))
+            headers = dict(cached.headers)
+            image = SourceImage(
+                cached.body, cached.etag.strip('"'), moderation_of(cached), headers.get(_MODIFIED_HEADER, "")
+            )
+            # Assets are immutable; a remote original is asked about again once IMGEDGE_REMOTE_TTL passed.
+            if ref.kind == ASSET or time.time() - cached.created_at < self.config.remote_ttl_s:
+                return image
+            previous = image
 
         async def fetch() -> SourceImage:
-            image = await self.source.fetch(ref)
-            entry = _source_entry(ref, image.data, image.etag, image.moderation)
+            image = await (self.source.fetch(ref, previous) if previous else self.source.fetch(ref))
+            # Stored again after a 304 too: the new entry's age restarts the time-to-live.
+            entry = _source_entry(
+                ref, image.data, image.etag, image.moderation, last_modified=image.last_modified
+            )
             await self.source_cache.put(key, entry, entry.tags)
             return image
 
@@ -58,6 +70,10 @@ class Renderer:
         """The raw-pixel form, made once per original; None when it is too large to keep that way."""
         key = source_key(ref.cache_id, "pixels")
         cached, _ = await self.source_cache.get(key)
+        if cached is not None and ref.kind != ASSET:
+            # A remote original may have changed: these pixels count only if made from its current bytes.
+            current = await self.original(ref)
+            cached = cached if cached.etag.strip('"') == current.etag else None
         if cached is not None:
             width, height, bands = json.loads(dict(cached.headers)[_GEOMETRY_HEADER])
             return DecodedImage(cached.body, width, height, bands), moderation_of(cached)
@@ -85,16 +101,25 @@ class Renderer:
     ) -> Entry:
         started = time.perf_counter()
         source, moderation = await self._source_for(ref, spec)
-        timings["fetch"] = (time.perf_counter() - started) * 1000
         check_moderation(moderation, spec)
-        rendered = await self._transform_in_pool(source, spec, negotiated, timings)
+        tags = [asset_tag(ref.cache_id)]
+        mark = None
+        if spec.watermark is not None:
+            mark_ref = SourceRef.parse(spec.watermark.mark, part="watermark")
+            mark_image = await self.original(mark_ref)
+            if mark_image.moderation != "approved":
+                raise Forbidden("watermark is not available")
+            mark = mark_image.data
+            tags.append(asset_tag(mark_ref.cache_id))  # purging the mark purges what carries it
+        timings["fetch"] = (time.perf_counter() - started) * 1000
+        rendered = await self._transform_in_pool(source, spec, negotiated, timings, mark)
         timings.update(rendered.timings)
         now = time.time()
         return Entry(
             body=rendered.body,
             media_type=media_type(rendered.format),
             etag=f'"{hashlib.sha256(rendered.body).hexdigest()[:32]}"',
-            tags=(asset_tag(ref.cache_id),),
+            tags=tuple(tags),
             created_at=now,
             headers=(
                 ("cache-control", variant_cache_control(moderation, 0, now)),
@@ -111,7 +136,12 @@ class Renderer:
         return original.data, original.moderation
 
     async def _transform_in_pool(
-        self, source: bytes | DecodedImage, spec: TransformSpec, negotiated: str, timings: dict[str, float]
+        self,
+        source: bytes | DecodedImage,
+        spec: TransformSpec,
+        negotiated: str,
+        timings: dict[str, float],
+        mark: bytes | None = None,
     ) -> Rendered:
         # Admission: running + waiting transforms are bounded, so overload costs a 503, not memory.
         if self.admitted >= self.config.transform_threads + self.config.queue_size:
@@ -123,7 +153,7 @@ class Renderer:
             timings["queue"] = (time.perf_counter() - queued_at) * 1000
             return transform(
                 source, spec, negotiated, max_pixels=self.config.max_src_pixels,
-                settings=self.config.encoder, deadline=deadline,
+                settings=self.config.encoder, deadline=deadline, mark=mark,
             )  # fmt: skip
 
         self.admitted += 1
@@ -139,10 +169,14 @@ def moderation_of(entry: Entry) -> str:
     return dict(entry.headers).get(MODERATION_HEADER, "approved")
 
 
-def _source_entry(ref: SourceRef, body: bytes, etag: str, moderation: str, geometry: str = "") -> Entry:
+def _source_entry(
+    ref: SourceRef, body: bytes, etag: str, moderation: str, geometry: str = "", *, last_modified: str = ""
+) -> Entry:
     headers = [(MODERATION_HEADER, moderation)]
     if geometry:
         headers.append((_GEOMETRY_HEADER, geometry))
+    if last_modified:
+        headers.append((_MODIFIED_HEADER, last_modified))
     return Entry(
         body=body, media_type="application/octet-stream", etag=f'"{etag}"', tags=(asset_tag(ref.cache_id),),
         created_at=time.time(), headers=tuple(headers),

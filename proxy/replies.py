@@ -41,13 +41,16 @@ def variant_reply(
     varies: bool,
     cache_status: str,
     timings: dict[str, float],
+    lifetime: int = 0,
 ) -> Reply:
-    """A cached or fresh variant: 304 on a matching ETag, no body for HEAD."""
+    """A cached or fresh variant: 304 on a matching ETag, no body for HEAD. `lifetime` caps the max-age of
+    variants whose source may change."""
     moderation = dict(entry.headers).get(MODERATION_HEADER, "approved")
     surrogate = surrogate_key.encode("latin-1")
+    cache_control = variant_cache_control(moderation, spec.expires, time.time(), lifetime)
     headers = [
         (b"etag", entry.etag.encode("latin-1")),
-        (b"cache-control", variant_cache_control(moderation, spec.expires, time.time()).encode("latin-1")),
+        (b"cache-control", cache_control.encode("latin-1")),
         (b"cache-status", cache_status.encode("latin-1")),
         # The type is named here too: Resource Timing hides Content-Type from cross-origin pages.
         (b"server-timing", f'{server_timing(timings)}, type;desc="{entry.media_type}"'.encode("latin-1")),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import time
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from starlette.types import Scope
 
@@ -16,11 +17,13 @@ from imgedge.cache.keys import variant_key
 from imgedge.cache.tiered import TieredCache
 from imgedge.proxy import metrics
 from imgedge.proxy.dialects import DialectRouter, ParsedRequest
+from imgedge.proxy.dialects.base import IMAGE
+from imgedge.proxy.facts import FactsReplies
 from imgedge.proxy.negotiate import Negotiated, negotiate
 from imgedge.proxy.render import Renderer, moderation_of
 from imgedge.proxy.replies import Reply, variant_reply
 from imgedge.proxy.security import SecurityPolicy, check_moderation
-from imgedge.proxy.sources import SourceRef
+from imgedge.proxy.sources import ASSET, SourceRef
 from imgedge.url.spec import TransformSpec
 
 _MISS_STAGES = ("queue", "fetch", "transform", "encode")
@@ -35,6 +38,7 @@ class TransformRequest:
     query: str
     accept: str | None
     if_none_match: str | None
+    raw_path: str = ""  # as sent, percent-encoding kept (what thumbor and imgproxy signatures cover)
 
     @classmethod
     def from_scope(cls, scope: Scope) -> TransformRequest:
@@ -46,7 +50,9 @@ class TransformRequest:
             elif name == b"if-none-match" and if_none_match is None:
                 if_none_match = value.decode("latin-1")
         query = scope["query_string"].decode("latin-1")
-        return cls(scope["method"], scope["path"], query, accept or None, if_none_match or None)
+        raw = scope.get("raw_path")
+        raw_path = raw.decode("latin-1") if raw else quote(scope["path"], safe="/:@!$&'()*+,;=~")
+        return cls(scope["method"], scope["path"], query, accept or None, if_none_match or None, raw_path)
 
 
 class TransformHandler:
@@ -59,12 +65,15 @@ class TransformHandler:
         flights: Flights,
         renderer: Renderer,
         encoder_version: str,
+        remote_ttl_s: float = 3600.0,
     ) -> None:
         self.dialects = dialects
         self.policy = policy
         self.results = results
         self.flights = flights
         self.renderer = renderer
+        self.remote_ttl_s = remote_ttl_s
+        self.facts = FactsReplies(renderer)
         self._local_tier = results.tiers[0].name if results.tiers else ""
         # Keys are pure in their inputs, and building one hashes; checked requests only reach this.
         self._variant_key = functools.lru_cache(maxsize=16384)(
@@ -74,13 +83,18 @@ class TransformHandler:
     async def respond(self, request: TransformRequest) -> Reply:
         """The response for a transform URL; a PublicError for anything the client must be told."""
         started = time.perf_counter()
-        parsed = self.dialects.parse(request.path, request.query)
+        parsed = self.dialects.parse(request.raw_path or request.path, request.query)
         self.policy.check_request(parsed)
+        lifetime = 0 if parsed.source.kind == ASSET else int(self.remote_ttl_s)
+        if parsed.reply != IMAGE:
+            return await self.facts.reply(parsed, request.method, lifetime)
         negotiated = negotiate(parsed.spec.format, request.accept)
         key = self._variant_key(parsed.source, parsed.spec, negotiated.format)
         timings: dict[str, float] = {}
         entry, tier = await self._lookup(key)
         timings["cache"] = (time.perf_counter() - started) * 1000
+        if entry is not None and lifetime and entry.created_at + lifetime < time.time():
+            entry = None  # the source may have changed since: render again (its original is revalidated)
         if entry is not None:
             check_moderation(moderation_of(entry), parsed.spec)
             metrics.count_cache_lookup("hit", tier)
@@ -91,7 +105,7 @@ class TransformHandler:
         return variant_reply(
             method=request.method, if_none_match=request.if_none_match, entry=entry, spec=parsed.spec,
             surrogate_key=parsed.source.cache_id, varies=negotiated.varies, cache_status=cache_status,
-            timings=timings,
+            timings=timings, lifetime=lifetime,
         )  # fmt: skip
 
     async def _lookup(self, key: str) -> tuple[Entry | None, str]:
