@@ -70,6 +70,7 @@ class Renderer:
         """The raw-pixel form, made once per original; None when it is too large to keep that way."""
         key = source_key(ref.cache_id, "pixels")
         cached, _ = await self.source_cache.get(key)
+        current: SourceImage | None = None
         if cached is not None and ref.kind != ASSET:
             # A remote original may have changed: these pixels count only if made from its current bytes.
             current = await self.original(ref)
@@ -77,7 +78,7 @@ class Renderer:
         if cached is not None:
             width, height, bands = json.loads(dict(cached.headers)[_GEOMETRY_HEADER])
             return DecodedImage(cached.body, width, height, bands), moderation_of(cached)
-        original = await self.original(ref)
+        original = current or await self.original(ref)
 
         async def make() -> DecodedImage | None:
             header_ok = await anyio.to_thread.run_sync(

@@ -85,7 +85,8 @@ class TransformHandler:
         started = time.perf_counter()
         parsed = self.dialects.parse(request.raw_path or request.path, request.query)
         self.policy.check_request(parsed)
-        lifetime = 0 if parsed.source.kind == ASSET else int(self.remote_ttl_s)
+        remote = parsed.source.kind != ASSET  # its origin may change it: a bounded lifetime, not immutable
+        lifetime = max(1, int(self.remote_ttl_s)) if remote else 0
         if parsed.reply != IMAGE:
             return await self.facts.reply(parsed, request.method, lifetime)
         negotiated = negotiate(parsed.spec.format, request.accept)
@@ -93,7 +94,7 @@ class TransformHandler:
         timings: dict[str, float] = {}
         entry, tier = await self._lookup(key)
         timings["cache"] = (time.perf_counter() - started) * 1000
-        if entry is not None and lifetime and entry.created_at + lifetime < time.time():
+        if entry is not None and remote and entry.created_at + self.remote_ttl_s < time.time():
             entry = None  # the source may have changed since: render again (its original is revalidated)
         if entry is not None:
             check_moderation(moderation_of(entry), parsed.spec)
