@@ -163,7 +163,7 @@ def _geometry(
         if filters.fill:
             out.add("ex:1", "fill")  # a crop held back by no_upscale is filled out to the size asked for
         upscale = not filters.no_upscale  # thumbor's crop mode scales up by default
-    if upscale:
+    if upscale and (width.strip("0") or height.strip("0")):
         out.add("el:1", "upscale")
     if filters.fill and filters.background and filters.fill != filters.background:
         raise OptionError("fill", "conflicts with background_color")
