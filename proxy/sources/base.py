@@ -6,7 +6,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from typing import Protocol
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from imgedge.proxy.errors import NotFound
 from imgedge.url.errors import UrlError
@@ -17,6 +17,7 @@ S3 = "s3"  # s3://bucket/key, likewise
 
 _ASSET_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
 MAX_URL_LENGTH = 2048
+_URL_SAFE = "!#$%&'()*+,/:;=?@[]~"
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +37,9 @@ class SourceRef:
         `part` for anything else. Whether a URL may be fetched is the allow-list's business, not this."""
         if _ASSET_ID.fullmatch(text):
             return cls.asset(text)
-        if len(text) > MAX_URL_LENGTH or not text.isprintable() or " " in text:
+        # Spaces and non-ASCII characters (decoded from the request path) go back to %-escapes.
+        text = quote(text, safe=_URL_SAFE)
+        if len(text) > MAX_URL_LENGTH or not text.isprintable():
             raise UrlError(f"{part}: not an asset id or a URL of at most {MAX_URL_LENGTH} characters")
         scheme = text.partition("://")[0].lower()
         if scheme in ("http", "https"):
