@@ -84,7 +84,8 @@ def test_imgproxy_options_become_the_one_spec(options: str, expected: str) -> No
     ("source", "ref", "fmt"),
     [
         ("plain/cat@webp", SourceRef.asset("cat"), "webp"),
-        ("plain/https://img.test/a%20b.png%3Fx=1@jpg", SourceRef.parse("https://img.test/a%20b.png?x=1"), "jpeg"),
+        ("plain/https://img.test/a%20b.png%3Fx=1@jpg", SourceRef.parse("https://img.test/a%20b.png?x=1"),
+         "jpeg"),
         ("plain/s3://bucket/k/a.png", SourceRef.parse("s3://bucket/k/a.png"), "auto"),
         (f"{b64('https://img.test/a.png')[:10]}/{b64('https://img.test/a.png')[10:]}.avif",
          SourceRef.parse("https://img.test/a.png"), "avif"),
@@ -138,8 +139,8 @@ def originals(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def client_for(originals: Path, **overrides: object) -> TestClient:
     pairs = ((bytes.fromhex(KEY), bytes.fromhex(SALT)), (bytes.fromhex(OTHER_KEY), bytes.fromhex(OTHER_SALT)))
     config = ProxyConfig(
-        data_dir=originals, source="filesystem", originals_dir=originals, keys=(b"native",), imgproxy_keys=pairs,
-        watermark="logo",
+        data_dir=originals, source="filesystem", originals_dir=originals, keys=(b"native",),
+        imgproxy_keys=pairs, watermark="logo",
     )  # fmt: skip
     config = replace(config, **overrides)  # type: ignore[arg-type]
     return TestClient(
