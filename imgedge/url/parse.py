@@ -258,7 +258,7 @@ HANDLERS: dict[str, Handler] = {
     "trim": _trim, "extend": _flag("extend"), "adaptive": _flag("adaptive"),
     "brightness": _percent("brightness"), "contrast": _percent("contrast"),
     "grayscale": _flag("grayscale"), "round_corner": _round_corner, "watermark": _watermark,
-    "watermark_url": _watermark_url, "max_bytes": _max_bytes,
+    "watermark_url": _watermark_url, "max_bytes": _max_bytes, "flatten": _flag("flatten"),
 }  # fmt: skip
 
 ALIASES: dict[str, str] = {
@@ -267,7 +267,7 @@ ALIASES: dict[str, str] = {
     "ext": "format", "bl": "blur", "sh": "sharpen", "rot": "rotate", "bg": "background",
     "sm": "strip", "strip_metadata": "strip", "el": "enlarge", "exp": "expires", "pr": "preset",
     "t": "trim", "ex": "extend", "ad": "adaptive", "br": "brightness", "co": "contrast", "gs": "grayscale",
-    "rc": "round_corner", "wm": "watermark", "wmu": "watermark_url", "mb": "max_bytes",
+    "rc": "round_corner", "wm": "watermark", "wmu": "watermark_url", "mb": "max_bytes", "fl": "flatten",
     **{name: name for name in HANDLERS}, "preset": "preset",
 }  # fmt: skip
 
@@ -393,6 +393,8 @@ def _normalise(fields: Fields, settings: ParseSettings) -> TransformSpec:
     if fit not in ("cover", "pad", "clamp", "auto") and aspect is None and not extend:
         gravity, focus, region = "ce", None, None  # gravity only places crops and padding
     background: str = fields.pop("background", DEFAULT_BACKGROUND)
+    if len(background) == 8:
+        fields["flatten"] = False  # nothing to lay a transparent colour onto
     return TransformSpec(
         width=width, height=height, fit=fit, gravity=gravity, focus=focus, aspect=aspect,
         background=background, extend=extend, adaptive=adaptive, region=region,

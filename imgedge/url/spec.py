@@ -100,12 +100,15 @@ class TransformSpec:
     round_corner: tuple[int, int, str] | None = None  # radii x and y, corner colour (rrggbb00: transparent)
     watermark: Watermark | None = None
     max_bytes: int = 0  # lossy formats lower their quality until the body fits
+    flatten: bool = False  # lay alpha onto `background` whatever the format (else only for formats without)
 
     def canonical(self, *, with_expiry: bool = True) -> str:
         """Options in a fixed order, defaults left out: the only input to signatures and cache keys."""
         parts = [*self._geometry(), *self._filters()]
         if self.background != DEFAULT_BACKGROUND:
             parts.append(f"bg:{self.background}")
+        if self.flatten:
+            parts.append("fl:1")
         if self.quality:
             parts.append(f"q:{self.quality}")
         if self.max_bytes:

@@ -84,7 +84,7 @@ def _crop(name: str, args: list[str]) -> list[str]:
 def _background(name: str, args: list[str]) -> list[str]:
     if not args or args == [""]:
         return []
-    return [f"bg:{':'.join(args)}"]
+    return [f"bg:{':'.join(args)}", "fl:1"]  # imgproxy fills the background whatever the format
 
 
 def _trim(name: str, args: list[str]) -> list[str]:

@@ -170,6 +170,8 @@ def _geometry(
     colour = filters.fill or filters.background
     if colour:
         out.add(f"bg:{colour}", "fill" if filters.fill else "background_color")
+    if filters.background:
+        out.add("fl:1", "background_color")  # thumbor lays the image onto it, whatever the format
 
 
 def _gravity(parts: dict[str, str | None], filters: Filters, *, flop: bool, flip: bool, turn: int) -> str:

@@ -80,7 +80,7 @@ def transform(
         image = to_srgb(image, keep_profile=not spec.strip)
         pads_transparent = geometry.pad is not None and len(spec.background) == 8
         corners_transparent = spec.round_corner is not None and len(spec.round_corner[2]) == 8
-        alpha = image.hasalpha() or pads_transparent or corners_transparent
+        alpha = (image.hasalpha() and not spec.flatten) or pads_transparent or corners_transparent
         output_format = resolve_format(negotiated_format, alpha)
         ctx = StepContext(spec=spec, plan=geometry, output_format=output_format, mark=mark)
         for step in STEPS:

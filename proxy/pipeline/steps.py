@@ -127,7 +127,7 @@ def round_corner(image: pyvips.Image, ctx: StepContext) -> pyvips.Image:
 
 
 def flatten(image: pyvips.Image, ctx: StepContext) -> pyvips.Image:
-    if not image.hasalpha() or BY_NAME[ctx.output_format].alpha:
+    if not image.hasalpha() or (BY_NAME[ctx.output_format].alpha and not ctx.spec.flatten):
         return image
     return image.flatten(background=background_rgba(ctx.spec.background)[:3])
 

@@ -65,7 +65,7 @@ def canonical(options: str, source: str = "plain/cat") -> str:
         ("crop:0.5:0.5:fp:0.1:0.9", "c:0.5:0.5:fp:0.1:0.9"),
         ("q:70/f:webp", "q:70/f:webp"),
         ("quality:0", ""),
-        ("bl:2/sh:1.5/rot:90/bg:255:0:0", "rot:90/bl:2/sh:1.5/bg:ff0000"),
+        ("bl:2/sh:1.5/rot:90/bg:255:0:0", "rot:90/bl:2/sh:1.5/bg:ff0000/fl:1"),
         ("sm:0/mb:20000/cb:v2/fn:photo/ar:1", "mb:20000/strip:0"),
         ("pr:thumb", "w:64/h:64/fit:cover"),
         ("exp:4102444800", "exp:4102444800"),

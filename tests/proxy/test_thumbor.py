@@ -52,12 +52,12 @@ def canonical(path: str) -> str:
         ("10x20:110x220/cat", "c:10:20:100:200"),
         ("fit-in/300x200/filters:fill(red)/cat", "w:300/h:200/fit:pad/bg:ff0000"),
         ("fit-in/300x200/filters:fill(transparent):format(png)/cat", "w:300/h:200/fit:pad/bg:ffffff00/f:png"),
-        ("300x200/filters:background_color(abc)/cat", "w:300/h:200/fit:cover/el:1/bg:aabbcc"),
+        ("300x200/filters:background_color(abc)/cat", "w:300/h:200/fit:cover/el:1/bg:aabbcc/fl:1"),
         ("300x200/filters:focal(10x20:30x40)/cat", "w:300/h:200/fit:cover/g:fr:10:20:30:40/el:1"),
         (
             "300x200/filters:format(webp):quality(70):blur(2):sharpen(1.5,0.5,true):grayscale()"
             ":brightness(10):contrast(-5):max_bytes(9000):strip_icc():strip_exif()/cat",
-            "w:300/h:200/fit:cover/el:1/bl:2/sh:0.5/br:10/co:-5/gs:1/q:70/mb:9000/f:webp",
+            "w:300/h:200/fit:cover/el:1/bl:2/sh:1.5/br:10/co:-5/gs:1/q:70/mb:9000/f:webp",
         ),
         ("300x200/filters:round_corner(20|10,255,0,0,1)/cat", "w:300/h:200/fit:cover/el:1/rc:20:10:ff000000"),
         (
