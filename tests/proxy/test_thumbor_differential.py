@@ -42,10 +42,12 @@ FORMS = [
     "300x200/filters:contrast(30)/{img}", "300x200/filters:blur(3)/{img}",
     "300x200/filters:sharpen(2,1,true)/{img}", "300x200/filters:quality(40):format(jpeg)/{img}",
     "300x200/filters:format(webp)/{img}", "300x200/filters:round_corner(30,255,255,255)/{img}",
-    "300x200/filters:watermark({logo},10,10,30)/{img}", "300x200/filters:watermark({logo},-10,-10,0,25)/{img}",
+    "300x200/filters:watermark({logo},10,10,30)/{img}",
+    "300x200/filters:watermark({logo},-10,-10,0,25)/{img}",
     "trim/{framed}", "trim/200x0/{framed}", "300x200/filters:focal(400x50:550x150)/{img}",
     "300x200/filters:stretch()/{img}", "300x200/filters:strip_icc():strip_exif()/{img}",
-    "300x200/filters:max_bytes(9000):format(jpeg)/{img}", "fit-in/300x200/filters:background_color(ff0000)/{cat}",
+    "300x200/filters:max_bytes(9000):format(jpeg)/{img}",
+    "fit-in/300x200/filters:background_color(ff0000)/{cat}",
     "300x200/smart/{img}",
 ]  # fmt: skip
 # thumbor without detectors centres a smart crop; imgedge's smart crop looks for the subject.
