@@ -59,7 +59,7 @@ def imgproxy_keys_from_env() -> tuple[tuple[bytes, bytes], ...]:
     keys, salts = S.IMGPROXY_KEY.read(), S.IMGPROXY_SALT.read()
     if len(keys) != len(salts):
         raise ConfigError(
-            f"IMGEDGE_IMGPROXY_KEY has {len(keys)} keys but IMGEDGE_IMGPROXY_SALT {len(salts)} salts"
+            f"IMGEDGE_IMGPROXY_KEY has {len(keys)} keys but IMGEDGE_IMGPROXY_SALT has {len(salts)} salts"
         )
     try:
         return tuple((bytes.fromhex(key), bytes.fromhex(salt)) for key, salt in zip(keys, salts, strict=True))
