@@ -17,7 +17,7 @@ from urllib.parse import unquote
 
 from imgedge.proxy.dialects.base import IMAGE, IMGPROXY_INFO, Credential, ParsedRequest
 from imgedge.proxy.dialects.imgproxy_options import OPTIONS, resizing_type
-from imgedge.proxy.dialects.translate import Translation
+from imgedge.proxy.dialects.translate import Translation, check_length
 from imgedge.proxy.sources.base import SourceRef
 from imgedge.url import ParseSettings
 from imgedge.url import values as v
@@ -36,9 +36,11 @@ class ImgproxyDialect:
         parse = functools.partial(
             parse_imgproxy_path, settings=config.parse_settings, signed=bool(config.imgproxy_keys)
         )
-        self._parse = functools.lru_cache(maxsize=4096)(parse)
+        # Memoised like native URLs; valid parses only (errors are raised), of bounded paths.
+        self._parse = functools.lru_cache(maxsize=2048)(parse)
 
     def parse(self, path: str, query: str) -> ParsedRequest:
+        check_length(path)
         return self._parse(path)
 
 

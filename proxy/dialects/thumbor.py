@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, unquote
 
 from imgedge.proxy.dialects.base import IMAGE, THUMBOR_META, Credential, ParsedRequest
 from imgedge.proxy.dialects.thumbor_filters import FILTERS, Filters, parse_filters
-from imgedge.proxy.dialects.translate import Translation
+from imgedge.proxy.dialects.translate import Translation, check_length
 from imgedge.proxy.sources.base import SourceRef
 from imgedge.url import ParseSettings
 from imgedge.url.errors import OptionError, UrlError
@@ -54,12 +54,12 @@ _COLLAPSED_SCHEME = re.compile(r"^(https?|s3):/(?!/)")
 class ThumborDialect:
     def __init__(self, config: ProxyConfig) -> None:
         self.prefix = config.thumbor_prefix
-        settings = config.parse_settings
-        self._parse = functools.lru_cache(maxsize=4096)(
-            functools.partial(parse_thumbor_path, settings=settings)
-        )
+        parse = functools.partial(parse_thumbor_path, settings=config.parse_settings)
+        # Memoised like native URLs; valid parses only (errors are raised), of bounded paths.
+        self._parse = functools.lru_cache(maxsize=2048)(parse)
 
     def parse(self, path: str, query: str) -> ParsedRequest:
+        check_length(path)
         parsed = self._parse(path)
         if parsed.reply == THUMBOR_META and "callback" in query:
             callback = parse_qs(query).get("callback", [""])[0]

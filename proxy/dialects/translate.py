@@ -7,8 +7,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from imgedge.url import ParseSettings, parse_options
-from imgedge.url.errors import OptionError
+from imgedge.url.errors import OptionError, UrlError
 from imgedge.url.spec import TransformSpec
+
+MAX_PATH = 4096  # bytes of a thumbor or imgproxy path: a source URL (2048) and room for options
+
+
+def check_length(path: str) -> None:
+    if len(path) > MAX_PATH:
+        raise UrlError(f"URL path is longer than {MAX_PATH} bytes")
 
 
 @dataclass(slots=True)

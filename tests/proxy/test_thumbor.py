@@ -242,3 +242,9 @@ def test_watermarks_come_from_asset_ids(client: TestClient) -> None:
     assert client.get("/thumbor" + missing).status_code == 404
     remote = crypto.generate(image_url="coffee", width=300, filters=["watermark(https://x.test/m.png,0,0,0)"])
     assert client.get("/thumbor" + remote).status_code == 403  # not an allowed source
+
+
+def test_overlong_paths_are_refused_before_parsing(client: TestClient) -> None:
+    response = client.get("/thumbor/unsafe/300x200/" + "a" * 5000)
+    assert response.status_code == 400 and "longer than" in response.text
+    assert client.get("/imgproxy/sig/w:1/plain/" + "a" * 5000).status_code == 400
