@@ -249,7 +249,8 @@ class Suite:
             pairs = [("imgedge", "limit")]
             pairs += [("imgedge", "limit (pixels)")] if fmt == "webp" else []
             pairs += [("imgedge", "thumbor")] if "thumbor" in contenders else []
-            pairs += [(name, "imgedge") for name in contenders if name.startswith("imgedge ")]
+            dialects = [name for name in contenders if name.startswith("imgedge ")]
+            pairs += [(name, "imgedge") for name in dialects] + [("imgedge", name) for name in dialects]
         return compare(f"uncached {fmt}", contenders, rounds, pairs, self.o.log)
 
     def _dialect_contenders(

@@ -121,14 +121,17 @@ def _translate(parts: dict[str, str | None], filters: Filters) -> Translation:
 
 
 def _trim_and_crop(out: Translation, parts: dict[str, str | None], *, moved: bool) -> None:
+    # thumbor trims and crops in the source's frame; imgedge after mirroring and turning, where its corners
+    # and rectangles would have to move with the image.
+    for part in ("trim", "crop"):
+        if parts[part] and moved:
+            raise OptionError(part, "cannot be combined with flipping or rotation here")
     if parts["trim"]:
         words = parts["trim"].split(":")[1:]
         reference = ":br" if "bottom-right" in words else ""
         tolerance = next((w for w in words if w.isdigit()), "0")
         out.add(f"t:{tolerance}{reference}", "trim")
     if parts["crop"]:
-        if moved:
-            raise OptionError("crop", "cannot be combined with flipping or rotation here")
         left, top, right, bottom = (int(v) for v in re.split(r"[x:]", parts["crop"]))
         if right > left and bottom > top:  # thumbor ignores an empty crop
             out.add(f"c:{left}:{top}:{right - left}:{bottom - top}", "crop")

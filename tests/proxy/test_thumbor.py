@@ -105,6 +105,7 @@ def test_mirrors_and_turns_move_in_front_with_their_anchor(path: str, expected: 
         ("300x200/filters:quality(1):quality(2)/cat", "quality"),
         ("300x200/ftp:x", "image"),
         ("10x10:20x20/-300x200/cat", "crop"),
+        ("trim/300x200/filters:rotate(90)/cat", "trim"),
         ("300x200/filters:watermark(logo,left,0,0)/cat", "watermark"),
     ],
 )
