@@ -24,7 +24,8 @@ _HOW = " ".join(
         "**limit (pixels)** starts from raw pixels, like imgedge's source cache.",
         "**thumbor** 7.8 uses its file loader on the same canonical PNGs, no storage, no result storage,",
         "same format, quality and width. **bare starlette** returns one 400 px WebP from memory under",
-        "uvicorn with the proxy's worker count.",
+        "uvicorn with the proxy's worker count. **imgedge thumbor URLs** and **imgedge imgproxy URLs** are",
+        "the same imgedge and the same unique variants, spelled and signed as thumbor and imgproxy URLs.",
     )
 )
 

@@ -1,4 +1,5 @@
-"""`imgedge purge ASSET_ID`: ask the running proxy to purge every variant of an asset from every tier."""
+"""`imgedge purge ASSET_ID` / `imgedge purge --source URL`: ask the running proxy to purge every variant of an
+asset, or of a remote or S3 source, from every tier."""
 
 from __future__ import annotations
 
@@ -25,9 +26,12 @@ def default_proxy_url(environ: dict[str, str] | None = None) -> str:
 def register(subparsers: Subparsers) -> None:
     """Add the purge subcommand to an argparse subparsers object; it sets `func` to call with the args."""
     parser = subparsers.add_parser(
-        "purge", help="purge every cached variant of an asset from every proxy process"
+        "purge", help="purge every cached variant of an asset (or --source URL) from every proxy process"
     )
-    parser.add_argument("asset_id", help="the asset whose variants to purge")
+    parser.add_argument("asset_id", nargs="?", help="the asset whose variants to purge")
+    parser.add_argument(
+        "--source", default=None, help="a remote or S3 source URL instead of an asset id (default: none)"
+    )
     parser.add_argument(
         "--proxy-url", default=None, help="the proxy (default: http://$IMGEDGE_HOST:$IMGEDGE_PORT)"
     )
@@ -46,13 +50,20 @@ def run_purge(args: argparse.Namespace) -> int:
 
     data_dir = args.data_dir or Path(C.DATA_DIR.read())
     token = setting_or_file(C.ADMIN_TOKEN, data_dir, "admin.token")
+    if (args.asset_id is None) == (args.source is None):
+        print("purge: give an asset id or --source URL (one of them)", file=sys.stderr)
+        return 2
+    proxy_url = args.proxy_url or default_proxy_url()
     try:
-        response = purge_asset(args.proxy_url or default_proxy_url(), token, args.asset_id, args.timeout)
+        if args.source is not None:
+            response = purge_source(proxy_url, token, args.source, args.timeout)
+        else:
+            response = purge_asset(proxy_url, token, args.asset_id, args.timeout)
     except httpx.HTTPError as exc:
         print(f"purge failed: {exc}", file=sys.stderr)
         return 1
     if response.is_success:
-        print(response.text.strip() or f"purged {args.asset_id}")
+        print(response.text.strip() or f"purged {args.asset_id or args.source}")
         return 0
     print(f"purge failed: HTTP {response.status_code} {response.text.strip()}", file=sys.stderr)
     return 1
@@ -63,3 +74,11 @@ def purge_asset(proxy_url: str, token: str, asset_id: str, timeout_s: float = 10
 
     url = f"{proxy_url.rstrip('/')}/admin/purge/{quote(asset_id, safe='')}"
     return httpx.post(url, headers={"Authorization": f"Bearer {token}"}, timeout=timeout_s)
+
+
+def purge_source(proxy_url: str, token: str, source_url: str, timeout_s: float = 10.0) -> httpx.Response:
+    import httpx
+
+    url = f"{proxy_url.rstrip('/')}/admin/purge-source"
+    headers = {"Authorization": f"Bearer {token}"}
+    return httpx.post(url, params={"url": source_url}, headers=headers, timeout=timeout_s)

@@ -44,7 +44,7 @@ def create_app(
     sources = build_source_cache(cache_cfg)
     broadcaster = build_purge_broadcaster(cache_cfg, [results, sources])
     flights = build_single_flight(cache_cfg, results)
-    origin = source or build_source(config)
+    origin = build_source(config, assets=source)
     qualities = QualityBook(results, config.encoder, learn=config.auto_quality_learn)
     renderer = Renderer(
         config, origin, sources, anyio.CapacityLimiter(config.transform_threads), qualities=qualities
@@ -53,6 +53,7 @@ def create_app(
     transforms = TransformHandler(
         dialects=build_dialects(config), policy=SecurityPolicy.from_config(config), results=results,
         flights=flights, renderer=renderer, encoder_version=config.encoder.version, hints=hints,
+        remote_ttl_s=config.remote_ttl_s,
     )  # fmt: skip
     info = InfoRoutes(
         InfoService(renderer, results, max_pixels=config.max_src_pixels), config.keys,

@@ -19,16 +19,17 @@ from imgedge.origin_protocol import MODERATION_HEADER, label_from_headers, label
 from imgedge.provenance import ProvenanceLabel
 from imgedge.proxy.autoquality import QualityBook, QualityPlan
 from imgedge.proxy.config import ProxyConfig
-from imgedge.proxy.errors import Overloaded
+from imgedge.proxy.errors import Forbidden, Overloaded
 from imgedge.proxy.http_headers import variant_cache_control
 from imgedge.proxy.metrics import QUEUE_DEPTH
 from imgedge.proxy.pipeline.decoded import DecodedImage, decode
 from imgedge.proxy.pipeline.run import Rendered, transform
 from imgedge.proxy.security import check_moderation
-from imgedge.proxy.sources import Source, SourceImage, SourceRef
+from imgedge.proxy.sources import ASSET, Source, SourceImage, SourceRef
 from imgedge.url.spec import TransformSpec
 
 _GEOMETRY_HEADER = "x-imgedge-pixels"
+_MODIFIED_HEADER = "last-modified"
 QUALITY_HEADER = "x-imgedge-quality"  # the encoder quality q:auto chose, and whether it was learned yet
 
 
@@ -58,13 +59,24 @@ class Renderer:
     async def original(self, ref: SourceRef) -> SourceImage:
         key = source_key(ref.cache_id)
         cached, _ = await self.source_cache.get(key)
+        previous: SourceImage | None = None
         if cached is not None:
             facts = facts_of(cached)
-            return SourceImage(cached.body, cached.etag.strip('"'), facts.moderation, facts.label)
+            image = SourceImage(
+                cached.body, cached.etag.strip('"'), facts.moderation, label=facts.label,
+                last_modified=dict(cached.headers).get(_MODIFIED_HEADER, ""),
+            )  # fmt: skip
+            # Assets are immutable; a remote original is asked about again once IMGEDGE_REMOTE_TTL passed.
+            if ref.kind == ASSET or time.time() - cached.created_at < self.config.remote_ttl_s:
+                return image
+            previous = image
 
         async def fetch() -> SourceImage:
-            image = await self.source.fetch(ref)
-            entry = _source_entry(ref, image.data, image.etag, SourceFacts.of(image))
+            image = await (self.source.fetch(ref, previous) if previous else self.source.fetch(ref))
+            # Stored again after a 304 too: the new entry's age restarts the time-to-live.
+            entry = _source_entry(
+                ref, image.data, image.etag, SourceFacts.of(image), last_modified=image.last_modified
+            )
             await self.source_cache.put(key, entry, entry.tags)
             return image
 
@@ -76,10 +88,15 @@ class Renderer:
         """The raw-pixel form, made once per original; None when it is too large to keep that way."""
         key = source_key(ref.cache_id, "pixels")
         cached, _ = await self.source_cache.get(key)
+        current: SourceImage | None = None
+        if cached is not None and ref.kind != ASSET:
+            # A remote original may have changed: these pixels count only if made from its current bytes.
+            current = await self.original(ref)
+            cached = cached if cached.etag.strip('"') == current.etag else None
         if cached is not None:
             width, height, bands = json.loads(dict(cached.headers)[_GEOMETRY_HEADER])
             return DecodedImage(cached.body, width, height, bands), facts_of(cached)
-        original = await self.original(ref)
+        original = current or await self.original(ref)
 
         async def make() -> DecodedImage | None:
             header_ok = await anyio.to_thread.run_sync(
@@ -104,10 +121,17 @@ class Renderer:
         started = time.perf_counter()
         source, facts = await self._source_for(ref, spec)
         moderation = facts.moderation
-        timings["fetch"] = (time.perf_counter() - started) * 1000
         check_moderation(moderation, spec)
+        tags = [asset_tag(ref.cache_id)]
+        mark = None
+        if spec.watermark is not None:
+            mark, mark_tag = await self._watermark(spec.watermark.mark)
+            tags.append(mark_tag)  # purging the mark purges what carries it
+        timings["fetch"] = (time.perf_counter() - started) * 1000
         plan = await self._quality_plan(ref, spec)
-        rendered = await self._transform_in_pool(source, spec, negotiated, timings, facts.label, plan)
+        rendered = await self._transform_in_pool(
+            source, spec, negotiated, timings, facts.label, plan=plan, mark=mark
+        )
         timings.update(rendered.timings)
         if rendered.learn is not None and self.qualities is not None:
             self.qualities.learn_later(ref.cache_id, rendered.learn)
@@ -116,7 +140,7 @@ class Renderer:
             body=rendered.body,
             media_type=media_type(rendered.format),
             etag=f'"{hashlib.sha256(rendered.body).hexdigest()[:32]}"',
-            tags=(asset_tag(ref.cache_id),),
+            tags=tuple(tags),
             created_at=now,
             headers=(
                 ("cache-control", variant_cache_control(moderation, 0, now)),
@@ -124,6 +148,13 @@ class Renderer:
                 *_quality_header(rendered),
             ),
         )
+
+    async def _watermark(self, mark: str) -> tuple[bytes, str]:
+        mark_ref = SourceRef.parse(mark, part="watermark")
+        mark_image = await self.original(mark_ref)
+        if mark_image.moderation != "approved":
+            raise Forbidden("watermark is not available")
+        return mark_image.data, asset_tag(mark_ref.cache_id)
 
     async def _quality_plan(self, ref: SourceRef, spec: TransformSpec) -> QualityPlan | None:
         if not spec.quality_target:
@@ -149,7 +180,9 @@ class Renderer:
         negotiated: str,
         timings: dict[str, float],
         label: ProvenanceLabel | None,
+        *,
         plan: QualityPlan | None = None,
+        mark: bytes | None = None,
     ) -> Rendered:
         # Admission: running + waiting transforms are bounded, so overload costs a 503, not memory.
         if self.admitted >= self.config.transform_threads + self.config.queue_size:
@@ -162,6 +195,7 @@ class Renderer:
             return transform(
                 source, spec, negotiated, max_pixels=self.config.max_src_pixels,
                 settings=self.config.encoder, deadline=deadline, quality_plan=plan, label=label,
+                mark=mark,
             )  # fmt: skip
 
         self.admitted += 1
@@ -189,8 +223,12 @@ def facts_of(entry: Entry) -> SourceFacts:
     return SourceFacts(headers.get(MODERATION_HEADER, "approved"), label_from_headers(headers))
 
 
-def _source_entry(ref: SourceRef, body: bytes, etag: str, facts: SourceFacts, geometry: str = "") -> Entry:
+def _source_entry(
+    ref: SourceRef, body: bytes, etag: str, facts: SourceFacts, geometry: str = "", *, last_modified: str = ""
+) -> Entry:
     headers = [(MODERATION_HEADER, facts.moderation), *label_headers(facts.label).items()]
+    if last_modified:
+        headers.append((_MODIFIED_HEADER, last_modified))
     if geometry:
         headers.append((_GEOMETRY_HEADER, geometry))
     return Entry(

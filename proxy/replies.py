@@ -46,14 +46,17 @@ def variant_reply(
     hint_vary: tuple[str, ...] = (),
     content_dpr: float | None = None,
     accept_ch: bool = False,
+    lifetime: int = 0,
 ) -> Reply:
-    """A cached or fresh variant: 304 on a matching ETag, no body for HEAD."""
+    """A cached or fresh variant: 304 on a matching ETag, no body for HEAD. `lifetime` caps the max-age of
+    variants whose source may change."""
     stored = dict(entry.headers)
     moderation = stored.get(MODERATION_HEADER, "approved")
+    cache_control = variant_cache_control(moderation, spec.expires, time.time(), lifetime)
     surrogate = surrogate_key.encode("latin-1")
     headers = [
         (b"etag", entry.etag.encode("latin-1")),
-        (b"cache-control", variant_cache_control(moderation, spec.expires, time.time()).encode("latin-1")),
+        (b"cache-control", cache_control.encode("latin-1")),
         (b"cache-status", cache_status.encode("latin-1")),
         # The type is named here too: Resource Timing hides Content-Type from cross-origin pages.
         (b"server-timing", f'{server_timing(timings)}, type;desc="{entry.media_type}"'.encode("latin-1")),

@@ -19,7 +19,7 @@ from imgedge.proxy.dialects.native import NATIVE
 from imgedge.proxy.http_headers import variant_cache_control
 from imgedge.proxy.info import InfoService
 from imgedge.proxy.routes import INFO_PREFIX
-from imgedge.proxy.security import check_moderation, verify_credential
+from imgedge.proxy.security import Keyring, check_moderation, verify_credential
 from imgedge.proxy.sources import SourceRef
 from imgedge.url.build import INFO_OPTIONS, UNSIGNED
 from imgedge.url.path import split_path
@@ -45,7 +45,7 @@ class InfoRoutes:
             credential = Credential.unsigned()
         else:
             credential = Credential(NATIVE, signature, signed_message(INFO_OPTIONS, asset_id))
-        verify_credential(credential, self.keys, allow_unsigned=self.allow_unsigned)
+        verify_credential(credential, Keyring(native=self.keys), allow_unsigned=self.allow_unsigned)
         found = await self.service.info(SourceRef.asset(asset_id))
         check_moderation(found.moderation, _PUBLIC)
         body = json.dumps(found.body, separators=(",", ":")).encode()

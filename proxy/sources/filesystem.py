@@ -30,7 +30,7 @@ class DirectorySource:
         candidates += sorted(self._root.glob(f"{asset_id}.*"))
         return next((p for p in candidates if p.is_file()), None)
 
-    async def fetch(self, ref: SourceRef) -> SourceImage:
+    async def fetch(self, ref: SourceRef, previous: SourceImage | None = None) -> SourceImage:
         asset_id = asset_id_of(ref)
         self.fetches += 1
         ORIGIN_FETCHES.inc()

@@ -40,7 +40,7 @@ class HttpSource:
         self._backoff_s = 0.05
         self.breaker = CircuitBreaker(threshold=5, cooldown_s=config.origin_cooldown_s)
 
-    async def fetch(self, ref: SourceRef) -> SourceImage:
+    async def fetch(self, ref: SourceRef, previous: SourceImage | None = None) -> SourceImage:
         asset_id = asset_id_of(ref)
         if not self.breaker.allow():
             raise BadGateway("origin is failing; not trying for a moment",
