@@ -58,9 +58,15 @@ def configure_logging(level: int = logging.INFO) -> None:
 class RequestIdMiddleware:
     """Takes a sane incoming X-Request-Id (a CDN's) or makes one; returns it and logs one line per request."""
 
-    def __init__(self, app: ASGIApp, observe: Callable[[str, int, float], None] | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        observe: Callable[[str, int, float], None] | None = None,
+        redact: Callable[[str], str] | None = None,
+    ) -> None:
         self.app = app
         self.observe = observe  # (path, status, seconds): one wrapper for logs and metrics, not two
+        self.redact = redact  # secrets in paths (upload tokens) never reach the log
         # all | misses (everything except successful cache hits, which a CDN logs anyway) | off
         self.mode = ACCESS_LOG.read()
 
@@ -92,14 +98,18 @@ class RequestIdMiddleware:
                 self.observe(scope["path"], status, time.perf_counter() - started)
             hit = status < 400 and cache_status.startswith("imgedge; hit")
             if self.mode == "all" or (self.mode == "misses" and not hit):
-                _log_request(scope, status, started, cache_status)
+                path = self.redact(scope["path"]) if self.redact is not None else scope["path"]
+                _log_request(scope, path, status, started, cache_status)
             request_id.reset(token)
 
 
-def _log_request(scope: Scope, status: int, started: float, cache_status: str) -> None:
+def _log_request(scope: Scope, path: str, status: int, started: float, cache_status: str) -> None:
+    client = scope.get("client")
     fields = {
-        "method": scope["method"], "path": scope["path"], "status": status,
+        "method": scope["method"], "path": path, "status": status,
         "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+        # imgedge.web.clients has put the client there: the socket peer, or who a trusted proxy names.
+        "client": client[0] if client else None,
     }  # fmt: skip
     if cache_status:
         fields["cache"] = cache_status

@@ -17,6 +17,7 @@ import httpx
 from imgedge import common_settings as C
 from imgedge.secrets import load_or_create, load_signing_keys
 from imgedge.url.build import build_path
+from imgedge.web.protocol import UVICORN_ARGS
 
 
 def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout_s: float) -> bool:
@@ -36,7 +37,7 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout_s: float) 
 def _uvicorn(factory: str, host: str, port: int, workers: int) -> list[str]:
     return [
         sys.executable, "-m", "uvicorn", "--factory", factory, "--host", host, "--port", str(port),
-        "--workers", str(workers), "--no-access-log", "--timeout-graceful-shutdown", "10",
+        "--workers", str(workers), "--no-access-log", "--timeout-graceful-shutdown", "10", *UVICORN_ARGS,
     ]  # fmt: skip
 
 

@@ -16,6 +16,7 @@ from imgedge.cache.build import Flights
 from imgedge.cache.tiered import TieredCache
 from imgedge.proxy import metrics
 from imgedge.proxy.sources import Source
+from imgedge.web.metrics_listener import MetricsListener
 
 log = logging.getLogger("imgedge.proxy")
 
@@ -30,6 +31,7 @@ class ProxyLifespan:
     broadcaster: PurgeBroadcaster
     flights: Flights
     origin: Source
+    metrics_listener: MetricsListener | None = None
 
     @contextlib.asynccontextmanager
     async def __call__(self, _: Starlette) -> AsyncIterator[None]:
@@ -40,6 +42,8 @@ class ProxyLifespan:
                 "unsigned URLs are allowed (IMGEDGE_ALLOW_UNSIGNED=1): anyone can request any transform"
             )
         await self.broadcaster.start()
+        if self.metrics_listener is not None:
+            await self.metrics_listener.start()
         try:
             async with anyio.create_task_group() as tasks:
                 tasks.start_soon(self.refresh_gauges)
@@ -48,6 +52,8 @@ class ProxyLifespan:
                 finally:
                     tasks.cancel_scope.cancel()
         finally:
+            if self.metrics_listener is not None:
+                await self.metrics_listener.stop()
             await self.broadcaster.stop()
             await self.origin.aclose()
             await self.flights.aclose()

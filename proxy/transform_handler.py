@@ -20,6 +20,7 @@ from imgedge.proxy.negotiate import Negotiated, negotiate
 from imgedge.proxy.render import Renderer, moderation_of
 from imgedge.proxy.replies import Reply, variant_reply
 from imgedge.proxy.security import SecurityPolicy, check_moderation
+from imgedge.proxy.security.verified import VerifiedRequests
 from imgedge.proxy.sources import SourceRef
 from imgedge.url.spec import TransformSpec
 
@@ -66,6 +67,7 @@ class TransformHandler:
         self.flights = flights
         self.renderer = renderer
         self._local_tier = results.tiers[0].name if results.tiers else ""
+        self.verified = VerifiedRequests()
         # Keys are pure in their inputs, and building one hashes; checked requests only reach this.
         self._variant_key = functools.lru_cache(maxsize=16384)(
             functools.partial(_variant_key, encoder_version=encoder_version)
@@ -74,8 +76,7 @@ class TransformHandler:
     async def respond(self, request: TransformRequest) -> Reply:
         """The response for a transform URL; a PublicError for anything the client must be told."""
         started = time.perf_counter()
-        parsed = self.dialects.parse(request.path, request.query)
-        self.policy.check_request(parsed)
+        parsed = self._verified(request)
         negotiated = negotiate(parsed.spec.format, request.accept)
         key = self._variant_key(parsed.source, parsed.spec, negotiated.format)
         timings: dict[str, float] = {}
@@ -93,6 +94,16 @@ class TransformHandler:
             surrogate_key=parsed.source.cache_id, varies=negotiated.varies, cache_status=cache_status,
             timings=timings,
         )  # fmt: skip
+
+    def _verified(self, request: TransformRequest) -> ParsedRequest:
+        parsed = self.verified.get(request.path, request.query)
+        if parsed is not None:
+            self.policy.check_fresh(parsed)  # the signature and limits held; only time moves on
+            return parsed
+        parsed = self.dialects.parse(request.path, request.query)
+        self.policy.check_request(parsed)
+        self.verified.put(request.path, request.query, parsed)
+        return parsed
 
     async def _lookup(self, key: str) -> tuple[Entry | None, str]:
         # The process-local tier answers without awaiting; most hits end here.

@@ -11,19 +11,14 @@ from imgedge.imaging.colour import to_srgb
 from imgedge.imaging.encode import EncoderSettings, encode
 from imgedge.imaging.errors import CorruptImage
 from imgedge.imaging.inspect import inspect
-from imgedge.proxy.errors import ProxyError
 from imgedge.proxy.negotiate import resolve
 from imgedge.proxy.pipeline import load
 from imgedge.proxy.pipeline.animation import keeps_animation, load_animated
+from imgedge.proxy.pipeline.deadline import Deadline, TransformTimeout
 from imgedge.proxy.pipeline.decoded import DecodedImage
 from imgedge.proxy.pipeline.geometry import plan
 from imgedge.proxy.pipeline.steps import STEPS, StepContext
 from imgedge.url.spec import TransformSpec
-
-
-class TransformTimeout(ProxyError):
-    status = 503
-    default_message = "transform took too long"
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,9 +30,13 @@ class Rendered:
     timings: dict[str, float] = field(default_factory=dict)  # stage → milliseconds
 
 
-def _check(deadline: float | None) -> None:
-    if deadline is not None and time.monotonic() > deadline:
-        raise TransformTimeout()
+def _watch(image: pyvips.Image, deadline: Deadline | None) -> pyvips.Image:
+    return deadline.watch(image) if deadline is not None else image
+
+
+def _check(deadline: Deadline | None) -> None:
+    if deadline is not None:
+        deadline.check()
 
 
 def transform(
@@ -47,7 +46,7 @@ def transform(
     *,
     max_pixels: int,
     settings: EncoderSettings,
-    deadline: float | None = None,
+    deadline: Deadline | None = None,
 ) -> Rendered:
     started = time.perf_counter()
     header = data.header if isinstance(data, DecodedImage) else inspect(data, max_pixels=max_pixels)
@@ -58,14 +57,15 @@ def transform(
         if animated:
             assert isinstance(data, bytes)
             geometry = plan(header.width, header.height, spec)
-            image = load_animated(data, geometry.scaled)
+            image = _watch(load_animated(data, geometry.scaled), deadline)
         elif load.needs_full_decode(spec):
-            image = load.crop_rect(load.orient(load.load_full(data), spec), spec)
+            loaded = _watch(load.load_full(data), deadline)
+            image = load.crop_rect(load.orient(loaded, spec), spec)
             geometry = plan(image.width, image.height, spec)
             image = load.scale_to(image, geometry.scaled)
         else:
             geometry = plan(header.width, header.height, spec)
-            image = load.load_scaled(data, geometry.scaled)
+            image = _watch(load.load_scaled(data, geometry.scaled), deadline)
         image = to_srgb(image, keep_profile=not spec.strip)
         pads_transparent = geometry.pad is not None and len(spec.background) == 8
         output_format = resolve(negotiated_format, image.hasalpha() or pads_transparent)
@@ -74,11 +74,13 @@ def transform(
             _check(deadline)
             image = step(image, ctx)
         # Materialise here: libvips is lazy, and without this the encode stage would absorb all the work.
-        image = image.copy_memory()
+        image = _watch(_watch(image, deadline).copy_memory(), deadline)
         transformed = time.perf_counter()
         _check(deadline)
         body = encode(image, output_format, quality=spec.quality, strip=spec.strip, settings=settings)
     except pyvips.Error as exc:
+        if deadline is not None and deadline.killed:
+            raise TransformTimeout() from None
         raise CorruptImage(_public_reason(str(exc))) from None
     done = time.perf_counter()
     return Rendered(

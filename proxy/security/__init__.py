@@ -1,7 +1,9 @@
 """Every check a request passes before the proxy does work for it, each a small function of its own.
 
 Order on the transform path: signature, expiry, output limits (before any lookup), then moderation
-(once the cached or fetched original says its state). See docs/architecture.md.
+(once the cached or fetched original says its state); a transform's estimated cost before it runs (`cost`),
+its deadline while it runs (imgedge.proxy.pipeline.deadline). Requests that passed are memoised (`verified`).
+Every limit and its setting: docs/security.md.
 """
 
 from __future__ import annotations
@@ -27,15 +29,25 @@ class SecurityPolicy:
     allow_unsigned: bool
     max_width: int
     max_height: int
+    max_result_pixels: int | None = None
 
     @classmethod
     def from_config(cls, config: ProxyConfig) -> SecurityPolicy:
-        return cls(config.keys, config.allow_unsigned, config.max_width, config.max_height)
+        return cls(
+            config.keys, config.allow_unsigned, config.max_width, config.max_height, config.max_result_pixels
+        )
 
     def check_request(self, parsed: ParsedRequest) -> None:
         verify_credential(parsed.credential, self.keys, allow_unsigned=self.allow_unsigned)
         check_expiry(parsed.spec.expires, time.time())
-        check_output_limits(parsed.spec, max_width=self.max_width, max_height=self.max_height)
+        check_output_limits(
+            parsed.spec, max_width=self.max_width, max_height=self.max_height,
+            max_pixels=self.max_result_pixels,
+        )  # fmt: skip
+
+    def check_fresh(self, parsed: ParsedRequest) -> None:
+        """What can change for a request already verified: the clock."""
+        check_expiry(parsed.spec.expires, time.time())
 
 
 __all__ = [
