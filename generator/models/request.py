@@ -49,9 +49,9 @@ def size_for_aspect(aspect: str) -> tuple[int, int]:
 
 
 def _int_field(body: dict[str, Any], name: str, default: int | None) -> int | None:
-    value = body.get(name, default)
-    if value is None:
-        return None
+    value = body.get(name)
+    if value is None:  # absent or null: the default
+        return default
     if isinstance(value, bool) or not isinstance(value, int):
         raise ApiError(422, f"{name} must be an integer")
     return value

@@ -14,6 +14,7 @@ from imgedge.generator.jobs.records import Job
 from imgedge.generator.metrics import Metrics
 from imgedge.generator.outbound.destinations import ForbiddenDestination, check_destination
 from imgedge.generator.outbound.webhooks import deliver
+from imgedge.web.redact import url_for_logs
 
 log = logging.getLogger("imgedge.generator")
 
@@ -72,4 +73,4 @@ class JobWebhooks:
         )  # fmt: skip
         if not delivered:
             self.metrics.webhook_failures += 1
-            log.warning("webhook for job %s to %s was not delivered", job.id, url)
+            log.warning("webhook for job %s to %s was not delivered", job.id, url_for_logs(url))

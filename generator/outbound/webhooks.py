@@ -13,6 +13,8 @@ from typing import Any
 
 import httpx
 
+from imgedge.web.redact import url_for_logs
+
 log = logging.getLogger("imgedge.generator")
 
 SIGNATURE_HEADER = "X-Imgedge-Signature"
@@ -59,11 +61,13 @@ async def deliver(
         try:
             response = await client.post(url, content=body, headers=headers, timeout=10.0)
         except httpx.HTTPError as exc:
-            log.info("webhook to %s failed (attempt %d): %s", url, attempt + 1, exc)
+            log.info("webhook to %s failed (attempt %d): %s", url_for_logs(url), attempt + 1, exc)
             continue
         if response.is_success:
             return True
-        log.info("webhook to %s answered %d (attempt %d)", url, response.status_code, attempt + 1)
+        log.info(
+            "webhook to %s answered %d (attempt %d)", url_for_logs(url), response.status_code, attempt + 1
+        )
         if response.status_code in _PERMANENT:
             return False
     return False

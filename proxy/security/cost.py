@@ -46,8 +46,9 @@ def estimate_bytes(header: Header, spec: TransformSpec, negotiated: str, *, anim
     out = output_box(header, spec)
     out_pixels = out.width * out.height * (header.pages if animated else 1)
     source_pixels = header.width * header.height * (header.pages if animated else 1)
-    # Shrinking on load streams the source through line buffers; rotations, flips and crops decode it whole.
-    source = source_pixels * (BANDS if needs_full_decode(spec) or animated else 1)
+    # Shrinking on load streams the source through line buffers; rotations, flips and crops decode it whole,
+    # and keep a second full-size copy while they turn or cut it.
+    source = source_pixels * (2 * BANDS if needs_full_decode(spec) or animated else 1)
     encoder = ENCODER_BYTES_PER_PIXEL.get(negotiated, 8) * out_pixels
     return FIXED_BYTES + source + 2 * BANDS * out_pixels + encoder
 
