@@ -67,8 +67,8 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self.app = _without_uvicorn_proxy_headers(self.app)
         self.limits = header_limits()
         self._in_head = True  # until the current request's headers are complete
-        self._head_bytes = 0  # bytes of the current head fed to the parser (a count no lower than the truth)
-        self._exact_head = 0  # the head's size from the parser's callbacks, once it is complete
+        self._head_bytes = 0  # bytes of the current head fed to the parser so far
+        self._feed_size = 0
         self._began_in_feed = self._completed_in_feed = False
         self._head_timer: asyncio.TimerHandle | None = None
         self._seen_bytes = False
@@ -84,6 +84,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
     def data_received(self, data: bytes) -> None:
         self._unset_keepalive_if_required()
         self._seen_bytes = True
+        self._feed_size = len(data)
         self._began_in_feed = self._completed_in_feed = False
         try:
             self.parser.feed_data(data)
@@ -103,37 +104,40 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
             self.send_400_response("Invalid HTTP request received.")
             return
         if self._in_head:
-            self._count_partial_head(len(data))
+            self._partial_head(len(data))
 
-    def _count_partial_head(self, size: int) -> None:
-        # The parser holds a header still being received; how much of this piece belongs to it is known only
-        # when no earlier request ended in the same piece (pipelining), so a count that may be low by one
-        # read (256 KiB) is the price of never refusing an honest pipelined request.
+    def _partial_head(self, size: int) -> None:
+        """The parser holds a head still arriving: count it, and give it until the header timeout."""
+        # How much of this piece belongs to the head is known only when no earlier request ended in the same
+        # piece (pipelining); a count low by at most one read (256 KiB) is the price of never refusing an
+        # honest pipelined request.
         if not self._began_in_feed or not self._completed_in_feed:
             self._head_bytes += size
         if self._head_bytes > self.limits.max_bytes:
             self._refuse(_TOO_LARGE)
+        elif self._head_timer is None:
+            # Most heads arrive in one piece and never need a timer; this one began just now, in this piece.
+            self._arm_head_timer()
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._began_in_feed = True
         self._in_head = True
-        self._head_bytes = self._exact_head = 0
-        if self._head_timer is None:
-            self._arm_head_timer()
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        self._exact_head += len(name) + len(value) + _HEADER_OVERHEAD
-        super().on_header(name, value)
+        self._head_bytes = 0
 
     def on_headers_complete(self) -> None:
-        method = self.parser.get_method()
-        self._exact_head += len(method) + len(self.url) + _REQUEST_LINE_OVERHEAD
-        if self._exact_head > self.limits.max_bytes:
+        # A head that began and ended within one piece no larger than the limit is within it: only heads that
+        # span pieces, or big pieces, are measured.
+        measure = not self._began_in_feed or self._feed_size > self.limits.max_bytes
+        if measure and self._exact_head_size() > self.limits.max_bytes:
             raise _HeadRefused()
         self._in_head = False
         self._cancel_head_timer()
         super().on_headers_complete()
+
+    def _exact_head_size(self) -> int:
+        headers = sum(len(name) + len(value) + _HEADER_OVERHEAD for name, value in self.headers)
+        return len(self.parser.get_method()) + len(self.url) + _REQUEST_LINE_OVERHEAD + headers
 
     def on_message_complete(self) -> None:
         self._completed_in_feed = True
