@@ -4,7 +4,7 @@ the transforms already running before it may start. Transforms hold their slot a
 worker thread really ends, even one whose request stopped waiting at its deadline, so concurrent large
 requests cannot push a process past the budget.
 
-The estimate is deliberately high; benchmarks/transform_memory.py measures real peaks against it.
+The estimate is deliberately high; tests/proxy/test_cost.py measures real peaks against it.
 """
 
 from __future__ import annotations
