@@ -53,6 +53,7 @@ def _plain_response(status: bytes, message: bytes) -> bytes:
 
 _TOO_LARGE = _plain_response(b"431 Request Header Fields Too Large", b"request headers too large\n")
 _TIMED_OUT = _plain_response(b"408 Request Timeout", b"request headers took too long\n")
+_MALFORMED = _plain_response(b"400 Bad Request", b"malformed HTTP request\n")
 
 
 class LimitedHttpToolsProtocol(HttpToolsProtocol):
@@ -160,6 +161,10 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
             self._refuse(_TIMED_OUT)
         else:
             self.transport.close()  # a connection that never said anything gets no answer
+
+    def send_400_response(self, msg: str) -> None:
+        # uvicorn's own answer, with the headers every imgedge response carries.
+        self._refuse(_MALFORMED)
 
     def _refuse(self, response: bytes) -> None:
         self._cancel_head_timer()

@@ -264,7 +264,7 @@ def test_upload_is_delivered_like_a_generated_image(browser: Any, generator_url:
 
 
 def test_the_page_works_under_its_csp(browser: Any, generator_url: str) -> None:
-    """The real policy, enforced: generate and upload without a single script or style the CSP blocks."""
+    """The real policy, enforced: an image is generated and shown without anything the CSP blocks."""
     session = Session(browser, generator_url, enforce_csp=True)
     headers = session.responses[generator_url]
     csp = headers["content-security-policy"]
