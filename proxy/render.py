@@ -134,14 +134,14 @@ class Renderer:
                 source, spec, negotiated, max_src_pixels=self.config.max_src_pixels,
                 max_result_pixels=self.config.max_result_pixels,
             )  # fmt: skip
-            try:
-                with budget.reserve(cost, deadline):
+            with budget.reserve(cost, deadline):
+                try:
                     return transform(
                         source, spec, negotiated, max_pixels=self.config.max_src_pixels,
                         settings=self.config.encoder, deadline=deadline,
                     )  # fmt: skip
-            finally:
-                deadline.release()
+                finally:
+                    deadline.release()  # its images go before its reservation does
 
         self.admitted += 1
         QUEUE_DEPTH.inc()

@@ -10,9 +10,11 @@ The estimate is deliberately high; tests/proxy/test_cost.py measures real peaks 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from imgedge.imaging.inspect import Header, inspect
 from imgedge.proxy.pipeline.animation import keeps_animation
@@ -29,6 +31,22 @@ BANDS = 4  # sRGB + alpha, 8 bits each: the most any step keeps
 # The encoder's own working memory per output pixel, measured at the default efforts (libheif/aom is the
 # hungriest: a 5000x5000 AVIF peaked at 595 MiB here).
 ENCODER_BYTES_PER_PIXEL = {"avif": 20, "webp": 8, "png": 4, "gif": 4, "jpeg": 2, "legacy": 4}
+# After a transform this large, free heap pages go back to the system (as imgproxy's FREE_MEMORY_INTERVAL
+# does): glibc otherwise keeps tens of MiB of an AVIF encode's small allocations resident.
+TRIM_AFTER_BYTES = 64 * MIB
+
+
+def _malloc_trim() -> Callable[[], None]:
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        trim = libc.malloc_trim
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        return lambda: None
+    trim.argtypes = [ctypes.c_size_t]
+    return lambda: trim(0) and None
+
+
+release_free_memory = _malloc_trim()
 
 
 def output_box(header: Header, spec: TransformSpec) -> Box:
@@ -90,6 +108,8 @@ class TransformBudget:
                 self.running -= 1
                 self.reserved -= size
                 self._changed.notify_all()
+            if size >= TRIM_AFTER_BYTES:
+                release_free_memory()
 
     def _acquire(self, size: int, deadline: Deadline) -> None:
         ticket = object()
