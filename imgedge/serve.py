@@ -17,6 +17,7 @@ from imgedge import common_settings as C
 from imgedge.secrets import load_or_create, load_signing_keys
 from imgedge.subcommands import Lazy, require
 from imgedge.url.build import build_path
+from imgedge.web.uvicorn_args import UVICORN_ARGS
 
 if TYPE_CHECKING:
     from imgedge.subcommands import Subparsers
@@ -43,7 +44,7 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout_s: float) 
 def _uvicorn(factory: str, host: str, port: int, workers: int) -> list[str]:
     return [
         sys.executable, "-m", "uvicorn", "--factory", factory, "--host", host, "--port", str(port),
-        "--workers", str(workers), "--no-access-log", "--timeout-graceful-shutdown", "10",
+        "--workers", str(workers), "--no-access-log", "--timeout-graceful-shutdown", "10", *UVICORN_ARGS,
         # uvicorn's own lines in imgedge's format: JSON off a terminal, one readable line on one.
         "--log-config", str(LOG_CONFIG),
     ]  # fmt: skip

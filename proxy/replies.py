@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Send
+from starlette.types import ASGIApp, Scope, Send
 
 from imgedge.cache.entry import Entry
 from imgedge.errors import PublicError
@@ -24,6 +24,7 @@ log = logging.getLogger("imgedge.proxy")
 RawHeaders = list[tuple[bytes, bytes]]
 _TEXT = b"text/plain; charset=utf-8"
 ACCEPT_CH_BYTES = ACCEPT_CH.encode("latin-1")
+_NOSNIFF = (b"x-content-type-options", b"nosniff")
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +98,7 @@ def internal_error_reply(path: str, exc: BaseException) -> Reply:
 def _plain_text(status: int, headers: dict[str, str], text: str) -> Reply:
     body = text.encode()
     raw = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]
-    raw += [(b"content-length", str(len(body)).encode("latin-1")), (b"content-type", _TEXT)]
+    raw += [(b"content-length", str(len(body)).encode("latin-1")), (b"content-type", _TEXT), _NOSNIFF]
     return Reply(status, raw, body)
 
 
@@ -110,6 +111,11 @@ def starlette_response(reply: Reply) -> Response:
     response = Response(reply.body, status_code=reply.status)
     response.raw_headers = list(reply.headers)
     return response
+
+
+def error_response(scope: Scope, exc: PublicError) -> ASGIApp:
+    """For middleware that refuses a request before any route runs."""
+    return starlette_response(error_reply(exc, scope["method"]))
 
 
 async def handle_public_error(request: Request, exc: Exception) -> Response:

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp
 
 from imgedge.generator.config import GeneratorConfig
 from imgedge.generator.models.diffusers_directory import DiffusersDirectoryBackend
+from imgedge.web.uvicorn_args import PROTOCOL
 
 
 def free_port() -> int:
@@ -30,8 +31,11 @@ def running(app: ASGIApp, port: int | None = None) -> Iterator[str]:
     """Serve an ASGI app over real HTTP on 127.0.0.1 in a background thread."""
     port = port or free_port()
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
+        uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", http=PROTOCOL,
+            proxy_headers=False,
+        )
+    )  # fmt: skip
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

@@ -8,6 +8,26 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from imgedge.generator.storage.database import Connection
 
+# The moderation decisions that belong to content rather than to a record, and who submitted each job (for
+# per-client caps): tables of their own, so nothing above changes shape.
+SECURITY_TABLES = (
+    """CREATE TABLE IF NOT EXISTS rejected_content (
+        content_hash TEXT PRIMARY KEY,
+        reason TEXT,
+        rejected_at REAL NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS asset_content (
+        asset_id TEXT PRIMARY KEY,
+        content_hash TEXT NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS asset_content_hash ON asset_content (content_hash)",
+    """CREATE TABLE IF NOT EXISTS job_owners (
+        job_id TEXT PRIMARY KEY,
+        owner TEXT NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS job_owners_owner ON job_owners (owner)",
+)
+
 TABLES = (
     """CREATE TABLE IF NOT EXISTS assets (
         id TEXT PRIMARY KEY,
@@ -68,6 +88,7 @@ TABLES = (
         created_at REAL NOT NULL
     )""",
     "CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries (next_at)",
+    *SECURITY_TABLES,
 )
 
 # Columns added after a table's first release: added in place, so an existing data dir keeps working.

@@ -14,20 +14,15 @@ from imgedge.imaging.errors import CorruptImage
 from imgedge.imaging.inspect import Header, inspect
 from imgedge.provenance import ProvenanceLabel
 from imgedge.proxy.autoquality import LearnRequest, QualityPlan
-from imgedge.proxy.errors import ProxyError
 from imgedge.proxy.negotiate import resolve as resolve_format
 from imgedge.proxy.pipeline import load
 from imgedge.proxy.pipeline.animation import keeps_animation, load_animated
 from imgedge.proxy.pipeline.budget import encode_within
+from imgedge.proxy.pipeline.deadline import Deadline, TransformTimeout
 from imgedge.proxy.pipeline.decoded import DecodedImage
 from imgedge.proxy.pipeline.geometry import Plan, plan, resolve
 from imgedge.proxy.pipeline.steps import STEPS, StepContext
 from imgedge.url.spec import TransformSpec
-
-
-class TransformTimeout(ProxyError):
-    status = 503
-    default_message = "transform took too long"
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,28 +36,33 @@ class Rendered:
     learn: LearnRequest | None = None  # q:auto used the estimate; this is what to learn from
 
 
-def _check(deadline: float | None) -> None:
-    if deadline is not None and time.monotonic() > deadline:
-        raise TransformTimeout()
+def _watch(image: pyvips.Image, deadline: Deadline | None) -> pyvips.Image:
+    return deadline.watch(image) if deadline is not None else image
+
+
+def _check(deadline: Deadline | None) -> None:
+    if deadline is not None:
+        deadline.check()
 
 
 def _load(
-    data: bytes | DecodedImage, spec: TransformSpec, header: Header, animated: bool
+    data: bytes | DecodedImage, spec: TransformSpec, header: Header, animated: bool, deadline: Deadline | None
 ) -> tuple[pyvips.Image, TransformSpec, Plan]:
-    """The source decoded, cut and scaled, with the spec settled against the size it was cut to."""
+    """The source decoded, cut and scaled, with the spec settled against the size it was cut to; every
+    image libvips computes from is watched, so the deadline can stop it mid-operation."""
     if animated:
         assert isinstance(data, bytes)
         spec = resolve(spec, header.width, header.height)
         geometry = plan(header.width, header.height, spec)
-        return load_animated(data, geometry.scaled), spec, geometry
+        return _watch(load_animated(data, geometry.scaled), deadline), spec, geometry
     if load.needs_full_decode(spec):
-        image, origin = load.cut(load.orient(load.load_full(data), spec), spec)
+        image, origin = load.cut(load.orient(_watch(load.load_full(data), deadline), spec), spec)
         spec = resolve(spec, image.width, image.height, origin)
         geometry = plan(image.width, image.height, spec)
         return load.scale_to(image, geometry.scaled), spec, geometry
     spec = resolve(spec, header.width, header.height)
     geometry = plan(header.width, header.height, spec)
-    return load.load_scaled(data, geometry.scaled), spec, geometry
+    return _watch(load.load_scaled(data, geometry.scaled), deadline), spec, geometry
 
 
 def transform(
@@ -72,7 +72,7 @@ def transform(
     *,
     max_pixels: int,
     settings: EncoderSettings,
-    deadline: float | None = None,
+    deadline: Deadline | None = None,
     mark: bytes | None = None,
     quality_plan: QualityPlan | None = None,
     label: ProvenanceLabel | None = None,
@@ -84,7 +84,7 @@ def transform(
         header, spec, negotiated_format, max_pixels=max_pixels
     )
     try:
-        image, spec, geometry = _load(data, spec, header, animated)
+        image, spec, geometry = _load(data, spec, header, animated, deadline)
         image = to_srgb(image, keep_profile=not spec.strip)
         pads_transparent = geometry.pad is not None and len(spec.background) == 8
         corners_transparent = spec.round_corner is not None and len(spec.round_corner[2]) == 8
@@ -95,7 +95,7 @@ def transform(
             _check(deadline)
             image = step(image, ctx)
         # Materialise here: libvips is lazy, and without this the encode stage would absorb all the work.
-        image = image.copy_memory()
+        image = _watch(_watch(image, deadline).copy_memory(), deadline)
         transformed = time.perf_counter()
         _check(deadline)
         quality, learn = spec.quality, None
@@ -107,6 +107,8 @@ def transform(
             xmp=label.xmp() if label is not None else None,
         )  # fmt: skip
     except pyvips.Error as exc:
+        if deadline is not None and deadline.killed:
+            raise TransformTimeout() from None
         raise CorruptImage(_public_reason(str(exc))) from None
     done = time.perf_counter()
     return Rendered(

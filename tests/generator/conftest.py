@@ -23,6 +23,7 @@ from imgedge.generator.models.diffusers_directory import DiffusersDirectoryBacke
 from imgedge.generator.outbound.transform_urls import TransformUrls
 from imgedge.generator.storage.database import SqliteDatabase
 from imgedge.generator.wiring import open_asset_store
+from imgedge.web.uvicorn_args import PROTOCOL
 
 SIGNING_KEY = b"test-signing-key"
 WEBHOOK_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # the Standard Webhooks specification's example
@@ -36,7 +37,9 @@ class ServerThread:
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
         self.port: int = self.sock.getsockname()[1]
-        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+        self.server = uvicorn.Server(
+            uvicorn.Config(app, log_level="warning", lifespan="on", http=PROTOCOL, proxy_headers=False)
+        )
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 
     @property
