@@ -28,6 +28,7 @@ from imgedge.generator.models.backend import ModelBackend
 from imgedge.generator.models.registry import load_and_warm
 from imgedge.generator.outbound.transform_urls import TransformUrls
 from imgedge.generator.wiring import Parts, default_transform_urls, wire
+from imgedge.imaging.requirements import LibvipsUnsupported, require_libvips
 from imgedge.observability import QUIET_PATHS, RequestIdMiddleware, configure_logging
 
 
@@ -69,6 +70,7 @@ def create_app(
 ) -> Starlette:
     """`model` and `urls` are for callers that already hold them (tests, the CLI); otherwise the lifespan
     loads the configured model and the proxy's signing key."""
+    require_libvips()
     parts = wire(config, store=store, urls=urls if urls is not None else default_transform_urls(config))
     queue = job_queue(config, parts)
     janitor = Janitor(parts.store, parts.outbox, parts.proxy, config.janitor_interval_s, parts.webhooks)
@@ -98,4 +100,8 @@ def create_app(
 
 def create_app_from_env() -> Starlette:
     configure_logging()
-    return create_app(GeneratorConfig.from_env())
+    try:
+        require_libvips()  # before reading settings, which may create files
+        return create_app(GeneratorConfig.from_env())
+    except LibvipsUnsupported as exc:
+        raise SystemExit(f"imgedge generator: {exc}") from None

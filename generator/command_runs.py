@@ -21,6 +21,7 @@ from imgedge.generator.models.registry import load_model
 from imgedge.generator.models.request import GenerationRequest, parse_generation_request
 from imgedge.generator.storage.database import open_database
 from imgedge.generator.wiring import open_asset_store
+from imgedge.imaging.requirements import require_libvips
 from imgedge.observability import configure_logging
 from imgedge.progress import Progress
 
@@ -44,6 +45,7 @@ def _generation_request(args: argparse.Namespace, config: GeneratorConfig) -> Ge
 
 
 def run_generate(args: argparse.Namespace) -> int:
+    require_libvips()
     try:
         config = GeneratorConfig.from_env()
         request = _generation_request(args, config)
@@ -78,6 +80,7 @@ def run_generate(args: argparse.Namespace) -> int:
 
 
 def run_ingest(args: argparse.Namespace) -> int:
+    require_libvips()
     try:
         config = GeneratorConfig.from_env()
     except ConfigError as exc:
@@ -102,6 +105,7 @@ def run_ingest(args: argparse.Namespace) -> int:
 
 
 def run_worker(args: argparse.Namespace) -> int:
+    require_libvips()
     url = queue_redis_url()
     if url is None:
         print("imgedge worker: set IMGEDGE_QUEUE_REDIS_URL to the job queue's Redis", file=sys.stderr)

@@ -13,6 +13,7 @@ from imgedge.cache.build import (
     build_source_cache,
 )
 from imgedge.cache.config import CacheConfig
+from imgedge.imaging.requirements import LibvipsUnsupported, require_libvips
 from imgedge.observability import RequestIdMiddleware, configure_logging
 from imgedge.proxy import metrics
 from imgedge.proxy.asgi import ProxyApp
@@ -39,6 +40,7 @@ def create_app(
     source: Source | None = None,
     cache_config: CacheConfig | None = None,
 ) -> ASGIApp:
+    require_libvips()
     cache_cfg = cache_config or CacheConfig.from_env(config.data_dir)
     results = build_result_cache(cache_cfg)
     sources = build_source_cache(cache_cfg)
@@ -80,4 +82,8 @@ def create_app(
 
 def create_app_from_env() -> ASGIApp:
     configure_logging()
-    return create_app(ProxyConfig.from_env())
+    try:
+        require_libvips()  # before reading settings, which may create files
+        return create_app(ProxyConfig.from_env())
+    except LibvipsUnsupported as exc:
+        raise SystemExit(f"imgedge proxy: {exc}") from None

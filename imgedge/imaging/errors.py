@@ -23,3 +23,8 @@ class UnsupportedImage(ImagingError):
 class CorruptImage(ImagingError):
     status = 422
     default_message = "image data is corrupt"
+
+
+class LibvipsUnsupported(RuntimeError):
+    """The loaded libvips lacks something imgedge uses; the message says what and how to fix it. Here,
+    with no libvips import, so the command line can report it without the server extra."""
