@@ -66,9 +66,9 @@ SYSVENV := .venv-syslibvips
 SYSBIN  := $(SYSVENV)/bin
 INGEST_TESTS := $(addprefix tests/generator/test_commands.py::test_ingest_,prints_ids_and_fails_on_bad_files \
   tells_a_library_failure_from_a_bad_file)
-SYSTEM_LIBVIPS_TESTS := tests/imaging tests/proxy/test_pipeline.py tests/proxy/test_hostile_inputs.py \
-  tests/proxy/test_library_failures.py tests/generator/assets tests/generator/http/test_uploads.py \
-  $(INGEST_TESTS)
+SYSTEM_LIBVIPS_TESTS := tests/imaging tests/proxy/test_pipeline.py tests/proxy/test_filters.py \
+  tests/proxy/test_auto_quality.py tests/proxy/test_hostile_inputs.py tests/proxy/test_library_failures.py \
+  tests/generator/assets tests/generator/http/test_uploads.py $(INGEST_TESTS)
 
 # libvips-dev, and a compiler and Python's headers for pyvips' binding. Installed only when missing.
 system-libvips:

@@ -28,7 +28,8 @@ from imgedge.generator.models.backend import ModelBackend
 from imgedge.generator.models.registry import load_and_warm
 from imgedge.generator.outbound.transform_urls import TransformUrls
 from imgedge.generator.wiring import Parts, default_transform_urls, wire
-from imgedge.imaging.requirements import LibvipsUnsupported, require_libvips
+from imgedge.imaging.errors import LibvipsUnsupported
+from imgedge.imaging.requirements import require_libvips
 from imgedge.observability import QUIET_PATHS, RequestIdMiddleware, configure_logging
 
 

@@ -13,7 +13,8 @@ from imgedge.cache.build import (
     build_source_cache,
 )
 from imgedge.cache.config import CacheConfig
-from imgedge.imaging.requirements import LibvipsUnsupported, require_libvips
+from imgedge.imaging.errors import LibvipsUnsupported
+from imgedge.imaging.requirements import require_libvips
 from imgedge.observability import RequestIdMiddleware, configure_logging
 from imgedge.proxy import metrics
 from imgedge.proxy.asgi import ProxyApp

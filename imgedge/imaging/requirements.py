@@ -45,10 +45,13 @@ REQUIRED_LOADERS = {"jpegload": "JPEG", "pngload": "PNG", "webpload": "WebP", "g
 OPTIONAL_LOADERS = {"tiffload": "TIFF", "jxlload": "JPEG XL"}
 LOADER_ARGUMENTS = {"jpegload": ("fail_on",), "pngload": ("fail_on",), "webpload": ("fail_on", "n"),
                     "gifload": ("fail_on", "n"), "heifload": ("fail_on",)}  # fmt: skip
-# The operations the pipeline calls; some depend on how libvips was built (icc_transform needs lcms).
+# The operations imgedge calls by name (a test keeps this list complete); some depend on how libvips was
+# built (icc_transform needs lcms). Python-level pyvips helpers (bandjoin, ifthenelse…) need none.
 OPERATIONS = (
-    "thumbnail_buffer", "thumbnail_image", "autorot", "rot", "flip", "extract_area", "smartcrop", "embed",
-    "gaussblur", "sharpen", "flatten", "colourspace", "icc_transform", "cast", "bandjoin", "extract_band",
+    "thumbnail_buffer", "thumbnail_image", "autorot", "rot", "flip", "extract_area", "crop", "smartcrop",
+    "embed", "gaussblur", "sharpen", "flatten", "colourspace", "icc_transform", "cast", "copy", "linear",
+    "extract_band", "join", "find_trim", "composite2", "replicate", "resize", "round", "avg", "black", "xyz",
+    "add",
 )  # fmt: skip
 
 

@@ -11,6 +11,7 @@ import hashlib
 import importlib.metadata
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -24,7 +25,9 @@ from imgedge.formats import FORMATS
 from imgedge.generator.app import create_app as create_generator
 from imgedge.generator.config import GeneratorConfig
 from imgedge.imaging import requirements
-from imgedge.imaging.requirements import LibvipsUnsupported, check_libvips, require_libvips
+from imgedge.imaging.errors import LibvipsUnsupported
+from imgedge.imaging.libvips import operation_exists
+from imgedge.imaging.requirements import check_libvips, require_libvips
 from imgedge.proxy.app import create_app as create_proxy
 from imgedge.proxy.config import ProxyConfig
 from tests.conftest import free_port
@@ -88,10 +91,10 @@ def test_version_prints_the_libvips_line_and_formats(capsys: pytest.CaptureFixtu
         main(["--version"])
     assert exited.value.code == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].startswith("imgedge ")
-    assert lines[1].startswith(f"libvips {pyvips.version(0)}.{pyvips.version(1)}.")
-    assert lines[2].startswith("reads:") and "JPEG" in lines[2]
-    assert lines[3] == "writes: AVIF, WebP, JPEG, PNG, GIF"
+    assert lines[0].startswith("imgedge ") and lines[1].startswith("Python ")
+    assert lines[2].startswith(f"libvips {pyvips.version(0)}.{pyvips.version(1)}.")
+    assert lines[3].startswith("reads:") and "JPEG" in lines[3]
+    assert lines[4] == "writes: AVIF, WebP, JPEG, PNG, GIF"
 
 
 def test_too_old_a_libvips_is_refused_with_one_message(libvips_8_13: None) -> None:
@@ -156,3 +159,14 @@ def test_a_codec_this_libvips_lacks_is_refused(fresh_check: None) -> None:
     assert len(report.missing) == 1 and "AVIF" in report.missing[0], report.missing
     assert "AVIF" not in report.writes
     assert f"  needs: {report.missing[0]}" in requirements.refusal(report)
+
+
+def test_every_operation_imgedge_calls_is_checked_at_start() -> None:
+    # A method added to the pipeline that only newer libvips have (maxpair is 8.15) must show up here, and
+    # then in the start-up check, which `make test-system-libvips` runs on Debian's 8.14.
+    sources = [*ROOT.glob("proxy/pipeline/*.py"), *ROOT.glob("imgedge/imaging/*.py")]
+    sources += [*ROOT.glob("generator/assets/*.py"), ROOT / "proxy/render.py"]
+    called = {name for path in sources for name in re.findall(r"\.(\w+)\(", path.read_text())}
+    python_level = set(vars(pyvips.Image))  # pyvips' own methods, whatever the library has
+    operations = {name for name in called - python_level if operation_exists(name)}
+    assert operations <= set(requirements.OPERATIONS), operations - set(requirements.OPERATIONS)
