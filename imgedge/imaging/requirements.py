@@ -160,7 +160,7 @@ def fix_text(found: Binding) -> str:
     python = sys.executable
     minimum = f"{MIN_VERSION[0]}.{MIN_VERSION[1]}"
     if found.from_bundle:
-        return f"upgrade it: {python} -m pip install --upgrade {BINARY_DISTRIBUTION}"
+        return f"upgrade {BINARY_DISTRIBUTION}: {python} -m pip install --upgrade {BINARY_DISTRIBUTION}"
     return "\n".join([
         f"use the libvips that {BINARY_DISTRIBUTION} bundles; in this order (pyvips first, built without"
         " the system's libvips, then pyvips-binary's binding back in place):",
