@@ -34,6 +34,8 @@ from imgedge.generator.models.registry import load_and_warm
 from imgedge.generator.outbound.transform_urls import TransformUrls
 from imgedge.generator.security.limits import UPLOAD_PREFIX, GeneratorLimits
 from imgedge.generator.wiring import Parts, default_transform_urls, wire
+from imgedge.imaging.errors import LibvipsUnsupported
+from imgedge.imaging.requirements import require_libvips
 from imgedge.observability import QUIET_PATHS, RequestIdMiddleware, configure_logging
 from imgedge.web.bodies import BodyLimit
 from imgedge.web.clients import ClientAddress
@@ -121,6 +123,7 @@ def create_app(
 ) -> Starlette:
     """`model` and `urls` are for callers that already hold them (tests, the CLI); otherwise the lifespan
     loads the configured model and the proxy's signing key."""
+    require_libvips()
     parts = wire(config, store=store, urls=urls if urls is not None else default_transform_urls(config))
     queue = job_queue(config, parts)
     janitor = Janitor(parts.store, parts.outbox, parts.proxy, config.janitor_interval_s, parts.webhooks)
@@ -162,4 +165,8 @@ def create_app(
 
 def create_app_from_env() -> Starlette:
     configure_logging()
-    return create_app(GeneratorConfig.from_env())
+    try:
+        require_libvips()  # before reading settings, which may create files
+        return create_app(GeneratorConfig.from_env())
+    except LibvipsUnsupported as exc:
+        raise SystemExit(f"imgedge generator: {exc}") from None

@@ -52,6 +52,9 @@ def _uvicorn(factory: str, host: str, port: int, workers: int) -> list[str]:
 
 def serve_command(args: argparse.Namespace) -> int:
     require("httpx", "uvicorn", "starlette", "pyvips", "torch")
+    from imgedge.imaging.requirements import require_libvips  # the server extra, checked just above
+
+    require_libvips()  # here, once, rather than as a traceback from every child process
     host = C.HOST.read()
     port = C.PORT.read()
     generator_port = C.GENERATOR_PORT.read()

@@ -18,6 +18,8 @@ from imgedge.cache.build import (
     build_source_cache,
 )
 from imgedge.cache.config import CacheConfig
+from imgedge.imaging.errors import LibvipsUnsupported
+from imgedge.imaging.requirements import require_libvips
 from imgedge.observability import RequestIdMiddleware, configure_logging
 from imgedge.proxy import metrics
 from imgedge.proxy.asgi import ProxyApp
@@ -49,6 +51,7 @@ def create_app(
     source: Source | None = None,
     cache_config: CacheConfig | None = None,
 ) -> ASGIApp:
+    require_libvips()
     cache_cfg = cache_config or CacheConfig.from_env(config.data_dir)
     results = build_result_cache(cache_cfg)
     sources = build_source_cache(cache_cfg)
@@ -114,4 +117,8 @@ def web_layers(app: ASGIApp, config: ProxyConfig) -> ASGIApp:
 
 def create_app_from_env() -> ASGIApp:
     configure_logging()
-    return create_app(ProxyConfig.from_env())
+    try:
+        require_libvips()  # before reading settings, which may create files
+        return create_app(ProxyConfig.from_env())
+    except LibvipsUnsupported as exc:
+        raise SystemExit(f"imgedge proxy: {exc}") from None

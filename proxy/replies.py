@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Scope, Send
 
 from imgedge.cache.entry import Entry
 from imgedge.errors import PublicError
+from imgedge.imaging.errors import LibvipsFailure
 from imgedge.origin_protocol import MODERATION_HEADER, etag_matches
 from imgedge.proxy import metrics
 from imgedge.proxy.http_headers import error_cache_control, server_timing, variant_cache_control
@@ -86,6 +87,8 @@ def variant_reply(
 def error_reply(exc: PublicError, method: str) -> Reply:
     """Every PublicError, on any route, becomes a response here and nowhere else."""
     metrics.TRANSFORM_ERRORS.labels(type(exc).__name__).inc()
+    if isinstance(exc, LibvipsFailure):
+        metrics.LIBVIPS_FAILURES.labels(exc.stage).inc()
     body = "" if method == "HEAD" else exc.message + "\n"
     return _plain_text(exc.status, {"Cache-Control": error_cache_control(exc.status), **exc.headers}, body)
 

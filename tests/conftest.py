@@ -16,6 +16,7 @@ from starlette.types import ASGIApp
 
 from imgedge.generator.config import GeneratorConfig
 from imgedge.generator.models.diffusers_directory import DiffusersDirectoryBackend
+from imgedge.imaging.requirements import require_libvips
 from imgedge.web.uvicorn_args import PROTOCOL
 
 
@@ -48,6 +49,19 @@ def running(app: ASGIApp, port: int | None = None) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=20)
+
+
+@contextlib.contextmanager
+def libvips_blocked(*operations: str) -> Iterator[None]:
+    """libvips' own switch for refusing operations: a real library failure, on input that is fine."""
+    require_libvips()  # its facts (and the saver options it caches) are gathered with nothing blocked
+    for name in operations:
+        pyvips.operation_block_set(name, True)
+    try:
+        yield
+    finally:
+        for name in operations:
+            pyvips.operation_block_set(name, False)
 
 
 def photo(name: str, size: int | None = None) -> pyvips.Image:

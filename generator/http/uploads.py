@@ -16,6 +16,7 @@ from imgedge.generator.http.rate_limit import RateGate
 from imgedge.generator.metrics import Metrics
 from imgedge.generator.outbound.proxy_variants import ProxyVariants
 from imgedge.generator.security.public_urls import public_url
+from imgedge.imaging.errors import LibvipsFailure
 
 
 def routes(
@@ -49,8 +50,10 @@ def routes(
         try:
             data = await read_body(request, max_bytes)
             record = await asyncio.to_thread(intake.accept, data, grant.temporary)
-        except BaseException:
+        except BaseException as exc:
             metrics.uploads_refused.inc()
+            if isinstance(exc, LibvipsFailure):
+                metrics.libvips_failures.inc()
             grants.release(grant.upload_id)
             raise
         metrics.uploads_stored.inc()

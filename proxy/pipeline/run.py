@@ -10,7 +10,7 @@ import pyvips
 from imgedge.imaging.autoquality import has_quality
 from imgedge.imaging.colour import to_srgb
 from imgedge.imaging.encode import EncoderSettings
-from imgedge.imaging.errors import CorruptImage
+from imgedge.imaging.failures import blame
 from imgedge.imaging.inspect import Header, inspect
 from imgedge.provenance import ProvenanceLabel
 from imgedge.proxy.autoquality import LearnRequest, QualityPlan
@@ -83,6 +83,7 @@ def transform(
     animated = isinstance(data, bytes) and keeps_animation(
         header, spec, negotiated_format, max_pixels=max_pixels
     )
+    stage = "transform"
     try:
         image, spec, geometry = _load(data, spec, header, animated, deadline)
         image = to_srgb(image, keep_profile=not spec.strip)
@@ -98,6 +99,7 @@ def transform(
         image = _watch(_watch(image, deadline).copy_memory(), deadline)
         transformed = time.perf_counter()
         _check(deadline)
+        stage = "encode"
         quality, learn = spec.quality, None
         if quality_plan is not None and has_quality(output_format) and not animated:
             quality, learn = quality_plan.choose(output_format, image)
@@ -109,7 +111,9 @@ def transform(
     except pyvips.Error as exc:
         if deadline is not None and deadline.killed:
             raise TransformTimeout() from None
-        raise CorruptImage(_public_reason(str(exc))) from None
+        # Until the copy above the input may be at fault (decoding is lazy); after it, only the library.
+        suspect = data if isinstance(data, bytes) and stage == "transform" else None
+        raise blame(exc, suspect, stage=stage, all_pages=animated) from None
     done = time.perf_counter()
     return Rendered(
         body=body,
@@ -120,10 +124,3 @@ def transform(
         quality=quality if quality_plan is not None else 0,
         learn=learn,
     )
-
-
-def _public_reason(detail: str) -> str:
-    lowered = detail.lower()
-    if "truncat" in lowered or "premature" in lowered or "end of" in lowered:
-        return "source image is truncated"
-    return "source image could not be decoded"
