@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pyvips
 
-from benchmarks import corpus, fresh_assets, nextjs_server
+from benchmarks import corpus, fresh_assets, nextjs_server, url_sets
 from benchmarks.bare_endpoint import BareServer
 from benchmarks.imgedge_server import ImgedgeServer, environment
 from benchmarks.limit import LimitPool, load_corpus, transform_once
@@ -66,7 +66,7 @@ class Starter:
         data_dir = self.run_dir / "data"
         env = environment(
             data_dir, port=free_port(), generator_port=free_port(), workers=self.workers,
-            extra={"IMGEDGE_ALLOW_UNSIGNED": "0", **self.imgedge_env},
+            extra={"IMGEDGE_ALLOW_UNSIGNED": "0", **url_sets.DIALECT_ENV, **self.imgedge_env},
         )  # fmt: skip
         self.log("ingesting the corpus with `imgedge ingest`")
         probe = self.run_dir / "origin-probe.png"

@@ -28,7 +28,10 @@ from imgedge.secrets import load_signing_keys
 from imgedge.url.build import build_path
 
 _MIB = 1 << 20
-SKIPPABLE = ("jpeg", "avif", "cold", "hits", "second-client", "saturated", "origin", "mix", "prewarm", "soak")
+SKIPPABLE = (
+    "jpeg", "avif", "cold", "hits", "second-client", "saturated", "origin", "mix", "prewarm", "soak",
+    "autoquality",  # run by benchmarks.run after the suite
+)  # fmt: skip
 
 
 @dataclass(slots=True)
@@ -170,6 +173,8 @@ class Suite:
             figures["uncached_vs_limit_pixels"] = webp.ratio("imgedge/limit (pixels)")
             if c.thumbor is not None:
                 figures["uncached_vs_thumbor"] = webp.ratio("imgedge/thumbor")
+            for dialect in ("thumbor", "imgproxy"):
+                figures[f"{dialect}_urls_vs_native"] = webp.ratio(f"imgedge {dialect} URLs/imgedge")
             if c.nextjs is not None:
                 figures["uncached_vs_nextjs"] = webp.ratio("imgedge/nextjs")
         if "jpeg" in mode.extra_formats and self._wants("jpeg"):

@@ -84,6 +84,20 @@ def evaluate(figures: dict[str, float | None]) -> list[Target]:
         at_most("Hit p99 while misses saturate the pool", "< 20 ms", f("saturated_hit_p99_ms"), 20.0, "ms"),
         at_least("WebP 1024 px smaller than PNG", ">= 85% smaller (median)", f("webp_saving"), 0.85, "%"),
         at_least("AVIF 1024 px smaller than PNG", ">= 85% smaller (median)", f("avif_saving"), 0.85, "%"),
+        at_least(
+            "thumbor URLs vs native URLs",
+            ">= 95% of the native URL's req/s (uncached WebP)",
+            f("thumbor_urls_vs_native"),
+            0.95,
+            "%",
+        ),
+        at_least(
+            "imgproxy URLs vs native URLs",
+            ">= 95% of the native URL's req/s (uncached WebP)",
+            f("imgproxy_urls_vs_native"),
+            0.95,
+            "%",
+        ),
         at_most(
             "Proxy RSS after the soak",
             "<= memory budgets + 150 MiB per worker",

@@ -80,6 +80,22 @@ class Workloads:
 
         return run
 
+    def _dialect_contenders(self, fmt: str) -> dict[str, Contender]:
+        """The same uncached workload through imgedge's thumbor and imgproxy URLs."""
+        assert self.c.imgedge is not None
+        base, connections = self.c.imgedge.base_url, self.mode.uncached_connections
+        ids = [o.asset_id for o in self.c.squares]
+        count = int(_ESTIMATED_MAX_UNCACHED_RPS * self.mode.round_s)
+        contenders: dict[str, Contender] = {}
+        for dialect in ("thumbor", "imgproxy"):
+            variants = url_sets.UniqueDialectVariants(dialect)
+
+            def run(_: int, variants: url_sets.UniqueDialectVariants = variants) -> LoadResult:
+                return self.load(base, variants.take(ids, fmt, count), connections, unique=True, track=True)
+
+            contenders[f"imgedge {dialect} URLs"] = run
+        return contenders
+
     def _warm_sources(self) -> None:
         # Every worker's source cache holds the originals' pixels before misses are measured (as in
         # production, where originals are requested many times); the cold workload measures the rest.
@@ -95,6 +111,10 @@ class Workloads:
             self._warm_sources()
             contenders["imgedge"] = self._imgedge_uncached(fmt)
             pairs = [("imgedge", "limit")] + ([("imgedge", "limit (pixels)")] if fmt == "webp" else [])
+            if fmt == "webp":
+                dialects = self._dialect_contenders(fmt)
+                contenders.update(dialects)
+                pairs += [(name, "imgedge") for name in dialects] + [("imgedge", name) for name in dialects]
         if self.c.thumbor is not None and fmt in ("webp", "jpeg"):
             contenders["thumbor"] = self._thumbor(fmt, self.mode.round_s)
             pairs += [("imgedge", "thumbor")] if "imgedge" in contenders else []

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from imgedge import common_settings as C
 from imgedge.env import ConfigError
 from imgedge.generator import settings as S
+from imgedge.generator.outbound.signing import new_webhook_secret, signing_key
 from imgedge.generator.storage.urls import file_url, sqlite_url
 from imgedge.secrets import setting_or_file
+from imgedge.web.limits import WebLimits
+from imgedge.web.metrics_listener import parse_address
 
 
 def _widths(raw: tuple[str, ...]) -> tuple[int, ...]:
@@ -69,11 +72,23 @@ class GeneratorConfig:
     # defaults it to the proxy's own address: pages on the generator's origin (the playground) load them.
     public_proxy_url: str = ""
     playground_widths: tuple[int, ...] = PLAYGROUND_WIDTHS
+    # Base of the provenance record links in served variants; empty leaves the link out.
+    public_generator_url: str = ""
+    # Prompts are personal data: they go into served images only when the operator opts in.
+    provenance_prompt: bool = False
     eager_variants: bool = True
     warm_learned: bool = True
     warm_budget: int = 12
     warm_coverage: float = 0.9
     warm_on_start: bool = True
+    # Base of the absolute URLs the API returns; empty gives root-relative paths (never the request's Host).
+    public_url: str = ""
+    max_json_bytes: int = 64 * 1024
+    anon_max_pixels: int = 1_048_576
+    anon_max_steps: int = 0  # 0: default_steps
+    anon_max_jobs: int = 2
+    metrics_address: str = ""  # host:port for /metrics instead of the generator's port
+    web: WebLimits = field(default_factory=WebLimits)
 
     @classmethod
     def from_env(cls) -> GeneratorConfig:
@@ -104,18 +119,28 @@ class GeneratorConfig:
             moderation_review_all=S.MODERATION_REVIEW_ALL.read(),
             temporary_ttl_s=S.TEMPORARY_TTL.read(),
             janitor_interval_s=S.JANITOR_INTERVAL.read(),
-            webhook_secret=setting_or_file(S.WEBHOOK_SECRET, data_dir, "webhook.secret"),
+            webhook_secret=setting_or_file(S.WEBHOOK_SECRET, data_dir, "webhook.whsec", new_webhook_secret),
             webhook_attempts=S.WEBHOOK_ATTEMPTS.read(),
             webhook_backoff_s=S.WEBHOOK_BACKOFF.read(),
             webhook_allow_private=S.WEBHOOK_ALLOW_PRIVATE.read(),
             proxy_url=S.PROXY_URL.read() or f"http://{host}:{proxy_port}",
             public_proxy_url=S.PUBLIC_PROXY_URL.read() or f"http://{_browsable(host)}:{proxy_port}",
             playground_widths=_widths(S.PLAYGROUND_WIDTHS.read()),
+            public_generator_url=S.PUBLIC_GENERATOR_URL.read()
+            or f"http://{_browsable(host)}:{C.GENERATOR_PORT.read()}",
+            provenance_prompt=S.PROVENANCE_PROMPT.read(),
             eager_variants=S.EAGER_VARIANTS.read(),
             warm_learned=S.WARM_LEARNED.read(),
             warm_budget=S.WARM_BUDGET.read(),
             warm_coverage=S.WARM_COVERAGE.read(),
             warm_on_start=S.WARM_ON_START.read(),
+            public_url=S.PUBLIC_URL.read().rstrip("/"),
+            max_json_bytes=S.MAX_JSON_BYTES.read(),
+            anon_max_pixels=S.ANON_MAX_PIXELS.read(),
+            anon_max_steps=S.ANON_MAX_STEPS.read(),
+            anon_max_jobs=S.ANON_MAX_JOBS.read(),
+            metrics_address=S.METRICS_ADDRESS.read(),
+            web=WebLimits.from_env(),
         )
         cfg.validate()
         return cfg
@@ -135,6 +160,11 @@ class GeneratorConfig:
             raise ConfigError("IMGEDGE_RATE_PER_MINUTE must be positive and IMGEDGE_RATE_BURST at least 1")
         if self.temporary_ttl_s < 1 or self.janitor_interval_s <= 0:
             raise ConfigError("IMGEDGE_TEMPORARY_TTL and IMGEDGE_JANITOR_INTERVAL must be positive")
+        if self.webhook_secret:
+            try:
+                signing_key(self.webhook_secret)
+            except ValueError as exc:
+                raise ConfigError(f"IMGEDGE_WEBHOOK_SECRET {exc}") from None
         if self.webhook_attempts < 1 or self.webhook_backoff_s < 0:
             raise ConfigError("IMGEDGE_WEBHOOK_ATTEMPTS must be at least 1, IMGEDGE_WEBHOOK_BACKOFF >= 0")
         if self.device not in ("auto", "cpu", "cuda"):
@@ -143,6 +173,14 @@ class GeneratorConfig:
             raise ConfigError(f"IMGEDGE_PROXY_URL must be an http(s) URL, got {self.proxy_url!r}")
         if any(w < 1 for w in self.playground_widths):
             raise ConfigError("IMGEDGE_PLAYGROUND_WIDTHS must be positive")
+        if self.public_url and not self.public_url.startswith(("http://", "https://")):
+            raise ConfigError(f"IMGEDGE_PUBLIC_URL must be an http(s) URL, got {self.public_url!r}")
+        if self.max_json_bytes < 1024 or self.anon_max_jobs < 1 or self.anon_max_steps < 0:
+            raise ConfigError(
+                "IMGEDGE_MAX_JSON_BYTES must be at least 1024, IMGEDGE_ANON_MAX_JOBS at least 1"
+            )
+        if self.metrics_address:
+            parse_address(self.metrics_address, "IMGEDGE_GENERATOR_METRICS_ADDRESS")
 
     @property
     def originals_dir(self) -> Path:

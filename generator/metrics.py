@@ -1,55 +1,59 @@
-"""Counters for the metrics endpoint, in the Prometheus text format (no client library needed for a few)."""
+"""The generator's Prometheus series (prometheus-client), in a registry per process.
+
+The API process serves them on `/metrics`; each `imgedge worker` serves its own on
+IMGEDGE_WORKER_METRICS_PORT (workers may run on other hosts, so they share no directory to aggregate
+through): Prometheus scrapes every process and sums, e.g. `sum(imgedge_generator_jobs_done_total)`.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+_PREFIX = "imgedge_generator"
+# Generation takes from a fraction of a second (tiny model, GPU) to minutes (large model, CPU).
+_GENERATION_BUCKETS = (0.25, 0.5, 1, 2, 4, 8, 15, 30, 60, 120, 300, 600)
 
 
-@dataclass(slots=True)
 class Metrics:
-    jobs_submitted: int = 0
-    jobs_refused_queue_full: int = 0
-    jobs_refused_rate_limited: int = 0
-    jobs_done: int = 0
-    jobs_failed: int = 0
-    model_invocations: int = 0
-    generation_seconds_sum: float = 0.0
-    generation_seconds_count: int = 0
-    moderation_rejections: int = 0
-    uploads_stored: int = 0
-    uploads_refused: int = 0
-    webhook_failures: int = 0
-    purges_failed: int = 0
-    queue_depth: int = 0
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+
+        def counter(name: str, help_text: str) -> Counter:
+            return Counter(name, help_text, namespace=_PREFIX, registry=self.registry)
+
+        self.jobs_submitted = counter("jobs_submitted", "Generation jobs accepted")
+        self.jobs_refused_queue_full = counter("jobs_refused_queue_full", "Jobs refused: the queue was full")
+        self.jobs_refused_rate_limited = counter(
+            "jobs_refused_rate_limited", "Requests refused by the rate limit"
+        )
+        self.jobs_done = counter("jobs_done", "Jobs finished with an image (in the process that ran them)")
+        self.jobs_failed = counter("jobs_failed", "Jobs that failed (in the process that ran them)")
+        self.model_invocations = counter("model_invocations", "Runs of the model")
+        self.moderation_rejections = counter("moderation_rejections", "Prompts or images rejected")
+        self.uploads_stored = counter("uploads_stored", "Uploads stored")
+        self.uploads_refused = counter("uploads_refused", "Uploads refused")
+        self.webhook_failures = counter("webhook_failures", "Webhooks given up on")
+        self.webhooks_delivered = counter("webhooks_delivered", "Webhooks the receiver accepted")
+        self.purges_failed = counter("purges_failed", "Purges the proxy did not acknowledge")
+        self.libvips_failures = counter(
+            "libvips_failures", "libvips failing on images that decode (answered 500: the server's fault)"
+        )
+        self.queue_depth = Gauge(
+            "queue_depth", "Jobs waiting or running (as this API process counts them)",
+            namespace=_PREFIX, registry=self.registry,
+        )  # fmt: skip
+        self.generation_seconds = Histogram(
+            "generation_seconds", "Time to generate, moderate and store one image",
+            namespace=_PREFIX, registry=self.registry, buckets=_GENERATION_BUCKETS,
+        )  # fmt: skip
 
     def observe_generation(self, seconds: float) -> None:
-        self.generation_seconds_sum += seconds
-        self.generation_seconds_count += 1
+        self.generation_seconds.observe(seconds)
 
-    def render(self) -> str:
-        lines = []
-        counters = {
-            "jobs_submitted_total": self.jobs_submitted,
-            "jobs_refused_queue_full_total": self.jobs_refused_queue_full,
-            "jobs_refused_rate_limited_total": self.jobs_refused_rate_limited,
-            "jobs_done_total": self.jobs_done,
-            "jobs_failed_total": self.jobs_failed,
-            "model_invocations_total": self.model_invocations,
-            "moderation_rejections_total": self.moderation_rejections,
-            "uploads_stored_total": self.uploads_stored,
-            "uploads_refused_total": self.uploads_refused,
-            "webhook_failures_total": self.webhook_failures,
-            "purges_failed_total": self.purges_failed,
-        }
-        for name, value in counters.items():
-            lines += [f"# TYPE imgedge_generator_{name} counter", f"imgedge_generator_{name} {value}"]
-        lines += [
-            "# TYPE imgedge_generator_queue_depth gauge",
-            f"imgedge_generator_queue_depth {self.queue_depth}",
-        ]
-        lines += [
-            "# TYPE imgedge_generator_generation_seconds summary",
-            f"imgedge_generator_generation_seconds_sum {self.generation_seconds_sum:.6f}",
-            f"imgedge_generator_generation_seconds_count {self.generation_seconds_count}",
-        ]
-        return "\n".join(lines) + "\n"
+    def value(self, series: str) -> float:
+        """A series' current value by its exposed name without the prefix, e.g. `jobs_done_total`."""
+        found = self.registry.get_sample_value(f"{_PREFIX}_{series}")
+        return 0.0 if found is None else found
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

@@ -11,15 +11,23 @@ import sys
 import time
 import types
 from pathlib import Path
-
-import httpx
+from typing import TYPE_CHECKING
 
 from imgedge import common_settings as C
 from imgedge.secrets import load_or_create, load_signing_keys
+from imgedge.subcommands import Lazy, require
 from imgedge.url.build import build_path
+from imgedge.web.uvicorn_args import UVICORN_ARGS
+
+if TYPE_CHECKING:
+    from imgedge.subcommands import Subparsers
+
+LOG_CONFIG = Path(__file__).resolve().parent / "uvicorn_logging.json"
 
 
 def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout_s: float) -> bool:
+    import httpx  # the server extra; imported here so `imgedge --help` works without it
+
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -36,11 +44,17 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout_s: float) 
 def _uvicorn(factory: str, host: str, port: int, workers: int) -> list[str]:
     return [
         sys.executable, "-m", "uvicorn", "--factory", factory, "--host", host, "--port", str(port),
-        "--workers", str(workers), "--no-access-log", "--timeout-graceful-shutdown", "10",
+        "--workers", str(workers), "--no-access-log", "--timeout-graceful-shutdown", "10", *UVICORN_ARGS,
+        # uvicorn's own lines in imgedge's format: JSON off a terminal, one readable line on one.
+        "--log-config", str(LOG_CONFIG),
     ]  # fmt: skip
 
 
 def serve_command(args: argparse.Namespace) -> int:
+    require("httpx", "uvicorn", "starlette", "pyvips", "torch")
+    from imgedge.imaging.requirements import require_libvips  # the server extra, checked just above
+
+    require_libvips()  # here, once, rather than as a traceback from every child process
     host = C.HOST.read()
     port = C.PORT.read()
     generator_port = C.GENERATOR_PORT.read()
@@ -106,6 +120,8 @@ def serve_command(args: argparse.Namespace) -> int:
 
 def _sample_transform(generator_url: str, proxy_url: str, data_dir: Path) -> str | None:
     """A transform URL of the newest approved image, generating one on a first run; best effort."""
+    import httpx
+
     try:
         with httpx.Client(base_url=generator_url, timeout=10) as client:
             images = client.get("/v1/images", params={"limit": 1}).json().get("images", [])
@@ -130,11 +146,15 @@ def _sample_transform(generator_url: str, proxy_url: str, data_dir: Path) -> str
     return proxy_url + build_path(asset_id, key=load_signing_keys(data_dir)[0], width=640)
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(sub: Subparsers) -> None:
     p = sub.add_parser("serve", help="run the generator and the proxy")
     p.add_argument(
-        "--workers", type=int, default=0, help="proxy worker processes (default IMGEDGE_WORKERS or 1)"
-    )
-    p.add_argument("--startup-timeout", type=float, default=300.0)
+        "--workers", type=int, default=0,
+        help="proxy worker processes (default: IMGEDGE_WORKERS, which defaults to 1)",
+    )  # fmt: skip
+    p.add_argument(
+        "--startup-timeout", type=float, default=300.0, metavar="SECONDS",
+        help="how long each service may take to answer its health check",
+    )  # fmt: skip
     p.add_argument("--no-sample", action="store_true", help="do not generate a sample image on a first run")
-    p.set_defaults(func=serve_command)
+    p.set_defaults(func=Lazy("imgedge.serve:serve_command", extra="generator"))

@@ -15,9 +15,11 @@ from imgedge.cache.broadcast import PurgeBroadcaster
 from imgedge.cache.build import Flights
 from imgedge.cache.tiered import TieredCache
 from imgedge.proxy import metrics
+from imgedge.proxy.autoquality import QualityBook
 from imgedge.proxy.popularity import SharedPopularity
 from imgedge.proxy.sources import Source
 from imgedge.proxy.transform_pool import TransformPool
+from imgedge.web.metrics_listener import MetricsListener
 
 log = logging.getLogger("imgedge.proxy")
 
@@ -35,6 +37,8 @@ class ProxyLifespan:
     origin: Source
     pool: TransformPool
     popularity: SharedPopularity
+    qualities: QualityBook | None = None
+    metrics_listener: MetricsListener | None = None
 
     @contextlib.asynccontextmanager
     async def __call__(self, _: Starlette) -> AsyncIterator[None]:
@@ -45,6 +49,8 @@ class ProxyLifespan:
                 "unsigned URLs are allowed (IMGEDGE_ALLOW_UNSIGNED=1): anyone can request any transform"
             )
         await self.broadcaster.start()
+        if self.metrics_listener is not None:
+            await self.metrics_listener.start()
         try:
             async with anyio.create_task_group() as tasks:
                 tasks.start_soon(self.refresh_gauges)
@@ -54,6 +60,10 @@ class ProxyLifespan:
                 finally:
                     tasks.cancel_scope.cancel()
         finally:
+            if self.qualities is not None:
+                await self.qualities.aclose()
+            if self.metrics_listener is not None:
+                await self.metrics_listener.stop()
             await self.broadcaster.stop()
             await self.origin.aclose()
             await self.flights.aclose()

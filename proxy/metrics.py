@@ -21,6 +21,9 @@ STAGES = Histogram(
 CACHE_LOOKUPS = Counter("imgedge_cache_lookups_total", "Result cache lookups", ["result", "tier"])
 ORIGIN_FETCHES = Counter("imgedge_origin_fetches_total", "Fetches of originals from the origin")
 TRANSFORM_ERRORS = Counter("imgedge_transform_errors_total", "Failed requests by error kind", ["kind"])
+LIBVIPS_FAILURES = Counter(
+    "imgedge_libvips_failures_total", "libvips failing on images that decode (a 500), by stage", ["stage"]
+)
 QUEUE_DEPTH = Gauge("imgedge_transform_queue_depth", "Transforms admitted", multiprocess_mode="livesum")
 VIPS_MEMORY = Gauge("imgedge_vips_memory_bytes", "Memory libvips has allocated", multiprocess_mode="livesum")
 CACHE_BYTES = Gauge(
@@ -90,3 +93,13 @@ def _request_series(route: str, status: int) -> tuple[Counter, Histogram]:
 @functools.lru_cache(maxsize=64)
 def _cache_lookup_series(result: str, tier: str) -> Counter:
     return CACHE_LOOKUPS.labels(result, tier)
+
+
+QUALITY_LEARNED = Counter(
+    "imgedge_quality_learned_total", "q:auto qualities learned by a background search", ["format"]
+)
+QUALITY_ESTIMATED = Counter(
+    "imgedge_quality_estimated_total",
+    "q:auto encodes with the estimate (nothing learned yet)",
+    ["format"],
+)

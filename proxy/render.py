@@ -1,4 +1,4 @@
-"""A cache miss: original (through the source cache) → libvips in the bounded pool → a cache entry."""
+"""A cache miss: original (through the source cache) → libvips in the transform pool → a cache entry."""
 
 from __future__ import annotations
 
@@ -15,26 +15,45 @@ from imgedge.cache.keys import asset_tag, source_key
 from imgedge.cache.singleflight import SingleFlight
 from imgedge.cache.tiered import TieredCache
 from imgedge.formats import media_type
-from imgedge.origin_protocol import MODERATION_HEADER
+from imgedge.origin_protocol import MODERATION_HEADER, label_from_headers, label_headers
+from imgedge.provenance import ProvenanceLabel
+from imgedge.proxy.autoquality import QualityBook, QualityPlan
 from imgedge.proxy.config import ProxyConfig
+from imgedge.proxy.errors import Forbidden
 from imgedge.proxy.http_headers import variant_cache_control
 from imgedge.proxy.pipeline import load
+from imgedge.proxy.pipeline.deadline import Deadline
 from imgedge.proxy.pipeline.decoded import DecodedImage, decode, with_reductions
-from imgedge.proxy.pipeline.geometry import plan
+from imgedge.proxy.pipeline.geometry import plan, resolve
 from imgedge.proxy.pipeline.run import Rendered, transform
-from imgedge.proxy.replies import moderation_of
 from imgedge.proxy.security import check_moderation
-from imgedge.proxy.sources import Source, SourceImage, SourceRef
+from imgedge.proxy.security.cost import TransformBudget, transform_cost
+from imgedge.proxy.sources import ASSET, Source, SourceImage, SourceRef
 from imgedge.proxy.transform_pool import TransformPool
 from imgedge.url.spec import TransformSpec
 
 _GEOMETRY_HEADER = "x-imgedge-pixels"
+_MODIFIED_HEADER = "last-modified"
+QUALITY_HEADER = "x-imgedge-quality"  # the encoder quality q:auto chose, and whether it was learned yet
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFacts:
+    """What the origin said about an original besides its bytes, kept with both cached forms (the raw
+    pixels have no metadata of their own, so the provenance label must travel beside them)."""
+
+    moderation: str
+    label: ProvenanceLabel | None = None
+
+    @classmethod
+    def of(cls, image: SourceImage) -> SourceFacts:
+        return cls(image.moderation, image.label)
 
 
 @dataclass(frozen=True, slots=True)
 class Pixels:
     image: DecodedImage | None  # None: too large to keep as pixels
-    moderation: str
+    facts: SourceFacts
     decoded_now: bool  # made by this call (fetched and decoded), not found in the source cache
 
 
@@ -45,17 +64,29 @@ class Renderer:
     source_cache: TieredCache
     pool: TransformPool
     flights: SingleFlight = field(default_factory=SingleFlight)
+    qualities: QualityBook | None = None  # q:auto; without it q:auto encodes with the estimate
+    budget: TransformBudget | None = None
+
+    def __post_init__(self) -> None:
+        if self.budget is None:
+            self.budget = TransformBudget(self.config.transform_threads, self.config.transform_memory)
 
     async def original(self, ref: SourceRef) -> SourceImage:
-        """The encoded original, through the source cache (for requests that keep metadata, animations and
-        originals too large to keep as pixels)."""
+        """The encoded original, through the source cache (for requests that keep metadata, animations,
+        originals too large to keep as pixels, and remote originals, whose validators live with it)."""
         key = source_key(ref.cache_id)
-        cached = await self._cached_original(ref)
+        cached, _ = await self.source_cache.get(key)
+        previous: SourceImage | None = None
         if cached is not None:
-            return cached
+            image = _source_image(cached)
+            # Assets are immutable; a remote original is asked about again once IMGEDGE_REMOTE_TTL passed.
+            if ref.kind == ASSET or time.time() - cached.created_at < self.config.remote_ttl_s:
+                return image
+            previous = image
 
         async def fetch() -> SourceImage:
-            image = await self.source.fetch(ref)
+            image = await (self.source.fetch(ref, previous) if previous else self.source.fetch(ref))
+            # Stored again after a 304 too: the new entry's age restarts the time-to-live.
             await self._keep_original(ref, image)
             return image
 
@@ -67,34 +98,50 @@ class Renderer:
         """The raw-pixel form, made once per original; no image when it is too large to keep that way."""
         key = source_key(ref.cache_id, "pixels")
         cached, _ = await self.source_cache.get(key)
+        current: SourceImage | None = None
+        if cached is not None and ref.kind != ASSET:
+            # A remote original may have changed: these pixels count only if made from its current bytes.
+            current = await self.original(ref)
+            cached = cached if cached.etag.strip('"') == current.etag else None
         if cached is not None:
             geometry = json.loads(dict(cached.headers)[_GEOMETRY_HEADER])
-            return Pixels(DecodedImage.from_geometry(cached.body, geometry), moderation_of(cached), False)
+            return Pixels(DecodedImage.from_geometry(cached.body, geometry), facts_of(cached), False)
 
         async def make() -> tuple[DecodedImage | None, SourceImage]:
             # Inside this flight, so concurrent variants of a new original share one fetch and one decode.
-            # The encoded original is not kept once its pixels are: they serve every strip=1 variant, and
-            # keeping both would cost the source cache (and the disk tier's writes) a second copy.
-            original = await self._cached_original(ref) or await self.source.fetch(ref)
+            original, kept = (current, True) if current is not None else await self._original_to_decode(ref)
             header_ok = await anyio.to_thread.run_sync(
                 _small_enough, original.data, self.config.decoded_source_max_pixels
             )
             if not header_ok:
-                await self._keep_original(ref, original)
+                if not kept:
+                    await self._keep_original(ref, original)
                 return None, original
             image = await self.pool.run(lambda: decode(original.data, max_pixels=self.config.max_src_pixels))
             geometry = json.dumps(image.geometry())
-            entry = _source_entry(ref, image.pixels, original.etag, original.moderation, geometry)
+            entry = _source_entry(ref, image.pixels, original.etag, SourceFacts.of(original), geometry)
             await self.source_cache.put(key, entry, entry.tags)
             return image, original
 
         (image, original), _ = await self.flights.run(key, make)
-        return Pixels(image, original.moderation, True)
+        return Pixels(image, SourceFacts.of(original), True)
+
+    async def _original_to_decode(self, ref: SourceRef) -> tuple[SourceImage, bool]:
+        """The original to make pixels from, and whether the source cache keeps it. An asset's encoded
+        bytes are not kept once its pixels are: they serve every strip=1 variant, and keeping both would
+        cost the source cache (and the disk tier's writes) a second copy. A remote original's are, since
+        its revalidation needs them."""
+        if ref.kind != ASSET:
+            return await self.original(ref), True
+        cached, _ = await self.source_cache.get(source_key(ref.cache_id))
+        if cached is not None:
+            return _source_image(cached), True
+        return await self.source.fetch(ref), False
 
     def _wants_reductions(self, decoded: DecodedImage, spec: TransformSpec) -> bool:
         if load.needs_full_decode(spec):
             return False  # crops and rotations work on the full-size image
-        scaled = plan(decoded.width, decoded.height, spec).scaled
+        scaled = plan(decoded.width, decoded.height, resolve(spec, decoded.width, decoded.height)).scaled
         return decoded.lacks_reduction_for(scaled.width, scaled.height, self.config.pyramid_level_ratio)
 
     async def _add_reductions(self, ref: SourceRef, decoded: DecodedImage) -> DecodedImage:
@@ -106,78 +153,143 @@ class Renderer:
             cached, _ = await self.source_cache.get(key)
             if cached is not None:  # else purged meanwhile: serve this request, keep nothing
                 geometry = json.dumps(image.geometry())
-                entry = _source_entry(
-                    ref, image.pixels, cached.etag.strip('"'), moderation_of(cached), geometry
-                )
+                entry = _source_entry(ref, image.pixels, cached.etag.strip('"'), facts_of(cached), geometry)
                 await self.source_cache.put(key, entry, entry.tags)
             return image
 
         image, _ = await self.flights.run(key + "/pyramid", make)
         return image
 
-    async def _cached_original(self, ref: SourceRef) -> SourceImage | None:
-        cached, _ = await self.source_cache.get(source_key(ref.cache_id))
-        if cached is None:
-            return None
-        return SourceImage(cached.body, cached.etag.strip('"'), moderation_of(cached))
-
     async def _keep_original(self, ref: SourceRef, image: SourceImage) -> None:
-        entry = _source_entry(ref, image.data, image.etag, image.moderation)
+        entry = _source_entry(
+            ref, image.data, image.etag, SourceFacts.of(image), last_modified=image.last_modified
+        )
         await self.source_cache.put(source_key(ref.cache_id), entry, entry.tags)
 
     async def render(
         self, ref: SourceRef, spec: TransformSpec, negotiated: str, timings: dict[str, float]
     ) -> Entry:
         started = time.perf_counter()
-        source, moderation = await self._source_for(ref, spec)
-        timings["fetch"] = (time.perf_counter() - started) * 1000
+        source, facts = await self._source_for(ref, spec)
+        moderation = facts.moderation
         check_moderation(moderation, spec)
-        rendered = await self._transform_in_pool(source, spec, negotiated, timings)
+        tags = [asset_tag(ref.cache_id)]
+        mark = None
+        if spec.watermark is not None:
+            mark, mark_tag = await self._watermark(spec.watermark.mark)
+            tags.append(mark_tag)  # purging the mark purges what carries it
+        timings["fetch"] = (time.perf_counter() - started) * 1000
+        plan = await self._quality_plan(ref, spec)
+        rendered = await self._transform_in_pool(
+            source, spec, negotiated, timings, facts.label, plan=plan, mark=mark
+        )
         timings.update(rendered.timings)
+        if rendered.learn is not None and self.qualities is not None:
+            self.qualities.learn_later(ref.cache_id, rendered.learn)
         now = time.time()
         return Entry(
             body=rendered.body,
             media_type=media_type(rendered.format),
             etag=f'"{hashlib.sha256(rendered.body).hexdigest()[:32]}"',
-            tags=(asset_tag(ref.cache_id),),
+            tags=tuple(tags),
             created_at=now,
             headers=(
                 ("cache-control", variant_cache_control(moderation, 0, now)),
                 (MODERATION_HEADER, moderation),
+                *_quality_header(rendered),
             ),
         )
 
-    async def _source_for(self, ref: SourceRef, spec: TransformSpec) -> tuple[bytes | DecodedImage, str]:
+    async def _watermark(self, mark: str) -> tuple[bytes, str]:
+        mark_ref = SourceRef.parse(mark, part="watermark")
+        mark_image = await self.original(mark_ref)
+        if mark_image.moderation != "approved":
+            raise Forbidden("watermark is not available")
+        return mark_image.data, asset_tag(mark_ref.cache_id)
+
+    async def _quality_plan(self, ref: SourceRef, spec: TransformSpec) -> QualityPlan | None:
+        if not spec.quality_target:
+            return None
+        if self.qualities is None:
+            return QualityPlan(spec.quality_target, {})
+        return await self.qualities.plan(ref.cache_id, spec.quality_target)
+
+    async def _source_for(
+        self, ref: SourceRef, spec: TransformSpec
+    ) -> tuple[bytes | DecodedImage, SourceFacts]:
         if spec.strip and self.config.decoded_source_max_pixels:
             pixels = await self.decoded(ref)
             if pixels.image is not None:
                 # Not on the request that decoded the original: a first view waits for nothing it does not
                 # need, and an image requested once never pays for a pyramid.
                 if not pixels.decoded_now and self._wants_reductions(pixels.image, spec):
-                    return await self._add_reductions(ref, pixels.image), pixels.moderation
-                return pixels.image, pixels.moderation
+                    return await self._add_reductions(ref, pixels.image), pixels.facts
+                return pixels.image, pixels.facts
         original = await self.original(ref)
-        return original.data, original.moderation
+        return original.data, SourceFacts.of(original)
 
     async def _transform_in_pool(
-        self, source: bytes | DecodedImage, spec: TransformSpec, negotiated: str, timings: dict[str, float]
+        self,
+        source: bytes | DecodedImage,
+        spec: TransformSpec,
+        negotiated: str,
+        timings: dict[str, float],
+        label: ProvenanceLabel | None,
+        *,
+        plan: QualityPlan | None = None,
+        mark: bytes | None = None,
     ) -> Rendered:
         self.pool.admit()
-        deadline = time.monotonic() + self.config.transform_timeout_s
+        deadline = Deadline.after(self.config.transform_timeout_s)
         queued_at = time.perf_counter()
+        budget = self.budget
+        assert budget is not None
 
         def work() -> Rendered:
             timings["queue"] = (time.perf_counter() - queued_at) * 1000
-            return transform(
-                source, spec, negotiated, max_pixels=self.config.max_src_pixels,
-                settings=self.config.encoder, deadline=deadline, level_ratio=self.config.pyramid_level_ratio,
+            cost = transform_cost(
+                source, spec, negotiated, max_src_pixels=self.config.max_src_pixels,
+                max_result_pixels=self.config.max_result_pixels,
             )  # fmt: skip
+            with budget.reserve(cost, deadline):
+                try:
+                    return transform(
+                        source, spec, negotiated, max_pixels=self.config.max_src_pixels,
+                        settings=self.config.encoder, deadline=deadline, quality_plan=plan, label=label,
+                        mark=mark, level_ratio=self.config.pyramid_level_ratio,
+                    )  # fmt: skip
+                finally:
+                    deadline.release()  # its images go before its reservation does
 
-        return await self.pool.run(work)
+        return await self.pool.run(work, deadline)
 
 
-def _source_entry(ref: SourceRef, body: bytes, etag: str, moderation: str, geometry: str = "") -> Entry:
-    headers = [(MODERATION_HEADER, moderation)]
+def _quality_header(rendered: Rendered) -> tuple[tuple[str, str], ...]:
+    if not rendered.quality:
+        return ()
+    how = "estimated" if rendered.learn is not None else "learned"
+    return ((QUALITY_HEADER, f"{rendered.quality}; {how}"),)
+
+
+def facts_of(entry: Entry) -> SourceFacts:
+    headers = dict(entry.headers)
+    return SourceFacts(headers.get(MODERATION_HEADER, "approved"), label_from_headers(headers))
+
+
+def _source_image(entry: Entry) -> SourceImage:
+    facts = facts_of(entry)
+    return SourceImage(
+        entry.body, entry.etag.strip('"'), facts.moderation, label=facts.label,
+        last_modified=dict(entry.headers).get(_MODIFIED_HEADER, ""),
+    )  # fmt: skip
+
+
+def _source_entry(
+    ref: SourceRef, body: bytes, etag: str, facts: SourceFacts, geometry: str = "", *, last_modified: str = ""
+) -> Entry:
+    headers = [(MODERATION_HEADER, facts.moderation), *label_headers(facts.label).items()]
+    if last_modified:
+        headers.append((_MODIFIED_HEADER, last_modified))
     if geometry:
         headers.append((_GEOMETRY_HEADER, geometry))
     return Entry(

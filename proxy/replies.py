@@ -10,20 +10,25 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Send
+from starlette.types import ASGIApp, Scope, Send
 
 from imgedge.cache.entry import Entry
 from imgedge.errors import PublicError
+from imgedge.imaging.errors import LibvipsFailure
 from imgedge.origin_protocol import IMMUTABLE, MODERATION_HEADER, etag_matches
 from imgedge.proxy import metrics
 from imgedge.proxy.http_headers import error_cache_control, server_timing, variant_cache_control
-from imgedge.url.spec import TransformSpec
+from imgedge.url.hints import ACCEPT_CH
+from imgedge.url.spec import TransformSpec, fmt_number
 
 log = logging.getLogger("imgedge.proxy")
 
 RawHeaders = list[tuple[bytes, bytes]]
 _TEXT = b"text/plain; charset=utf-8"
 _IMMUTABLE = IMMUTABLE.encode("latin-1")
+ACCEPT_CH_BYTES = ACCEPT_CH.encode("latin-1")
+_NOSNIFF = (b"x-content-type-options", b"nosniff")
+_QUALITY_HEADER = "x-imgedge-quality"
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,21 +48,34 @@ def variant_reply(
     varies: bool,
     cache_status: str,
     timings: dict[str, float],
+    hint_vary: tuple[str, ...] = (),
+    content_dpr: float | None = None,
+    accept_ch: bool = False,
+    lifetime: int = 0,
 ) -> Reply:
-    """A cached or fresh variant: 304 on a matching ETag, no body for HEAD."""
+    """A cached or fresh variant: 304 on a matching ETag, no body for HEAD. `lifetime` caps the max-age of
+    variants whose source may change."""
     moderation = moderation_of(entry)
-    if moderation == "approved" and not spec.expires:
-        cache_control = _IMMUTABLE
+    if moderation == "approved" and not spec.expires and not lifetime:
+        cache_control = _IMMUTABLE  # the common case, without formatting a string on every hit
     else:
-        cache_control = variant_cache_control(moderation, spec.expires, time.time()).encode("latin-1")
+        text = variant_cache_control(moderation, spec.expires, time.time(), lifetime)
+        cache_control = text.encode("latin-1")
     headers = [
         (b"etag", entry.etag.encode("latin-1")),
         (b"cache-control", cache_control),
         (b"cache-status", cache_status.encode("latin-1")),
         # The type is named here too: Resource Timing hides Content-Type from cross-origin pages.
         (b"server-timing", f'{server_timing(timings)}, type;desc="{entry.media_type}"'.encode("latin-1")),
-        *_asset_headers(surrogate_key, varies),
+        *_asset_headers(surrogate_key, ("Accept", *hint_vary) if varies else hint_vary),
     ]
+    if accept_ch:
+        headers.append((b"accept-ch", ACCEPT_CH_BYTES))
+    quality = _stored(entry, _QUALITY_HEADER)
+    if quality is not None:
+        headers.append((_QUALITY_HEADER.encode("latin-1"), quality.encode("latin-1")))
+    if content_dpr is not None:
+        headers.append((b"content-dpr", fmt_number(content_dpr).encode("latin-1")))
     if etag_matches(if_none_match, entry.etag):
         return Reply(304, headers, b"")
     headers += _body_headers(entry.media_type, len(entry.body))
@@ -65,24 +83,30 @@ def variant_reply(
 
 
 def moderation_of(entry: Entry) -> str:
-    for name, value in entry.headers:
-        if name == MODERATION_HEADER:
+    found = _stored(entry, MODERATION_HEADER)
+    return "approved" if found is None else found
+
+
+def _stored(entry: Entry, name: str) -> str | None:
+    # A scan, not dict(entry.headers): a stored entry has two or three headers, and a hit reads them.
+    for key, value in entry.headers:
+        if key == name:
             return value
-    return "approved"
+    return None
 
 
 # The headers that depend only on the asset and the entry are built once: a hit sends them every time.
 @functools.lru_cache(maxsize=4096)
-def _asset_headers(surrogate_key: str, varies: bool) -> tuple[tuple[bytes, bytes], ...]:
+def _asset_headers(surrogate_key: str, vary: tuple[str, ...]) -> tuple[tuple[bytes, bytes], ...]:
     surrogate = surrogate_key.encode("latin-1")
     headers = [
         (b"surrogate-key", surrogate),
         (b"cache-tag", surrogate),
         (b"timing-allow-origin", b"*"),
-        (b"x-content-type-options", b"nosniff"),
+        _NOSNIFF,
     ]
-    if varies:
-        headers.append((b"vary", b"Accept"))
+    if vary:
+        headers.append((b"vary", ", ".join(vary).encode("latin-1")))
     return tuple(headers)
 
 
@@ -97,6 +121,8 @@ def _body_headers(media_type: str, length: int) -> tuple[tuple[bytes, bytes], ..
 def error_reply(exc: PublicError, method: str) -> Reply:
     """Every PublicError, on any route, becomes a response here and nowhere else."""
     metrics.TRANSFORM_ERRORS.labels(type(exc).__name__).inc()
+    if isinstance(exc, LibvipsFailure):
+        metrics.LIBVIPS_FAILURES.labels(exc.stage).inc()
     body = "" if method == "HEAD" else exc.message + "\n"
     return _plain_text(exc.status, {"Cache-Control": error_cache_control(exc.status), **exc.headers}, body)
 
@@ -109,7 +135,7 @@ def internal_error_reply(path: str, exc: BaseException) -> Reply:
 def _plain_text(status: int, headers: dict[str, str], text: str) -> Reply:
     body = text.encode()
     raw = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]
-    raw += [(b"content-length", str(len(body)).encode("latin-1")), (b"content-type", _TEXT)]
+    raw += [(b"content-length", str(len(body)).encode("latin-1")), (b"content-type", _TEXT), _NOSNIFF]
     return Reply(status, raw, body)
 
 
@@ -122,6 +148,11 @@ def starlette_response(reply: Reply) -> Response:
     response = Response(reply.body, status_code=reply.status)
     response.raw_headers = list(reply.headers)
     return response
+
+
+def error_response(scope: Scope, exc: PublicError) -> ASGIApp:
+    """For middleware that refuses a request before any route runs."""
+    return starlette_response(error_reply(exc, scope["method"]))
 
 
 async def handle_public_error(request: Request, exc: Exception) -> Response:

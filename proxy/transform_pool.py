@@ -20,6 +20,7 @@ from typing import TypeVar
 
 from imgedge.proxy.errors import Overloaded
 from imgedge.proxy.metrics import QUEUE_DEPTH
+from imgedge.proxy.pipeline.deadline import Deadline, within
 
 T = TypeVar("T")
 _MAX_NICE = 19
@@ -49,15 +50,24 @@ class TransformPool:
         if self.admitted >= self.capacity:
             raise Overloaded("too many transforms queued", headers={"Retry-After": "1"})
 
-    async def run(self, work: Callable[[], T]) -> T:
-        """Run `work` on a pool thread; counted in the queue depth while it waits or runs."""
+    async def run(self, work: Callable[[], T], deadline: Deadline | None = None) -> T:
+        """Run `work` on a pool thread; counted in the queue depth while it waits or runs. At `deadline`
+        this raises TransformTimeout at once: work still queued is dropped, and work already running is
+        killed inside libvips (the deadline's kill flag on the images it watches) and left to unwind on
+        its thread, which keeps its memory reservation until it does (imgedge.proxy.security.cost)."""
         self.admitted += 1
         QUEUE_DEPTH.inc()
         try:
-            return await asyncio.wrap_future(self._executor.submit(work))
+            if deadline is None:
+                return await self._submit(work)
+            return await within(deadline, lambda: self._submit(work))
         finally:
             self.admitted -= 1
             QUEUE_DEPTH.dec()
+
+    def _submit(self, work: Callable[[], T]) -> asyncio.Future[T]:
+        # Cancelling the wrapper cancels the pool's future too, so queued work never starts.
+        return asyncio.wrap_future(self._executor.submit(work))
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)

@@ -23,9 +23,14 @@ class ModerationReview:
         assert updated is not None
         if changed:
             if state == "rejected":
-                self.metrics.moderation_rejections += 1
+                self.metrics.moderation_rejections.inc()
             # Variants rendered under the old state carry its cache lifetime; the proxy must forget them.
             self.variants.purge(asset_id)
             if state == "approved":
                 self.variants.warm(asset_id, updated.width)
+        if state == "rejected":
+            # The decision is about the picture: every other record of it goes with it.
+            for other in self.store.same_content(asset_id):
+                if self.store.set_moderation(other, "rejected", reason):
+                    self.variants.purge(other)
         return updated

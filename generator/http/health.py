@@ -2,19 +2,36 @@
 
 from __future__ import annotations
 
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from imgedge.generator.jobs.queue import JobQueue
 from imgedge.generator.metrics import Metrics
 from imgedge.generator.models.backend import ModelSlot
 from imgedge.generator.storage.blobs import BlobStore
+from imgedge.web.metrics_access import check_metrics_access
 
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-def routes(model: ModelSlot, queue: JobQueue, metrics: Metrics, blobs: BlobStore) -> list[Route]:
+def metrics_body(metrics: Metrics, queue: JobQueue) -> tuple[bytes, str]:
+    metrics.queue_depth.set(queue.depth)
+    return metrics.render(), CONTENT_TYPE_LATEST
+
+
+def routes(
+    model: ModelSlot,
+    queue: JobQueue,
+    metrics: Metrics,
+    blobs: BlobStore,
+    *,
+    metrics_token: str = "",
+    metrics_here: bool = True,
+) -> list[Route]:
+    """`metrics_here=False`: /metrics lives on IMGEDGE_GENERATOR_METRICS_ADDRESS instead (404 here)."""
+
     async def healthz(_: Request) -> Response:
         loaded = model.model
         return JSONResponse(
@@ -27,9 +44,10 @@ def routes(model: ModelSlot, queue: JobQueue, metrics: Metrics, blobs: BlobStore
             headers=NO_STORE,
         )
 
-    async def metrics_text(_: Request) -> Response:
-        metrics.queue_depth = queue.depth
-        return PlainTextResponse(metrics.render(), media_type="text/plain; version=0.0.4", headers=NO_STORE)
+    async def metrics_text(request: Request) -> Response:
+        check_metrics_access(request.scope, metrics_token)
+        body, media_type = metrics_body(metrics, queue)
+        return Response(body, media_type=media_type, headers=NO_STORE)
 
     async def readyz(_: Request) -> Response:
         problems = []
@@ -43,4 +61,5 @@ def routes(model: ModelSlot, queue: JobQueue, metrics: Metrics, blobs: BlobStore
             headers=NO_STORE,
         )
 
-    return [Route("/healthz", healthz), Route("/readyz", readyz), Route("/metrics", metrics_text)]
+    health = [Route("/healthz", healthz), Route("/readyz", readyz)]
+    return [*health, Route("/metrics", metrics_text)] if metrics_here else health

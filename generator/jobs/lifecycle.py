@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from imgedge.generator.jobs.records import SETTLED_STATES, Job
 from imgedge.generator.jobs.repository import JobRepository
 from imgedge.generator.metrics import Metrics
+from imgedge.imaging.errors import LibvipsFailure
 
 log = logging.getLogger("imgedge.generator")
 
@@ -50,15 +51,17 @@ class JobLifecycle:
             raise
         except Exception as exc:
             log.warning("job %s failed: %s", job.id, exc)
+            if isinstance(exc, LibvipsFailure):
+                self.metrics.libvips_failures.inc()
             self.fail(job.id, str(exc) or type(exc).__name__)
             return "failed"
         self.jobs.set_status(job.id, "done", asset_id=asset_id)
-        self.metrics.jobs_done += 1
+        self.metrics.jobs_done.inc()
         return "done"
 
     def fail(self, job_id: str, reason: str) -> None:
         self.jobs.set_status(job_id, "failed", error=reason)
-        self.metrics.jobs_failed += 1
+        self.metrics.jobs_failed.inc()
 
     async def notify(self, job_id: str) -> Job | None:
         """Tells the listener how the job ended; returns the job as recorded."""

@@ -8,6 +8,26 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from imgedge.generator.storage.database import Connection
 
+# The moderation decisions that belong to content rather than to a record, and who submitted each job (for
+# per-client caps): tables of their own, so nothing above changes shape.
+SECURITY_TABLES = (
+    """CREATE TABLE IF NOT EXISTS rejected_content (
+        content_hash TEXT PRIMARY KEY,
+        reason TEXT,
+        rejected_at REAL NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS asset_content (
+        asset_id TEXT PRIMARY KEY,
+        content_hash TEXT NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS asset_content_hash ON asset_content (content_hash)",
+    """CREATE TABLE IF NOT EXISTS job_owners (
+        job_id TEXT PRIMARY KEY,
+        owner TEXT NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS job_owners_owner ON job_owners (owner)",
+)
+
 TABLES = (
     """CREATE TABLE IF NOT EXISTS assets (
         id TEXT PRIMARY KEY,
@@ -48,6 +68,27 @@ TABLES = (
         attempts INTEGER NOT NULL DEFAULT 0,
         next_at REAL NOT NULL
     )""",
+    # Placeholders (generator/assets/placeholders.py): one row per asset, written once, in a table of its own.
+    """CREATE TABLE IF NOT EXISTS asset_placeholders (
+        asset_id TEXT PRIMARY KEY,
+        thumbhash TEXT NOT NULL,
+        blurhash TEXT NOT NULL,
+        dominant_color TEXT NOT NULL,
+        average_color TEXT NOT NULL,
+        lqip TEXT NOT NULL
+    )""",
+    # Webhook deliveries not yet accepted (generator/outbound/webhook_outbox.py). `next_at` is when any
+    # process may (re)try one; a process that is trying it holds it by keeping `next_at` ahead.
+    """CREATE TABLE IF NOT EXISTS webhook_deliveries (
+        id TEXT PRIMARY KEY,
+        url TEXT NOT NULL,
+        body TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_at REAL NOT NULL,
+        created_at REAL NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries (next_at)",
+    *SECURITY_TABLES,
 )
 
 # Columns added after a table's first release: added in place, so an existing data dir keeps working.

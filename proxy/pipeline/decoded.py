@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import pyvips
 
 from imgedge.imaging.colour import to_srgb
-from imgedge.imaging.errors import CorruptImage
+from imgedge.imaging.failures import blame
 from imgedge.imaging.inspect import Header, inspect
 
 # Reductions stop before the shorter side would fall below this: smaller variants are rare and cheap.
@@ -99,13 +99,20 @@ def decode(data: bytes, *, max_pixels: int, pyramid: bool = False) -> DecodedIma
         image = pyvips.Image.new_from_buffer(data, "", fail_on="error").autorot()
         image = to_srgb(image, keep_profile=False)
         decoded = DecodedImage(image.write_to_memory(), image.width, image.height, image.bands)
-    except pyvips.Error:
-        raise CorruptImage("source image could not be decoded") from None
+    except pyvips.Error as exc:
+        raise blame(exc, data, stage="decode") from None
     return with_reductions(decoded) if pyramid else decoded
 
 
 def with_reductions(image: DecodedImage) -> DecodedImage:
     """The same pixels with every exact halving below them (a copy; the image itself is not changed)."""
+    try:
+        return _with_reductions(image)
+    except pyvips.Error as exc:  # the pixels decoded once already: the library is at fault
+        raise blame(exc, None, stage="transform") from None
+
+
+def _with_reductions(image: DecodedImage) -> DecodedImage:
     full = image.pixels[: image.width * image.height * image.bands]
     chunks = [full]
     sizes: list[list[int]] = []

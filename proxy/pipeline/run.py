@@ -7,23 +7,22 @@ from dataclasses import dataclass, field
 
 import pyvips
 
+from imgedge.imaging.autoquality import has_quality
 from imgedge.imaging.colour import to_srgb
-from imgedge.imaging.encode import EncoderSettings, encode
-from imgedge.imaging.errors import CorruptImage
-from imgedge.imaging.inspect import inspect
-from imgedge.proxy.errors import ProxyError
-from imgedge.proxy.negotiate import resolve
+from imgedge.imaging.encode import EncoderSettings
+from imgedge.imaging.failures import blame
+from imgedge.imaging.inspect import Header, inspect
+from imgedge.provenance import ProvenanceLabel
+from imgedge.proxy.autoquality import LearnRequest, QualityPlan
+from imgedge.proxy.negotiate import resolve as resolve_format
 from imgedge.proxy.pipeline import load
 from imgedge.proxy.pipeline.animation import keeps_animation, load_animated
+from imgedge.proxy.pipeline.budget import encode_within
+from imgedge.proxy.pipeline.deadline import Deadline, TransformTimeout
 from imgedge.proxy.pipeline.decoded import DecodedImage
-from imgedge.proxy.pipeline.geometry import plan
+from imgedge.proxy.pipeline.geometry import Plan, plan, resolve
 from imgedge.proxy.pipeline.steps import STEPS, StepContext
 from imgedge.url.spec import TransformSpec
-
-
-class TransformTimeout(ProxyError):
-    status = 503
-    default_message = "transform took too long"
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,11 +32,44 @@ class Rendered:
     width: int
     height: int
     timings: dict[str, float] = field(default_factory=dict)  # stage → milliseconds
+    quality: int = 0  # the encoder quality q:auto chose (0: the spec's or the format's default)
+    learn: LearnRequest | None = None  # q:auto used the estimate; this is what to learn from
 
 
-def _check(deadline: float | None) -> None:
-    if deadline is not None and time.monotonic() > deadline:
-        raise TransformTimeout()
+def _watch(image: pyvips.Image, deadline: Deadline | None) -> pyvips.Image:
+    return deadline.watch(image) if deadline is not None else image
+
+
+def _check(deadline: Deadline | None) -> None:
+    if deadline is not None:
+        deadline.check()
+
+
+def _load(
+    data: bytes | DecodedImage,
+    spec: TransformSpec,
+    header: Header,
+    animated: bool,
+    deadline: Deadline | None,
+    level_ratio: float,
+) -> tuple[pyvips.Image, TransformSpec, Plan]:
+    """The source decoded, cut and scaled, with the spec settled against the size it was cut to; every
+    image libvips computes from is watched, so the deadline can stop it mid-operation. Raw pixels with a
+    pyramid are scaled from the smallest level at least `level_ratio` times the output."""
+    if animated:
+        assert isinstance(data, bytes)
+        spec = resolve(spec, header.width, header.height)
+        geometry = plan(header.width, header.height, spec)
+        return _watch(load_animated(data, geometry.scaled), deadline), spec, geometry
+    if load.needs_full_decode(spec):
+        image, origin = load.cut(load.orient(_watch(load.load_full(data), deadline), spec), spec)
+        spec = resolve(spec, image.width, image.height, origin)
+        geometry = plan(image.width, image.height, spec)
+        return load.scale_to(image, geometry.scaled), spec, geometry
+    spec = resolve(spec, header.width, header.height)
+    geometry = plan(header.width, header.height, spec)
+    scaled = load.load_scaled(data, geometry.scaled, level_ratio=level_ratio)
+    return _watch(scaled, deadline), spec, geometry
 
 
 def transform(
@@ -47,40 +79,49 @@ def transform(
     *,
     max_pixels: int,
     settings: EncoderSettings,
-    deadline: float | None = None,
+    deadline: Deadline | None = None,
+    mark: bytes | None = None,
+    quality_plan: QualityPlan | None = None,
+    label: ProvenanceLabel | None = None,
     level_ratio: float = 0.0,
 ) -> Rendered:
+    """`label`: the provenance of a generated original, kept in the variant's XMP even when stripping."""
     started = time.perf_counter()
     header = data.header if isinstance(data, DecodedImage) else inspect(data, max_pixels=max_pixels)
     animated = isinstance(data, bytes) and keeps_animation(
         header, spec, negotiated_format, max_pixels=max_pixels
     )
+    stage = "transform"
     try:
-        if animated:
-            assert isinstance(data, bytes)
-            geometry = plan(header.width, header.height, spec)
-            image = load_animated(data, geometry.scaled)
-        elif load.needs_full_decode(spec):
-            image = load.crop_rect(load.orient(load.load_full(data), spec), spec)
-            geometry = plan(image.width, image.height, spec)
-            image = load.scale_to(image, geometry.scaled)
-        else:
-            geometry = plan(header.width, header.height, spec)
-            image = load.load_scaled(data, geometry.scaled, level_ratio=level_ratio)
+        image, spec, geometry = _load(data, spec, header, animated, deadline, level_ratio)
         image = to_srgb(image, keep_profile=not spec.strip)
         pads_transparent = geometry.pad is not None and len(spec.background) == 8
-        output_format = resolve(negotiated_format, image.hasalpha() or pads_transparent)
-        ctx = StepContext(spec=spec, plan=geometry, output_format=output_format)
+        corners_transparent = spec.round_corner is not None and len(spec.round_corner[2]) == 8
+        alpha = (image.hasalpha() and not spec.flatten) or pads_transparent or corners_transparent
+        output_format = resolve_format(negotiated_format, alpha)
+        ctx = StepContext(spec=spec, plan=geometry, output_format=output_format, mark=mark)
         for step in STEPS:
             _check(deadline)
             image = step(image, ctx)
         # Materialise here: libvips is lazy, and without this the encode stage would absorb all the work.
-        image = image.copy_memory()
+        image = _watch(_watch(image, deadline).copy_memory(), deadline)
         transformed = time.perf_counter()
         _check(deadline)
-        body = encode(image, output_format, quality=spec.quality, strip=spec.strip, settings=settings)
+        stage = "encode"
+        quality, learn = spec.quality, None
+        if quality_plan is not None and has_quality(output_format) and not animated:
+            quality, learn = quality_plan.choose(output_format, image)
+        body = encode_within(
+            image, output_format, quality=quality, strip=spec.strip, settings=settings,
+            max_bytes=spec.max_bytes, check=lambda: _check(deadline), auto=quality_plan is not None,
+            xmp=label.xmp() if label is not None else None,
+        )  # fmt: skip
     except pyvips.Error as exc:
-        raise CorruptImage(_public_reason(str(exc))) from None
+        if deadline is not None and deadline.killed:
+            raise TransformTimeout() from None
+        # Until the copy above the input may be at fault (decoding is lazy); after it, only the library.
+        suspect = data if isinstance(data, bytes) and stage == "transform" else None
+        raise blame(exc, suspect, stage=stage, all_pages=animated) from None
     done = time.perf_counter()
     return Rendered(
         body=body,
@@ -88,11 +129,6 @@ def transform(
         width=image.width,
         height=image.get("page-height") if animated else image.height,
         timings={"transform": (transformed - started) * 1000, "encode": (done - transformed) * 1000},
+        quality=quality if quality_plan is not None else 0,
+        learn=learn,
     )
-
-
-def _public_reason(detail: str) -> str:
-    lowered = detail.lower()
-    if "truncat" in lowered or "premature" in lowered or "end of" in lowered:
-        return "source image is truncated"
-    return "source image could not be decoded"

@@ -1,8 +1,10 @@
-"""`POST /admin/purge/{asset_id}`, `GET /admin/stats`, `GET /admin/popular`; all behind the admin token."""
+"""`POST /admin/purge/{asset_id}`, `POST /admin/purge-source?url=…` (every variant of a remote or S3 source),
+`GET /admin/stats` and `GET /admin/popular`, behind the admin bearer token."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 import anyio
 from starlette.requests import Request
@@ -17,7 +19,7 @@ from imgedge.proxy.errors import BadRequest, Overloaded
 from imgedge.proxy.popularity import SharedPopularity
 from imgedge.proxy.routes import ADMIN_PREFIX
 from imgedge.proxy.security import require_admin_token
-from imgedge.proxy.sources import Source
+from imgedge.proxy.sources import Source, SourceRef
 from imgedge.url.build import UNSIGNED
 from imgedge.url.path import split_path
 
@@ -35,9 +37,11 @@ class AdminRoutes:
         sources: TieredCache,
         flights: Flights,
         origin: Source,
+        transforms: Callable[[], dict[str, int]] | None = None,
         popularity: SharedPopularity | None = None,
     ) -> None:
         self.admin_token = admin_token
+        self.transforms = transforms  # the transform budget's slots and bytes in use (security/cost.py)
         self.broadcaster = broadcaster
         self.results = results
         self.sources = sources
@@ -48,6 +52,7 @@ class AdminRoutes:
     def routes(self) -> list[Route]:
         return [
             Route(f"{ADMIN_PREFIX}purge/{{asset_id}}", self.purge, methods=["POST"]),
+            Route(f"{ADMIN_PREFIX}purge-source", self.purge_source, methods=["POST"]),
             Route(f"{ADMIN_PREFIX}stats", self.stats),
             Route(f"{ADMIN_PREFIX}popular", self.popular),
         ]
@@ -84,26 +89,39 @@ class AdminRoutes:
                 "single_flight": self.flights.stats(),
                 "purge": self.broadcaster.stats(),
                 "origin_fetches": getattr(self.origin, "fetches", None),
+                "transforms": self.transforms() if self.transforms is not None else None,
             }
         )
 
     async def purge(self, request: Request) -> Response:
         require_admin_token(request.headers.get("authorization", ""), self.admin_token)
         asset_id = purged_asset_id(request.path_params["asset_id"])
+        return JSONResponse({"asset_id": asset_id, "purged": await self._purge(asset_id)})
+
+    async def purge_source(self, request: Request) -> Response:
+        """Every variant made from one remote or S3 original (and the cached original): the URL as the
+        transform URLs named it."""
+        require_admin_token(request.headers.get("authorization", ""), self.admin_token)
+        url = request.query_params.get("url", "")
+        ref = SourceRef.parse(url, part="url")
+        return JSONResponse(
+            {"url": ref.location, "cache_id": ref.cache_id, "purged": await self._purge(ref.cache_id)}
+        )
+
+    async def _purge(self, cache_id: str) -> int:
         try:
-            removed = await self.broadcaster.purge(asset_tag(asset_id))
+            return await self.broadcaster.purge(asset_tag(cache_id))
         except PurgeNotDelivered:
             # This process is purged, but others may still serve the asset: the caller must retry.
             raise Overloaded(
                 "purge could not reach every proxy instance", headers={"Retry-After": "5"}
             ) from None
-        return JSONResponse({"asset_id": asset_id, "purged": removed})
 
 
 def popular_limit(raw: str) -> int:
     if not raw:
         return DEFAULT_POPULAR_LIMIT
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_POPULAR_LIMIT:
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 6) or not 1 <= int(raw) <= MAX_POPULAR_LIMIT:
         raise BadRequest(f"limit must be an integer within 1..{MAX_POPULAR_LIMIT}")
     return int(raw)
 

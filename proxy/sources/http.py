@@ -11,7 +11,7 @@ import httpx
 
 from imgedge.errors import PublicError
 from imgedge.imaging.errors import SourceTooLarge
-from imgedge.origin_protocol import MODERATION_HEADER, originals_path
+from imgedge.origin_protocol import MODERATION_HEADER, label_from_headers, originals_path
 from imgedge.proxy.breaker import CircuitBreaker
 from imgedge.proxy.errors import BadGateway, Forbidden, GatewayTimeout, NotFound, Withdrawn
 from imgedge.proxy.metrics import ORIGIN_FETCHES
@@ -40,7 +40,7 @@ class HttpSource:
         self._backoff_s = 0.05
         self.breaker = CircuitBreaker(threshold=5, cooldown_s=config.origin_cooldown_s)
 
-    async def fetch(self, ref: SourceRef) -> SourceImage:
+    async def fetch(self, ref: SourceRef, previous: SourceImage | None = None) -> SourceImage:
         asset_id = asset_id_of(ref)
         if not self.breaker.allow():
             raise BadGateway("origin is failing; not trying for a moment",
@@ -74,7 +74,8 @@ class HttpSource:
                 data = await self._read_body(response)
                 etag = response.headers.get("etag", "").strip('"') or hashlib.sha256(data).hexdigest()[:32]
                 moderation = response.headers.get(MODERATION_HEADER, "approved")
-                return SourceImage(data=data, etag=etag, moderation=moderation)
+                label = label_from_headers(response.headers)
+                return SourceImage(data=data, etag=etag, moderation=moderation, label=label)
         except httpx.TimeoutException:
             raise GatewayTimeout("origin timed out") from None
         except httpx.TransportError:

@@ -116,13 +116,19 @@ def test_new_assets_are_warmed_with_the_variants_visitors_request(
             url = base + imgedge(env, "url", seen, *options)
             for _ in range(count):  # fresh connections spread the requests over both workers
                 assert client.get(url, headers={"Accept": accept, "Connection": "close"}).status_code == 200
-        learned = {("w:200", "avif"): 15, ("w:150/h:150/fit:cover", "webp"): 10, ("w:90/f:png", "png"): 5}
+        # Counted as rendered: f:auto URLs without a quality get q:auto (IMGEDGE_AUTO_QUALITY_DEFAULT).
+        learned = {
+            ("w:200/q:auto", "avif"): 15,
+            ("w:150/h:150/fit:cover/q:auto", "webp"): 10,
+            ("w:90/f:png", "png"): 5,
+        }
         popular = _wait_for_counts(client, base, admin, learned)
         assert popular["processes"] == 2
 
         before = _misses(base)
         grant = client.post(generator + "/v1/uploads", json={}).json()
-        uploaded = client.put(grant["upload_url"], content=photo_png)
+        # Root-relative unless IMGEDGE_PUBLIC_URL names the public base.
+        uploaded = client.put(str(httpx.URL(generator).join(grant["upload_url"])), content=photo_png)
         assert uploaded.status_code == 201
         fresh = uploaded.json()["asset_id"]
         deadline = time.monotonic() + 60

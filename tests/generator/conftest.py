@@ -23,8 +23,10 @@ from imgedge.generator.models.diffusers_directory import DiffusersDirectoryBacke
 from imgedge.generator.outbound.transform_urls import TransformUrls
 from imgedge.generator.storage.database import SqliteDatabase
 from imgedge.generator.wiring import open_asset_store
+from imgedge.web.uvicorn_args import PROTOCOL
 
 SIGNING_KEY = b"test-signing-key"
+WEBHOOK_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # the Standard Webhooks specification's example
 
 
 class ServerThread:
@@ -35,7 +37,9 @@ class ServerThread:
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
         self.port: int = self.sock.getsockname()[1]
-        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+        self.server = uvicorn.Server(
+            uvicorn.Config(app, log_level="warning", lifespan="on", http=PROTOCOL, proxy_headers=False)
+        )
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 
     @property
@@ -94,16 +98,6 @@ class Receiver:
             return matching()
 
 
-@pytest.fixture(scope="session")
-def model_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("model-data")
-
-
-@pytest.fixture(scope="session")
-def tiny_model(model_data_dir: Path) -> DiffusersDirectoryBackend:
-    return DiffusersDirectoryBackend.load(GeneratorConfig(data_dir=model_data_dir))
-
-
 @pytest.fixture
 def receiver() -> Iterator[tuple[Receiver, str]]:
     recv = Receiver()
@@ -118,7 +112,7 @@ def config(tmp_path: Path) -> GeneratorConfig:
         proxy_token="origin-token",
         admin_token="admin-token",
         upload_secret="upload-secret",
-        webhook_secret="webhook-secret",
+        webhook_secret=WEBHOOK_SECRET,
         webhook_backoff_s=0.0,
         webhook_allow_private=True,  # the receiver lives on 127.0.0.1
         default_steps=2,

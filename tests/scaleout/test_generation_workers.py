@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -24,12 +25,16 @@ JOB_WAIT_S = 240.0
 
 
 class Worker:
-    """`imgedge worker` in its own process; its announcement lines are collected as they arrive."""
+    """`imgedge worker` in its own process; its log lines (JSON on stderr) are collected as they arrive."""
 
     def __init__(self, name: str, env: dict[str, str]) -> None:
         self.name = name
-        command = [sys.executable, "-m", "imgedge.cli", "worker", "--name", name]
-        self.process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
+        self.metrics_port = free_port()
+        command = [
+            sys.executable, "-m", "imgedge.cli", "worker", "--name", name,
+            "--metrics-port", str(self.metrics_port),
+        ]  # fmt: skip
+        self.process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
         self.lines: list[str] = []
         self._arrived = threading.Condition()
         self._reader = threading.Thread(target=self._read, daemon=True)
@@ -38,19 +43,24 @@ class Worker:
     def stop(self) -> None:
         stop(self.process)
         self._reader.join(timeout=30)
-        assert self.process.stdout is not None
-        self.process.stdout.close()
+        assert self.process.stderr is not None
+        self.process.stderr.close()
 
     def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
             with self._arrived:
                 self.lines.append(line.strip())
                 self._arrived.notify_all()
 
-    def saw(self, text: str) -> bool:
+    def events(self) -> list[str]:
+        """The worker's announcements, from its JSON log lines."""
         with self._arrived:
-            return any(text in line for line in self.lines)
+            records = [json.loads(line) for line in self.lines if line.startswith("{")]
+        return [r["event"] for r in records if r.get("worker") == self.name and "event" in r]
+
+    def saw(self, text: str) -> bool:
+        return any(text in event for event in self.events())
 
     def wait_for(self, text: str) -> None:
         with self._arrived:
@@ -94,6 +104,9 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             IMGEDGE_EAGER_VARIANTS="0",
             IMGEDGE_WARM_ON_START="0",
             IMGEDGE_RATE_BURST="100",
+            # One anonymous test client submits every job, at more steps than strangers get.
+            IMGEDGE_ANON_MAX_STEPS="8",
+            IMGEDGE_ANON_MAX_JOBS="10",
             IMGEDGE_WORKER_JOB_TIMEOUT=str(JOB_TIMEOUT_S),
             IMGEDGE_WORKER_MAX_TRIES="3",
             # Two workers share two cores: one thread each keeps them from fighting over both.
@@ -119,10 +132,13 @@ def test_jobs_are_spread_over_both_workers(cluster: Cluster) -> None:
     ran = {job_id: [w.name for w in cluster.workers if w.saw(f"job {job_id} done")] for job_id in job_ids}
     assert all(len(names) == 1 for names in ran.values()), ran
     assert {names[0] for names in ran.values()} == {"w1", "w2"}, ran
-    print(
-        "jobs per worker:",
-        {w.name: sum(names == [w.name] for names in ran.values()) for w in cluster.workers},
-    )
+    per_worker = {w.name: sum(names == [w.name] for names in ran.values()) for w in cluster.workers}
+    print("jobs per worker:", per_worker)
+    # Each worker counts the jobs it ran on its own /metrics (they used to stay at 0 in the API's).
+    for worker in cluster.workers:
+        text = httpx.get(f"http://127.0.0.1:{worker.metrics_port}/metrics", timeout=10).text
+        assert f"imgedge_generator_jobs_done_total {float(per_worker[worker.name])}" in text, text
+        assert "imgedge_generator_generation_seconds_count" in text
 
 
 def test_a_worker_killed_mid_job_does_not_lose_it(cluster: Cluster) -> None:

@@ -18,7 +18,10 @@ def tables(path: Path) -> set[str]:
 def test_one_place_creates_every_table_in_wal_mode(tmp_path: Path) -> None:
     path = tmp_path / "nested" / "imgedge.sqlite3"
     SqliteDatabase(path)
-    assert tables(path) == {"assets", "jobs", "uploads", "purges"}
+    assert tables(path) == {
+        "assets", "jobs", "uploads", "purges", "asset_placeholders", "webhook_deliveries", "rejected_content",
+        "asset_content", "job_owners",
+    }  # fmt: skip
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 

@@ -1,0 +1,97 @@
+"""The deadline reaches into libvips: a transform killed mid-operation stops, and raises TransformTimeout."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+import anyio
+import pytest
+import pyvips
+
+from imgedge.imaging.encode import EncoderSettings
+from imgedge.proxy.pipeline.deadline import Deadline, TransformTimeout
+from imgedge.proxy.pipeline.run import transform
+from imgedge.proxy.transform_pool import TransformPool
+from imgedge.url import ParseSettings, parse_options
+
+
+@pytest.fixture(scope="module")
+def big_png() -> bytes:
+    xy = pyvips.Image.xyz(3000, 3000)
+    image = (xy[0] % 256).cast("uchar").bandjoin([(xy[1] % 256).cast("uchar"), (xy[0] * 0).cast("uchar")])
+    return bytes(image.copy(interpretation="srgb").write_to_buffer(".png", compression=1))
+
+
+def heavy(png: bytes, deadline: Deadline) -> None:
+    spec = parse_options(["w:3000", "h:3000", "fit:force", "bl:80", "f:webp"], ParseSettings())
+    transform(png, spec, "webp", max_pixels=10**8, settings=EncoderSettings(), deadline=deadline)
+
+
+def test_a_kill_stops_libvips_work_in_progress(big_png: bytes) -> None:
+    deadline = Deadline.after(60)
+    threading.Timer(0.3, deadline.kill).start()
+    started = time.monotonic()
+    with pytest.raises(TransformTimeout):
+        heavy(big_png, deadline)
+    assert time.monotonic() - started < 5  # the blur alone takes far longer here
+
+
+def test_an_expired_deadline_refuses_before_the_next_step(big_png: bytes) -> None:
+    with pytest.raises(TransformTimeout) as refused:
+        heavy(big_png, Deadline(time.monotonic() - 1))
+    assert refused.value.status == 503 and refused.value.headers["Retry-After"]
+
+
+async def test_the_request_answers_at_the_deadline_and_the_thread_is_killed(big_png: bytes) -> None:
+    deadline = Deadline.after(0.3)
+    finished = threading.Event()
+
+    def work() -> None:
+        try:
+            heavy(big_png, deadline)
+        finally:
+            finished.set()
+
+    pool = TransformPool(1, queue_size=1, nice=10)  # as the proxy runs it: its own niced thread
+    try:
+        started = time.monotonic()
+        with pytest.raises(TransformTimeout):
+            await pool.run(work, deadline)
+        assert time.monotonic() - started < 1.0
+        assert deadline.killed
+        await anyio.to_thread.run_sync(finished.wait, 10)
+        assert finished.is_set()
+        assert pool.admitted == 0
+    finally:
+        pool.close()
+
+
+async def test_work_still_queued_at_the_deadline_never_starts(big_png: bytes) -> None:
+    pool = TransformPool(1, queue_size=1)
+    blocker = Deadline.after(0.3)
+    queued = Deadline.after(0.3)
+    started = threading.Event()
+
+    def never() -> None:
+        started.set()
+
+    timeouts: list[TransformTimeout] = []
+
+    async def run(work: Callable[[], None], deadline: Deadline) -> None:
+        try:
+            await pool.run(work, deadline)
+        except TransformTimeout as exc:
+            timeouts.append(exc)
+
+    try:
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(run, lambda: heavy(big_png, blocker), blocker)
+            await anyio.sleep(0.05)  # the heavy transform holds the only thread
+            tasks.start_soon(run, never, queued)
+        assert len(timeouts) == 2 and queued.killed
+        await anyio.sleep(1.0)  # the killed transform has left the thread: queued work would run by now
+        assert not started.is_set()
+    finally:
+        pool.close()
