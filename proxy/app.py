@@ -59,7 +59,9 @@ def create_app(
     broadcaster = build_purge_broadcaster(cache_cfg, [results, sources])
     flights = build_single_flight(cache_cfg, results)
     origin = build_source(config, assets=source)
-    qualities = QualityBook(results, config.encoder, learn=config.auto_quality_learn)
+    qualities = QualityBook(
+        results, config.encoder, learn=config.auto_quality_learn, nice=config.transform_nice
+    )
     pool = TransformPool(config.transform_threads, queue_size=config.queue_size, nice=config.transform_nice)
     renderer = Renderer(config, origin, sources, pool, qualities=qualities)
     hints = HintPolicy(config.client_hints, config.auto_quality_default, config.max_dpr)
