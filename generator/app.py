@@ -10,6 +10,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
+from imgedge.env import ConfigError
 from imgedge.errors import PublicError
 from imgedge.generator.assets.janitor import Janitor
 from imgedge.generator.assets.review import ModerationReview
@@ -18,17 +19,25 @@ from imgedge.generator.assets.upload_grants import UploadGrants
 from imgedge.generator.assets.uploads import UploadIntake, UploadLimits
 from imgedge.generator.config import GeneratorConfig
 from imgedge.generator.http import admin, health, images, originals, playground, uploads
+from imgedge.generator.http.access import Access
 from imgedge.generator.http.errors import public_error_response
 from imgedge.generator.http.rate_limit import RateGate, TokenBuckets
 from imgedge.generator.jobs.local_queue import InProcessJobQueue
 from imgedge.generator.jobs.queue import JobQueue
 from imgedge.generator.jobs.redis_queue import RedisJobQueue, queue_redis_url
 from imgedge.generator.jobs.submission import JobSubmitter
+from imgedge.generator.keys.repository import ApiKeyRepository
+from imgedge.generator.keys.usage import UsageMeter
 from imgedge.generator.models.backend import ModelBackend
 from imgedge.generator.models.registry import load_and_warm
 from imgedge.generator.outbound.transform_urls import TransformUrls
 from imgedge.generator.wiring import Parts, default_transform_urls, wire
 from imgedge.observability import RequestIdMiddleware, configure_logging
+
+
+def runs_jobs(queue: JobQueue) -> bool:
+    """Whether this process runs generation itself, and so needs the model (with Redis, workers do)."""
+    return isinstance(queue, InProcessJobQueue)
 
 
 def job_queue(config: GeneratorConfig, parts: Parts) -> JobQueue:
@@ -39,8 +48,17 @@ def job_queue(config: GeneratorConfig, parts: Parts) -> JobQueue:
     return InProcessJobQueue(parts.jobs, parts.lifecycle, parts.metrics, config.job_queue_size)
 
 
-def api_routes(config: GeneratorConfig, parts: Parts, queue: JobQueue) -> list[BaseRoute]:
+def build_access(config: GeneratorConfig, parts: Parts) -> Access:
+    # Per-address token buckets for anonymous callers; keys are counted in the database, across hosts.
     gate = RateGate(TokenBuckets(config.rate_per_minute, config.rate_burst), parts.metrics)
+    return Access(
+        ApiKeyRepository(parts.database), UsageMeter(parts.database, config.rate_per_minute), gate,
+        parts.metrics, listen_host=config.host, allow_anonymous=config.allow_anonymous,
+        review_anonymous_uploads=config.review_anonymous_uploads,
+    )  # fmt: skip
+
+
+def api_routes(config: GeneratorConfig, parts: Parts, queue: JobQueue, access: Access) -> list[BaseRoute]:
     submitter = JobSubmitter(parts.policy, parts.jobs, queue, parts.metrics)
     grants = UploadGrants(config.upload_secret, config.upload_url_ttl_s, parts.database)
     intake = UploadIntake(
@@ -51,10 +69,10 @@ def api_routes(config: GeneratorConfig, parts: Parts, queue: JobQueue) -> list[B
     urls = parts.describer.urls
     return [
         *originals.routes(parts.store, config.proxy_token),
-        *images.routes(config, gate, submitter, parts.jobs, parts.store, parts.describer),
-        *uploads.routes(gate, grants, intake, parts.variants, parts.metrics),
+        *images.routes(config, access, submitter, parts.jobs, parts.store, parts.describer),
+        *uploads.routes(access, grants, intake, parts.variants, parts.metrics),
         *admin.routes(config.admin_token, review, parts.store, parts.describer),
-        *health.routes(parts.model, queue, parts.metrics, parts.store.blobs),
+        *health.routes(parts.model if runs_jobs(queue) else None, queue, parts.metrics, parts.store.blobs),
         *playground.routes(urls.base_url if urls is not None else ""),
     ]
 
@@ -70,12 +88,15 @@ def create_app(
     loads the configured model and the proxy's signing key."""
     parts = wire(config, store=store, urls=urls if urls is not None else default_transform_urls(config))
     queue = job_queue(config, parts)
+    access = build_access(config, parts)
     janitor = Janitor(parts.store, parts.outbox, parts.proxy, config.janitor_interval_s)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        # Paid here, before the port accepts requests, rather than by the first user.
-        parts.model.model = model if model is not None else await asyncio.to_thread(load_and_warm, config)
+        if runs_jobs(queue):
+            # Paid here, before the port accepts requests, rather than by the first user.
+            parts.model.model = model if model is not None else await asyncio.to_thread(load_and_warm, config)
+        await asyncio.to_thread(access.announce, config.host, config.port)
         queue.start()
         housekeeping = asyncio.create_task(janitor.run_forever(), name="imgedge-janitor")
         try:
@@ -87,7 +108,7 @@ def create_app(
             await parts.close()
 
     return Starlette(
-        routes=api_routes(config, parts, queue),
+        routes=api_routes(config, parts, queue, access),
         exception_handlers={PublicError: public_error_response},
         middleware=[Middleware(RequestIdMiddleware)],
         lifespan=lifespan,
@@ -96,4 +117,8 @@ def create_app(
 
 def create_app_from_env() -> Starlette:
     configure_logging()
-    return create_app(GeneratorConfig.from_env())
+    try:
+        return create_app(GeneratorConfig.from_env())
+    except ConfigError as exc:
+        # A setting to fix (an unreachable database, a refused S3 credential): one line naming it.
+        raise SystemExit(f"imgedge generator: {exc}") from None

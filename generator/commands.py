@@ -18,9 +18,11 @@ from imgedge.generator.errors import ApiError
 from imgedge.generator.generation import make_asset
 from imgedge.generator.jobs.redis_queue import queue_redis_url
 from imgedge.generator.jobs.worker import WorkerConfig, build_worker
+from imgedge.generator.keys import commands as keys_commands
 from imgedge.generator.models.backend import ModelLoadError
 from imgedge.generator.models.registry import load_model
 from imgedge.generator.models.request import ASPECTS, GenerationRequest, parse_generation_request
+from imgedge.generator.storage import commands as storage_commands
 from imgedge.generator.storage.database import open_database
 from imgedge.generator.wiring import open_asset_store
 
@@ -45,6 +47,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     worker.add_argument("--name", default=None, help="how this worker names itself in logs (host-pid)")
     worker.add_argument("--burst", action="store_true", help="exit once the queue is empty")
     worker.set_defaults(func=run_worker)
+
+    keys_commands.register(subparsers)
+    storage_commands.register(subparsers)
 
 
 def _fail(message: str) -> int:

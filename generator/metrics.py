@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def _labels(**values: str) -> str:
+    return "{" + ",".join(f'{name}="{_escape(value)}"' for name, value in values.items()) + "}"
 
 
 @dataclass(slots=True)
@@ -21,6 +29,23 @@ class Metrics:
     webhook_failures: int = 0
     purges_failed: int = 0
     queue_depth: int = 0
+    # Per API key (id, name) and what was asked (generate | upload | read), or why it was refused (rate |
+    # quota). Only keys that exist get a series, so the label sets stay as few as the keys.
+    api_key_requests: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    api_key_refusals: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    # Requests refused for their credentials: missing, invalid, revoked.
+    auth_refusals: dict[str, int] = field(default_factory=dict)
+
+    def count_key(self, key_id: str, name: str, kind: str) -> None:
+        series = (key_id, name, kind)
+        self.api_key_requests[series] = self.api_key_requests.get(series, 0) + 1
+
+    def count_key_refusal(self, key_id: str, name: str, reason: str) -> None:
+        series = (key_id, name, reason)
+        self.api_key_refusals[series] = self.api_key_refusals.get(series, 0) + 1
+
+    def count_auth_refusal(self, reason: str) -> None:
+        self.auth_refusals[reason] = self.auth_refusals.get(reason, 0) + 1
 
     def observe_generation(self, seconds: float) -> None:
         self.generation_seconds_sum += seconds
@@ -52,4 +77,18 @@ class Metrics:
             f"imgedge_generator_generation_seconds_sum {self.generation_seconds_sum:.6f}",
             f"imgedge_generator_generation_seconds_count {self.generation_seconds_count}",
         ]
-        return "\n".join(lines) + "\n"
+        return "\n".join(lines + self._render_keys()) + "\n"
+
+    def _render_keys(self) -> list[str]:
+        lines = ["# TYPE imgedge_generator_api_key_requests_total counter"]
+        for (key_id, name, kind), value in sorted(self.api_key_requests.items()):
+            labels = _labels(key=key_id, name=name, kind=kind)
+            lines.append(f"imgedge_generator_api_key_requests_total{labels} {value}")
+        lines.append("# TYPE imgedge_generator_api_key_refused_total counter")
+        for (key_id, name, reason), value in sorted(self.api_key_refusals.items()):
+            labels = _labels(key=key_id, name=name, reason=reason)
+            lines.append(f"imgedge_generator_api_key_refused_total{labels} {value}")
+        lines.append("# TYPE imgedge_generator_auth_refused_total counter")
+        for reason, value in sorted(self.auth_refusals.items()):
+            lines.append(f"imgedge_generator_auth_refused_total{_labels(reason=reason)} {value}")
+        return lines

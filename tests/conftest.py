@@ -14,6 +14,9 @@ import uvicorn
 from skimage import data as skdata
 from starlette.types import ASGIApp
 
+from tests.engines.postgres import PostgresServer, postgres_cluster
+from tests.engines.s3 import S3Server, rclone_s3
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -78,3 +81,17 @@ def data_dir(tmp_path: Path) -> Path:
     d = tmp_path / "data"
     d.mkdir()
     return d
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One throwaway PostgreSQL cluster per test session; each test makes its own database in it."""
+    with postgres_cluster() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    """One `rclone serve s3` per test session; each test makes its own bucket in it."""
+    with rclone_s3(tmp_path_factory.mktemp("s3")) as server:
+        yield server

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
@@ -14,12 +16,14 @@ from imgedge.generator.storage.blobs import BlobStore
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-def routes(model: ModelSlot, queue: JobQueue, metrics: Metrics, blobs: BlobStore) -> list[Route]:
+def routes(model: ModelSlot | None, queue: JobQueue, metrics: Metrics, blobs: BlobStore) -> list[Route]:
+    """`model` is None in an API whose jobs run on `imgedge worker`s: it never loads one."""
+
     async def healthz(_: Request) -> Response:
-        loaded = model.model
+        loaded = model.model if model is not None else None
         return JSONResponse(
             {
-                "status": "ok" if loaded is not None else "loading",
+                "status": "ok" if loaded is not None or model is None else "loading",
                 "model": loaded.model_id if loaded else None,
                 "device": loaded.device if loaded else None,
                 "queue_depth": queue.depth,
@@ -33,9 +37,9 @@ def routes(model: ModelSlot, queue: JobQueue, metrics: Metrics, blobs: BlobStore
 
     async def readyz(_: Request) -> Response:
         problems = []
-        if model.model is None:
+        if model is not None and model.model is None:
             problems.append("model not loaded yet")
-        if (problem := blobs.readiness_problem()) is not None:
+        if (problem := await asyncio.to_thread(blobs.readiness_problem)) is not None:
             problems.append(problem)
         return JSONResponse(
             {"ready": not problems, "problems": problems},

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -10,8 +12,8 @@ from imgedge.generator.assets.description import AssetDescriber
 from imgedge.generator.assets.store import AssetStore
 from imgedge.generator.config import GeneratorConfig
 from imgedge.generator.errors import ApiError
+from imgedge.generator.http.access import Access
 from imgedge.generator.http.bodies import read_json
-from imgedge.generator.http.rate_limit import RateGate
 from imgedge.generator.jobs.repository import JobRepository
 from imgedge.generator.jobs.submission import JobSubmitter
 from imgedge.generator.models.request import GenerationRequest, parse_generation_request
@@ -32,17 +34,18 @@ async def _check_webhook(generation: GenerationRequest, allow_private: bool) -> 
 
 def routes(
     config: GeneratorConfig,
-    gate: RateGate,
+    access: Access,
     submitter: JobSubmitter,
     jobs: JobRepository,
     store: AssetStore,
     describer: AssetDescriber,
 ) -> list[Route]:
     async def create_image(request: Request) -> Response:
-        gate.check(request)
+        caller = await access.caller(request)
+        await access.charge(request, caller, "generate")
         generation = parse_generation_request(await read_json(request), config)
         await _check_webhook(generation, config.webhook_allow_private)
-        job = submitter.submit(generation)
+        job = await submitter.submit(generation)
         status_url = str(request.url_for("job", job_id=job.id))
         return JSONResponse(
             {"job_id": job.id, "status": job.status, "status_url": status_url},
@@ -51,7 +54,8 @@ def routes(
         )
 
     async def job(request: Request) -> Response:
-        found = jobs.get(request.path_params["job_id"])
+        access.count_read(await access.caller(request))
+        found = await asyncio.to_thread(jobs.get, request.path_params["job_id"])
         if found is None:
             raise ApiError(404, "job not found")
         body = found.to_json()
@@ -60,13 +64,16 @@ def routes(
         return JSONResponse(body, headers=NO_STORE)
 
     async def image(request: Request) -> Response:
-        return JSONResponse(describer.by_id(request.path_params["asset_id"]), headers=NO_STORE)
+        access.count_read(await access.caller(request))
+        described = await asyncio.to_thread(describer.by_id, request.path_params["asset_id"])
+        return JSONResponse(described, headers=NO_STORE)
 
     async def recent_images(request: Request) -> Response:
+        access.count_read(await access.caller(request))
         limit = request.query_params.get("limit", str(DEFAULT_LIST_LIMIT))
         if not limit.isdigit() or not 1 <= int(limit) <= MAX_LIST_LIMIT:
             raise ApiError(422, f"limit must be an integer between 1 and {MAX_LIST_LIMIT}")
-        records = store.recent("approved", int(limit))
+        records = await asyncio.to_thread(store.recent, "approved", int(limit))
         return JSONResponse({"images": [describer.record(r) for r in records]}, headers=NO_STORE)
 
     return [

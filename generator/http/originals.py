@@ -3,6 +3,8 @@ approved assets, and `X-Imgedge-Moderation` so the proxy picks its own cache lif
 
 from __future__ import annotations
 
+import asyncio
+
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
@@ -18,7 +20,8 @@ _REFUSED_STATUS = {"pending": 403, "rejected": 451}
 def routes(store: AssetStore, proxy_token: str) -> list[Route]:
     async def original(request: Request) -> Response:
         asset_id: str = request.path_params["asset_id"]
-        record = store.get(asset_id)
+        # Store and database may be services a round trip away: their calls run off the event loop.
+        record = await asyncio.to_thread(store.get, asset_id)
         if record is None:
             return PlainTextResponse(
                 "asset not found", status_code=404, headers={"Cache-Control": "no-store"}
@@ -39,7 +42,7 @@ def routes(store: AssetStore, proxy_token: str) -> list[Route]:
         if etag_matches(request.headers.get("if-none-match"), etag):
             return Response(status_code=304, headers=headers)
         try:
-            body = store.read(asset_id)
+            body = await asyncio.to_thread(store.read, asset_id)
         except BlobNotFound:
             # Deleted between the lookup and the read (temporary asset expiring).
             return PlainTextResponse(

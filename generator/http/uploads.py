@@ -11,42 +11,45 @@ from starlette.routing import Route
 from imgedge.generator.assets.upload_grants import UploadGrants
 from imgedge.generator.assets.uploads import UploadIntake
 from imgedge.generator.errors import ApiError
+from imgedge.generator.http.access import Access
 from imgedge.generator.http.bodies import read_body, read_json
-from imgedge.generator.http.rate_limit import RateGate
 from imgedge.generator.metrics import Metrics
 from imgedge.generator.outbound.proxy_variants import ProxyVariants
 
 
 def routes(
-    gate: RateGate, grants: UploadGrants, intake: UploadIntake, variants: ProxyVariants, metrics: Metrics
+    access: Access, grants: UploadGrants, intake: UploadIntake, variants: ProxyVariants, metrics: Metrics
 ) -> list[Route]:
     max_bytes = intake.limits.max_bytes
 
     async def create_upload(request: Request) -> Response:
-        gate.check(request)
+        caller = await access.caller(request)
+        await access.charge(request, caller, "upload")
         body = await read_json(request)
         temporary = body.get("temporary", False) if isinstance(body, dict) else None
         if not isinstance(temporary, bool):
             raise ApiError(422, "temporary must be true or false")
-        url = str(request.url_for("upload", token=grants.issue(temporary)))
+        token = await asyncio.to_thread(grants.issue, temporary, review=access.holds_uploads(caller))
+        url = str(request.url_for("upload", token=token))
         return JSONResponse(
             {"upload_url": url, "method": "PUT", "expires_in": grants.ttl_s, "max_bytes": max_bytes},
             status_code=201, headers={"Cache-Control": "no-store"},
         )  # fmt: skip
 
     async def put_upload(request: Request) -> Response:
-        grant = grants.claim(request.path_params["token"])
+        # The signed URL is the credential here: it was issued to a caller POST /v1/uploads accepted.
+        grant = await asyncio.to_thread(grants.claim, request.path_params["token"])
         try:
             data = await read_body(request, max_bytes)
-            record = await asyncio.to_thread(intake.accept, data, grant.temporary)
+            record = await asyncio.to_thread(intake.accept, data, grant.temporary, review=grant.review)
         except BaseException:
             metrics.uploads_refused += 1
-            grants.release(grant.upload_id)
+            await asyncio.to_thread(grants.release, grant.upload_id)
             raise
         metrics.uploads_stored += 1
         if record.moderation == "approved":
             variants.warm(record.id, record.width)
-        grants.complete(grant.upload_id, record.id)
+        await asyncio.to_thread(grants.complete, grant.upload_id, record.id)
         image_url = str(request.url_for("image", asset_id=record.id))
         return JSONResponse(
             {"asset_id": record.id, "image_url": image_url, "moderation": record.moderation},

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from imgedge.generator.assets.moderation import ModerationPolicy
 from imgedge.generator.errors import ApiError
 from imgedge.generator.jobs.queue import JobQueue, QueueFull
@@ -24,7 +26,7 @@ class JobSubmitter:
         self.queue = queue
         self.metrics = metrics
 
-    def submit(self, request: GenerationRequest) -> Job:
+    async def submit(self, request: GenerationRequest) -> Job:
         if self.policy.check_prompt(request.prompt).state == "rejected":
             # Refused before spending model time on it; still a rejection for the counters.
             self.metrics.moderation_rejections += 1
@@ -32,11 +34,13 @@ class JobSubmitter:
         if not self.queue.has_room():
             self.metrics.jobs_refused_queue_full += 1
             raise queue_full(self.queue.retry_after())
-        job = self.jobs.create(request)
+        # The row is written off the event loop (a database server is a round trip away); the hand-off to
+        # the queue stays on it, where the queue lives.
+        job = await asyncio.to_thread(self.jobs.create, request)
         try:
             self.queue.submit(job.id)
         except QueueFull as full:
-            self.jobs.set_status(job.id, "failed", error="queue full")
+            await asyncio.to_thread(self.jobs.set_status, job.id, "failed", error="queue full")
             raise queue_full(full.retry_after) from None
         self.metrics.jobs_submitted += 1
         return job

@@ -32,7 +32,15 @@ class S3Server:
         }
 
     def make_bucket(self, name: str) -> None:
-        (self.root / name).mkdir(parents=True, exist_ok=True)
+        # Through the S3 API: rclone caches directory listings, so a folder made behind its back can stay
+        # invisible to it for minutes.
+        import boto3
+
+        client = boto3.session.Session().client(
+            "s3", endpoint_url=self.endpoint, aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY,
+            region_name="us-east-1",
+        )  # fmt: skip
+        client.create_bucket(Bucket=name)
 
 
 def rclone_binary() -> str:

@@ -1,0 +1,86 @@
+"""Every repository's SQL on both engines: assets, jobs, upload grants and the purge outbox."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from imgedge.generator.assets.canonical import Canonical
+from imgedge.generator.assets.records import Provenance
+from imgedge.generator.assets.repository import AssetRepository
+from imgedge.generator.assets.store import AssetStore
+from imgedge.generator.assets.upload_grants import UploadGrants
+from imgedge.generator.errors import ApiError
+from imgedge.generator.jobs.repository import JobRepository
+from imgedge.generator.models.request import GenerationRequest
+from imgedge.generator.outbound.purge_outbox import PurgeOutbox
+from imgedge.generator.storage.blobs import FilesystemBlobStore
+from imgedge.generator.storage.database import Database
+
+REQUEST = GenerationRequest(prompt="p", width=64, height=64, seed=2**32 - 1, steps=2, guidance=7.3)
+
+
+def canonical(n: int) -> Canonical:
+    return Canonical(png=b"png-%d" % n, width=64, height=48, asset_id=f"{n:032x}")
+
+
+def test_assets(database: Database, tmp_path: Path) -> None:
+    store = AssetStore(FilesystemBlobStore(tmp_path / "o"), AssetRepository(database))
+    provenance = Provenance(origin="generated", prompt="p", seed=2**32 - 1, steps=2, guidance=7.3)
+    kept = store.put(canonical(1), provenance)
+    assert kept.provenance == provenance and kept.temporary is False and kept.created_at > 1e9
+    temporary = store.put(canonical(2), Provenance(), temporary=True, expires_at=10.0)
+    assert temporary.temporary and temporary.expires_at == 10.0
+    assert store.put(canonical(2), Provenance()).temporary is False  # a permanent copy makes it permanent
+    store.put(canonical(3), Provenance(), temporary=True, expires_at=10.0)
+    assert store.expired(now=11.0) == [f"{3:032x}"]
+    assert store.set_moderation(kept.id, "pending", "look") and not store.set_moderation(
+        kept.id, "pending", "x"
+    )
+    assert [r.id for r in store.list_by_moderation("pending")] == [kept.id]
+    assert [r.id for r in store.recent("approved", 10)] == [f"{2:032x}"]
+    assert store.delete(kept.id) and store.get(kept.id) is None and not store.delete(kept.id)
+
+
+def test_jobs(database: Database) -> None:
+    jobs = JobRepository(database)
+    first, second, third = (jobs.create(REQUEST) for _ in range(3))
+    jobs.set_status(first.id, "running")
+    jobs.set_status(second.id, "done", asset_id="a" * 32)
+    found = jobs.get(second.id)
+    assert found is not None and found.status == "done" and found.request == REQUEST
+    assert jobs.queued_ids() == [third.id]
+    assert jobs.recover(capacity=1) == [third.id]
+    recovered = jobs.get(first.id)
+    assert recovered is not None and recovered.error == "interrupted by a restart"
+
+
+def test_upload_grants(database: Database) -> None:
+    grants = UploadGrants("secret", 60, database)
+    token = grants.issue(temporary=True, review=True)
+    grant = grants.claim(token)
+    assert grant.temporary and grant.review
+    with pytest.raises(ApiError) as again:
+        grants.claim(token)
+    assert again.value.status == 409
+    grants.release(grant.upload_id)
+    grants.claim(token)
+    grants.complete(grant.upload_id, "b" * 32)
+
+
+async def test_purge_outbox(database: Database) -> None:
+    outbox = PurgeOutbox(database)
+    outbox.add("a")
+    outbox.add("b")
+    outbox.add("a")
+    tried: list[str] = []
+
+    async def purge(asset_id: str) -> bool:
+        tried.append(asset_id)
+        return asset_id == "a"
+
+    assert await outbox.flush(purge, now=100.0) == 1
+    assert sorted(tried) == ["a", "b"] and outbox.pending() == ["b"]
+    assert await outbox.flush(purge, now=101.0) == 1  # "b" waits for its backoff
+    assert sorted(tried) == ["a", "b"]
