@@ -18,13 +18,15 @@ $(STAMP): pyproject.toml | $(BIN)/python
 install: $(STAMP)
 
 # Debian packages the tests start for real: Redis (shared cache tier, job queue), Chromium (the playground
-# in a real browser), Varnish (the CDN tier). Installed only when missing.
+# in a real browser), Varnish (the CDN tier), PostgreSQL (the metadata database; its server programs live
+# in /usr/lib/postgresql/<major>/bin, off PATH). Installed only when missing.
 SYSTEM_PACKAGES := redis-server:redis-server chromium:chromium varnishd:varnish
 
 system-deps:
 	@missing=""; for pair in $(SYSTEM_PACKAGES); do \
 	  command -v "$${pair%%:*}" >/dev/null 2>&1 || [ -x "/usr/sbin/$${pair%%:*}" ] || missing="$$missing $${pair#*:}"; \
 	done; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing from Debian's packages:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
