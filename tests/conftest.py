@@ -84,6 +84,16 @@ def data_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
+def model_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data dir whose models/tiny holds the tiny built-in model, built once per test session."""
+    from imgedge.generator.models.tiny import ensure_tiny_model
+
+    data = tmp_path_factory.mktemp("model-data")
+    ensure_tiny_model(data / "models" / "tiny")
+    return data
+
+
+@pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresServer]:
     """One throwaway PostgreSQL cluster per test session; each test makes its own database in it."""
     with postgres_cluster() as server:

@@ -97,11 +97,6 @@ class Receiver:
 
 
 @pytest.fixture(scope="session")
-def model_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("model-data")
-
-
-@pytest.fixture(scope="session")
 def tiny_model(model_data_dir: Path) -> DiffusersDirectoryBackend:
     return DiffusersDirectoryBackend.load(GeneratorConfig(data_dir=model_data_dir))
 

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -135,3 +136,40 @@ def uvicorn_app(factory: str, port: int, env: Mapping[str, str]) -> Iterator[sub
 def clean_env(**settings: str) -> dict[str, str]:
     environ = {k: v for k, v in os.environ.items() if not k.startswith("IMGEDGE_")}
     return environ | settings
+
+
+class Worker:
+    """`imgedge worker` in its own process; its announcement lines are collected as they arrive."""
+
+    def __init__(self, name: str, env: dict[str, str]) -> None:
+        self.name = name
+        command = [sys.executable, "-m", "imgedge.cli", "worker", "--name", name]
+        self.process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
+        self.lines: list[str] = []
+        self._arrived = threading.Condition()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def stop(self) -> None:
+        stop(self.process)
+        self._reader.join(timeout=30)
+        assert self.process.stdout is not None
+        self.process.stdout.close()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            with self._arrived:
+                self.lines.append(line.strip())
+                self._arrived.notify_all()
+
+    def saw(self, text: str) -> bool:
+        with self._arrived:
+            return any(text in line for line in self.lines)
+
+    def wait_for(self, text: str) -> None:
+        with self._arrived:
+            if not self._arrived.wait_for(
+                lambda: any(text in line for line in self.lines), timeout=STARTUP_S
+            ):
+                pytest.fail(f"worker {self.name} never said {text!r}: {self.lines}")

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,49 +12,12 @@ import httpx
 import pytest
 
 from tests.conftest import free_port
-from tests.scaleout.processes import STARTUP_S, clean_env, redis_server, stop, uvicorn_app
+from tests.scaleout.processes import Worker, clean_env, redis_server, uvicorn_app
 
 # A worker's claim on a job lasts this plus arq's 10 s; only then can the other worker retry a lost job.
 JOB_TIMEOUT_S = 15
 # Bounds for waiting on jobs: a guard against a hang, far above what the jobs take.
 JOB_WAIT_S = 240.0
-
-
-class Worker:
-    """`imgedge worker` in its own process; its announcement lines are collected as they arrive."""
-
-    def __init__(self, name: str, env: dict[str, str]) -> None:
-        self.name = name
-        command = [sys.executable, "-m", "imgedge.cli", "worker", "--name", name]
-        self.process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
-        self.lines: list[str] = []
-        self._arrived = threading.Condition()
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def stop(self) -> None:
-        stop(self.process)
-        self._reader.join(timeout=30)
-        assert self.process.stdout is not None
-        self.process.stdout.close()
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            with self._arrived:
-                self.lines.append(line.strip())
-                self._arrived.notify_all()
-
-    def saw(self, text: str) -> bool:
-        with self._arrived:
-            return any(text in line for line in self.lines)
-
-    def wait_for(self, text: str) -> None:
-        with self._arrived:
-            if not self._arrived.wait_for(
-                lambda: any(text in line for line in self.lines), timeout=STARTUP_S
-            ):
-                pytest.fail(f"worker {self.name} never said {text!r}: {self.lines}")
 
 
 @dataclass
