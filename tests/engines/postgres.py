@@ -58,7 +58,8 @@ class PostgresServer:
 
 
 @contextlib.contextmanager
-def postgres_cluster(*, startup_s: int = 60) -> Iterator[PostgresServer]:
+def postgres_cluster(*, startup_s: int = 60, durable: bool = False) -> Iterator[PostgresServer]:
+    """`durable`: fsync and synchronous commits as in production (benchmarks); tests skip them for speed."""
     root = Path(tempfile.mkdtemp(prefix="imgedge-postgres-"))
     as_postgres: list[str] = []
     if os.geteuid() == 0:
@@ -77,10 +78,9 @@ def postgres_cluster(*, startup_s: int = 60) -> Iterator[PostgresServer]:
 
     run(_bin("initdb"), "-D", str(data), "-U", USER, f"--pwfile={root / 'password'}",
         "--auth-host=scram-sha-256", "--auth-local=trust", "-E", "UTF8", "--no-sync")  # fmt: skip
-    options = (
-        f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "
-        "-c full_page_writes=off -c max_connections=200"
-    )
+    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c max_connections=200"
+    if not durable:
+        options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     try:
         run(_bin("pg_ctl"), "-D", str(data), "-o", options, "-l", str(root / "log"), "-w",
             "-t", str(startup_s), "start")  # fmt: skip
