@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import signal
 import time
 from collections.abc import Iterator
@@ -43,8 +44,10 @@ class Cluster:
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+def cluster(tmp_path_factory: pytest.TempPathFactory, model_data_dir: Path) -> Iterator[Cluster]:
     root: Path = tmp_path_factory.mktemp("workers")
+    # The session's tiny model, so that neither worker spends its start building one.
+    shutil.copytree(model_data_dir / "models" / "tiny", root / "data" / "models" / "tiny")
     port = free_port()
     with redis_server(free_port()) as redis_url:
         env = clean_env(
@@ -59,7 +62,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             # Two workers share two cores: one thread each keeps them from fighting over both.
             OMP_NUM_THREADS="1",
         )
-        # The API first: it builds the tiny model once, before the workers load it.
+        # An API with a Redis queue loads no model; the workers do.
         with uvicorn_app("imgedge.generator.app:create_app_from_env", port, env):
             workers = [Worker(name, env) for name in ("w1", "w2")]
             try:
