@@ -23,7 +23,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     create.add_argument("--name", required=True, help="how the key shows up in lists and metrics")
     create.add_argument(
         "--rate",
-        type=parse_rate,
+        type=_rate,
         metavar="R/min",
         help="requests per minute (default: IMGEDGE_RATE_PER_MINUTE)",
     )
