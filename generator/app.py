@@ -72,7 +72,9 @@ def api_routes(config: GeneratorConfig, parts: Parts, queue: JobQueue, access: A
         *images.routes(config, access, submitter, parts.jobs, parts.store, parts.describer),
         *uploads.routes(access, grants, intake, parts.variants, parts.metrics),
         *admin.routes(config.admin_token, review, parts.store, parts.describer),
-        *health.routes(parts.model if runs_jobs(queue) else None, queue, parts.metrics, parts.store.blobs),
+        *health.routes(
+            parts.model if runs_jobs(queue) else None, queue, parts.metrics, parts.store.blobs, parts.database
+        ),
         *playground.routes(urls.base_url if urls is not None else ""),
     ]
 

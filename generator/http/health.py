@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -12,11 +13,24 @@ from imgedge.generator.jobs.queue import JobQueue
 from imgedge.generator.metrics import Metrics
 from imgedge.generator.models.backend import ModelSlot
 from imgedge.generator.storage.blobs import BlobStore
+from imgedge.generator.storage.database import Database
+from imgedge.generator.storage.errors import StorageUnavailable
 
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-def routes(model: ModelSlot | None, queue: JobQueue, metrics: Metrics, blobs: BlobStore) -> list[Route]:
+def _database_problem(database: Database) -> str | None:
+    try:
+        with database.transaction() as db:
+            db.execute("SELECT 1")
+    except StorageUnavailable as exc:
+        return exc.message
+    return None
+
+
+def routes(
+    model: ModelSlot | None, queue: JobQueue, metrics: Metrics, blobs: BlobStore, database: Database
+) -> list[Route]:
     """`model` is None in an API whose jobs run on `imgedge worker`s: it never loads one."""
 
     async def healthz(_: Request) -> Response:
@@ -39,8 +53,9 @@ def routes(model: ModelSlot | None, queue: JobQueue, metrics: Metrics, blobs: Bl
         problems = []
         if model is not None and model.model is None:
             problems.append("model not loaded yet")
-        if (problem := await asyncio.to_thread(blobs.readiness_problem)) is not None:
-            problems.append(problem)
+        for check in (blobs.readiness_problem, partial(_database_problem, database)):
+            if (problem := await asyncio.to_thread(check)) is not None:
+                problems.append(problem)
         return JSONResponse(
             {"ready": not problems, "problems": problems},
             status_code=503 if problems else 200,

@@ -13,7 +13,6 @@ from imgedge.generator.keys.records import ApiKey, parse_rate
 from imgedge.generator.keys.repository import ApiKeyRepository
 from imgedge.generator.keys.usage import utc_day
 from imgedge.generator.storage.database import open_database
-from imgedge.generator.storage.schema import SchemaTooNew
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -62,7 +61,7 @@ def _limits(key: ApiKey) -> str:
 def run_create(args: argparse.Namespace) -> int:
     try:
         record, key = _repository().create(args.name, rate_per_minute=args.rate, daily_quota=args.daily_quota)
-    except (ConfigError, SchemaTooNew, ValueError) as exc:
+    except ValueError as exc:  # a ConfigError too: settings, connections, schema
         return _fail(str(exc))
     print(f"created key {record.id} {record.name!r} ({_limits(record)})", file=sys.stderr)
     print("it is shown only now; send it as `Authorization: Bearer <key>`:", file=sys.stderr, flush=True)
@@ -75,7 +74,7 @@ def run_list(_: argparse.Namespace) -> int:
         repository = _repository()
         keys = repository.all()
         used = repository.used_on(utc_day(time.time()))
-    except (ConfigError, SchemaTooNew) as exc:
+    except ConfigError as exc:
         return _fail(str(exc))
     print(
         f"{'ID':<12}  {'NAME':<24}  {'RATE':>8}  {'DAILY QUOTA':>11}  {'TODAY':>7}  {'CREATED':<16}  STATUS"
@@ -93,7 +92,7 @@ def run_list(_: argparse.Namespace) -> int:
 def run_revoke(args: argparse.Namespace) -> int:
     try:
         revoked = _repository().revoke(args.key)
-    except (ConfigError, SchemaTooNew) as exc:
+    except ConfigError as exc:
         return _fail(str(exc))
     if revoked is None:
         return _fail(f"no key with id or name {args.key!r}")

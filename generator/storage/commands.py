@@ -14,7 +14,7 @@ from imgedge.generator.storage.blobs import open_blob_store
 from imgedge.generator.storage.copy import VerificationFailed, copy_installation, verify
 from imgedge.generator.storage.database import open_database
 from imgedge.generator.storage.postgres import redacted
-from imgedge.generator.storage.schema import LATEST, SchemaTooNew, current_version, upgrade
+from imgedge.generator.storage.schema import LATEST, current_version, upgrade
 
 # Secrets generated in a data dir, and the setting each must become once several hosts share the data.
 GENERATED_SECRETS = {
@@ -52,7 +52,7 @@ def run_db_upgrade(_: argparse.Namespace) -> int:
         database = open_database(database_url, upgrade=False)
         before = current_version(database)
         applied = upgrade(database)
-    except (ConfigError, SchemaTooNew) as exc:
+    except ConfigError as exc:
         _say(str(exc))
         return 1
     for migration in applied:
@@ -68,7 +68,7 @@ def run_migrate(args: argparse.Namespace) -> int:
     try:
         source = (open_blob_store(store_url), open_database(database_url))
         target = (open_blob_store(args.to_store), open_database(args.to_database))
-    except (ConfigError, SchemaTooNew, ValueError) as exc:
+    except ValueError as exc:  # a ConfigError too: settings, connections, schema
         _say(str(exc))
         return 1
     _say(f"copying {store_url} + {redacted(database_url)} → {args.to_store} + {redacted(args.to_database)}")

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from imgedge.env import ConfigError
+
 if TYPE_CHECKING:
     from imgedge.generator.storage.database import Connection, Database
 
@@ -128,8 +130,8 @@ MIGRATIONS = (
 LATEST = MIGRATIONS[-1].version
 
 
-class SchemaTooNew(RuntimeError):
-    pass
+class SchemaTooNew(ConfigError):
+    """The database was migrated by a newer imgedge: this one must not write to it."""
 
 
 def applied_versions(conn: Connection) -> set[int]:

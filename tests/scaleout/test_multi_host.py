@@ -231,6 +231,8 @@ def test_s3_down_gives_503_from_the_api_and_cached_variants_keep_being_served(cl
             grant = client.post(f"{cluster.apis[1]}/v1/uploads", json={}, headers=cluster.auth).json()
             refused = client.put(grant["upload_url"], content=png(4))
             assert refused.status_code == 503 and "retry-after" in refused.headers
+            ready = client.get(f"{cluster.apis[0]}/readyz")  # what a load balancer asks
+            assert ready.status_code == 503 and "store s3://imgedge/originals/ unavailable" in ready.text
             cached = client.get(cluster.proxies[0] + path)
             assert cached.status_code == 200 and cached.headers["cache-status"].startswith("imgedge; hit")
         assert (
