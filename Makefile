@@ -1,7 +1,9 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+# Separate stamps: `make run` installs only what running needs; tests and lint add the dev extra.
+RUN_STAMP  := $(VENV)/.installed-run
+TEST_STAMP := $(VENV)/.installed-test
 
 .PHONY: run test lint bench bench-full install system-deps clean
 
@@ -10,17 +12,23 @@ $(BIN)/python:
 	$(BIN)/pip install --quiet --upgrade pip
 
 # torch goes first and exactly pinned: letting diffusers pull it would fetch a multi-GB CUDA build.
-$(STAMP): pyproject.toml | $(BIN)/python
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	$(BIN)/pip install --quiet -e '.[server,generator]'
+	touch $(RUN_STAMP)
 
-install: $(STAMP)
+$(TEST_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[server,generator,dev]'
+	touch $(TEST_STAMP) $(RUN_STAMP)
+
+install: $(TEST_STAMP)
 
 # Debian packages the tests start for real: Redis (shared cache tier, job queue), Chromium (the playground
-# in a real browser), Varnish (the CDN tier), PostgreSQL (the metadata database; its server programs live
-# in /usr/lib/postgresql/<major>/bin, off PATH). Installed only when missing.
-SYSTEM_PACKAGES := redis-server:redis-server chromium:chromium varnishd:varnish
+# in a real browser), Varnish (the CDN tier), ExifTool (an independent reader of the provenance metadata in
+# served images), PostgreSQL (the metadata database of several hosts; its server programs live in
+# /usr/lib/postgresql/<major>/bin, off PATH). Installed only when missing.
+SYSTEM_PACKAGES := redis-server:redis-server chromium:chromium varnishd:varnish exiftool:libimage-exiftool-perl
 
 system-deps:
 	@missing=""; for pair in $(SYSTEM_PACKAGES); do \
@@ -32,24 +40,24 @@ system-deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-run: $(STAMP)
+run: $(RUN_STAMP)
 	$(BIN)/imgedge serve
 
-test: $(STAMP) system-deps
+test: $(TEST_STAMP) system-deps
 	$(BIN)/python -m pytest -q
 
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 # wrk is the load generator (the benchmark falls back to a bounded httpx client without it).
-bench: $(STAMP)
+bench: $(TEST_STAMP)
 	@command -v wrk >/dev/null 2>&1 || { echo "installing wrk from Debian's packages"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 	$(BIN)/python -m benchmarks.run --quick
 
-bench-full: $(STAMP)
+bench-full: $(TEST_STAMP)
 	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 	$(BIN)/python -m benchmarks.run --full

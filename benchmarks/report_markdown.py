@@ -24,7 +24,8 @@ _HOW = " ".join(
         "**limit (pixels)** starts from raw pixels, like imgedge's source cache.",
         "**thumbor** 7.8 uses its file loader on the same canonical PNGs, no storage, no result storage,",
         "same format, quality and width. **bare starlette** returns one 400 px WebP from memory under",
-        "uvicorn with the proxy's worker count.",
+        "uvicorn with the proxy's worker count. **imgedge thumbor URLs** and **imgedge imgproxy URLs** are",
+        "the same imgedge and the same unique variants, spelled and signed as thumbor and imgproxy URLs.",
     )
 )
 
@@ -167,7 +168,85 @@ def render(results: dict[str, Any], chart_name: str | None) -> str:
     lines += _sizes(results)
     lines += _mix_soak_origin(results)
     lines += _rss(results)
+    if results.get("autoquality"):
+        lines += autoquality_section(results["autoquality"])
     notes = results.get("notes") or []
     if notes:
         lines += ["## Notes", "", *(f"- {n}" for n in notes), ""]
     return "\n".join(lines)
+
+
+AUTOQUALITY_TITLE = "## q:auto: bytes and SSIMULACRA2 at 400 px"
+
+
+def autoquality_section(results: dict[str, Any]) -> list[str]:
+    """The q:auto table: one row per photo, and the targets it is held to."""
+    rows = []
+    for name, r in results["rows"].items():
+        thumbor = r.get("thumbor_webp_q80")
+        cells = [name, f"{thumbor['bytes'] / 1024:.1f} / {thumbor['score']:.1f}" if thumbor else "not run"]
+        for column in ("imgedge_webp_q80", "auto_webp", "imgedge_avif_q80", "auto_avif"):
+            c = r[column]
+            quality = f" (q{c['quality']})" if "quality" in c else ""
+            cells.append(f"{c['bytes'] / 1024:.1f} / {c['score']:.1f}{quality}")
+        rows.append(cells)
+    header = [
+        "photo",
+        "thumbor WebP q80",
+        "imgedge WebP q80",
+        "q:auto WebP",
+        "imgedge AVIF q80",
+        "q:auto AVIF",
+    ]
+    lines = [
+        AUTOQUALITY_TITLE,
+        "",
+        f"KiB / SSIMULACRA2 per variant (target {results['target']}), the nine scikit-image photos at native "
+        f"resolution resized to {results['width']} px; q:auto columns use the learned quality.",
+        "",
+        *_table(header, rows),
+    ]
+    s = results["summary"]
+    target_rows = []
+    for fmt in ("webp", "avif"):
+        f = s[fmt]
+        vs_thumbor = f.get("bytes_vs_thumbor")
+        target_rows += [
+            [f"q:auto {fmt}: lowest SSIMULACRA2 (learned / first miss)", ">= 70",
+             f"{f['min_score']:.1f} / {f['min_first_score']:.1f}",
+             _verdict(min(f["min_score"], f["min_first_score"]) >= 70)],
+            [f"q:auto {fmt}: median bytes vs thumbor WebP q80", "<= 0.80x",
+             f"{vs_thumbor:.2f}x" if vs_thumbor is not None else "not run",
+             _verdict(vs_thumbor is not None and vs_thumbor <= 0.8)],
+            [f"q:auto {fmt}: first miss (estimate) vs q80 encode", "<= 1.5x",
+             f"{f['first_miss_ratio']:.2f}x", _verdict(f["first_miss_ratio"] <= 1.5)],
+            [f"q:auto {fmt}: later misses (learned) vs q80 encode", "<= 1.0x",
+             f"{f['later_miss_ratio']:.2f}x", _verdict(f["later_miss_ratio"] <= 1.0)],
+            [f"q:auto {fmt}: background search, once per asset/format/size class", "(reported)",
+             f"{f['median_search_ms']:.0f} ms CPU", ""],
+        ]  # fmt: skip
+    lines += _table(["target", "goal", "measured", "verdict"], target_rows)
+    lines += [
+        "Miss times are the median of 5 encodes of the same 400 px resize, in one process, side by side; "
+        "the proxy adds the same fetch and resize to both. The search runs after the first miss has been "
+        "answered (one at a time, in the background), and its result serves every later variant of the "
+        "asset in that format and size class. Levels: low = 50, good = 70 (the default), best = 80 on "
+        "the SSIMULACRA2 scale, whose anchors are 50 medium, 70 high and 90 visually lossless "
+        "(docs/quality.md).",
+        "",
+    ]
+    return lines
+
+
+def _verdict(met: bool) -> str:
+    return "**met**" if met else "**missed**"
+
+
+def splice_section(path: Any, section: list[str]) -> None:
+    """Replace (or add) the q:auto section of an existing latest.md."""
+    text = path.read_text() if path.exists() else ""
+    start = text.find(AUTOQUALITY_TITLE)
+    if start >= 0:
+        end = text.find("\n## ", start + len(AUTOQUALITY_TITLE))
+        text = text[:start] + text[end + 1 :] if end >= 0 else text[:start]
+    path.write_text(text.rstrip("\n") + "\n\n" + "\n".join(section))

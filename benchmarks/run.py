@@ -10,9 +10,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks import chart, report_markdown
+from benchmarks import autoquality, chart, report_markdown
 from benchmarks.modes import MODES
+from benchmarks.ports import free_port
 from benchmarks.suite import Options, Suite
+from benchmarks.ticker import PhaseTicker
 
 HERE = Path(__file__).resolve().parent
 CHART_NAME = "latest.png"
@@ -67,24 +69,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scratch", type=Path, default=HERE / "scratch")
     args = parser.parse_args(argv)
     started = time.strftime("%H:%M:%S")
-
-    def log(message: str) -> None:
-        print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
-
-    log(f"benchmark ({args.mode or 'quick'} mode) started at {started}")
-    options = Options(
-        mode=MODES[args.mode or "quick"],
-        scratch=args.scratch,
-        with_imgedge=not args.no_imgedge,
-        with_thumbor=not args.no_thumbor,
-        prefer_wrk=not args.httpx,
-        workers=args.workers,
-        imgedge_env=_env_pairs(args.env),
-        log=log,
-    )
-    results = Suite(options).run()
-    for path in write_report(results, args.out):
-        log(f"wrote {path}")
+    # On a terminal, the current phase and its running time are redrawn on stderr between log lines.
+    with PhaseTicker() as ticker:
+        log = ticker.log
+        log(f"benchmark ({args.mode or 'quick'} mode) started at {started}")
+        options = Options(
+            mode=MODES[args.mode or "quick"],
+            scratch=args.scratch,
+            with_imgedge=not args.no_imgedge,
+            with_thumbor=not args.no_thumbor,
+            prefer_wrk=not args.httpx,
+            workers=args.workers,
+            imgedge_env=_env_pairs(args.env),
+            log=log,
+        )
+        results = Suite(options).run()
+        if args.mode != "tiny":
+            log("q:auto against q80 and thumbor (bytes, SSIMULACRA2, miss time)")
+            thumbor_port = None if args.no_thumbor else free_port()
+            results["autoquality"] = autoquality.measure(args.scratch, thumbor_port=thumbor_port)
+        for path in write_report(results, args.out):
+            log(f"wrote {path}")
     return 0
 
 

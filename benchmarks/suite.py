@@ -130,7 +130,7 @@ class Suite:
             port=free_port(),
             generator_port=free_port(),
             workers=self.o.workers,
-            extra={"IMGEDGE_ALLOW_UNSIGNED": "0", **self.o.imgedge_env},
+            extra={"IMGEDGE_ALLOW_UNSIGNED": "0", **url_sets.DIALECT_ENV, **self.o.imgedge_env},
         )
         self.o.log("ingesting the corpus with `imgedge ingest`")
         probe = self.run_dir / "origin-probe.png"
@@ -222,6 +222,8 @@ class Suite:
                 )
 
             contenders["imgedge"] = run_imgedge
+            if fmt == "webp":
+                contenders.update(self._dialect_contenders(imgedge, ids, fmt, count))
         if c.thumbor is not None and fmt in ("webp", "jpeg"):
             thumbor = c.thumbor
             files = [thumbor_path(f"{o.name}-1024x1024.png", fmt=fmt) for o in self.squares]
@@ -247,7 +249,26 @@ class Suite:
             pairs = [("imgedge", "limit")]
             pairs += [("imgedge", "limit (pixels)")] if fmt == "webp" else []
             pairs += [("imgedge", "thumbor")] if "thumbor" in contenders else []
+            dialects = [name for name in contenders if name.startswith("imgedge ")]
+            pairs += [(name, "imgedge") for name in dialects] + [("imgedge", name) for name in dialects]
         return compare(f"uncached {fmt}", contenders, rounds, pairs, self.o.log)
+
+    def _dialect_contenders(
+        self, imgedge: ImgedgeServer, ids: list[str], fmt: str, count: int
+    ) -> dict[str, Contender]:
+        """The same uncached workload through imgedge's thumbor and imgproxy URLs."""
+        contenders: dict[str, Contender] = {}
+        for dialect in ("thumbor", "imgproxy"):
+            variants = url_sets.UniqueDialectVariants(dialect)
+
+            def run(_: int, variants: url_sets.UniqueDialectVariants = variants) -> LoadResult:
+                requests = variants.take(ids, fmt, count)
+                return self._load(
+                    imgedge.base_url, requests, self.mode.uncached_connections, unique=True, track=True
+                )
+
+            contenders[f"imgedge {dialect} URLs"] = run
+        return contenders
 
     def cache_hits(self, c: Contenders) -> Comparison:
         mode = self.mode
@@ -333,6 +354,8 @@ class Suite:
             self.figures["uncached_vs_limit_pixels"] = webp.ratio("imgedge/limit (pixels)")
             if c.thumbor is not None:
                 self.figures["uncached_vs_thumbor"] = webp.ratio("imgedge/thumbor")
+            for dialect in ("thumbor", "imgproxy"):
+                self.figures[f"{dialect}_urls_vs_native"] = webp.ratio(f"imgedge {dialect} URLs/imgedge")
         for fmt in mode.extra_formats:
             comparisons[f"uncached_{fmt}"] = _comparison_dict(self.uncached(c, fmt, max(2, mode.rounds - 1)))
         log("workload 2: cache hits")

@@ -57,6 +57,20 @@ def evaluate(figures: dict[str, float | None]) -> list[Target]:
         at_least(
             "AVIF 1024 px smaller than PNG", ">= 85% smaller (median)", figures.get("avif_saving"), 0.85, "%"
         ),
+        at_least(
+            "thumbor URLs vs native URLs",
+            ">= 95% of the native URL's req/s (uncached WebP)",
+            figures.get("thumbor_urls_vs_native"),
+            0.95,
+            "%",
+        ),
+        at_least(
+            "imgproxy URLs vs native URLs",
+            ">= 95% of the native URL's req/s (uncached WebP)",
+            figures.get("imgproxy_urls_vs_native"),
+            0.95,
+            "%",
+        ),
         at_most(
             "Soak RSS growth", "< 10% from end of first fifth to end", figures.get("soak_growth"), 0.10, "%"
         ),

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 from benchmarks.load_types import Request
 from imgedge.url.build import build_path
+from imgedge.url.signing import imgproxy_signature, thumbor_signature
 
 # What browsers send: the negotiated format follows (AVIF, WebP, then JPEG for the rest).
 ACCEPTS = (
@@ -35,6 +36,46 @@ class UniqueVariants:
             path = build_path(asset_id, key=self.key, width=width, fmt=fmt, quality=quality, extra=[colour])
             requests.append(Request(path))
         return requests
+
+
+# The benchmark's imgedge knows these, so the same workload can be spelled in each dialect.
+THUMBOR_KEY = "benchmark-thumbor-key"
+IMGPROXY_KEY, IMGPROXY_SALT = "62656e63682d6b6579", "62656e63682d73616c74"
+DIALECT_ENV = {
+    "IMGEDGE_THUMBOR_SECURITY_KEY": THUMBOR_KEY,
+    "IMGEDGE_IMGPROXY_KEY": IMGPROXY_KEY,
+    "IMGEDGE_IMGPROXY_SALT": IMGPROXY_SALT,
+}
+
+
+def thumbor_path(asset_id: str, fmt: str, width: int, quality: int, colour: str) -> str:
+    """A signed thumbor URL (HMAC-SHA1 of the path after the hash, urlsafe base64 with padding)."""
+    path = f"{width}x0/filters:format({fmt}):quality({quality}):background_color({colour})/{asset_id}"
+    return f"/thumbor/{thumbor_signature(THUMBOR_KEY.encode(), path)}/{path}"
+
+
+def imgproxy_path(asset_id: str, fmt: str, width: int, quality: int, colour: str) -> str:
+    """A signed imgproxy URL (HMAC-SHA256 of salt + path, unpadded base64url)."""
+    path = f"/rs:fit:{width}:0/q:{quality}/bg:{colour}/plain/{asset_id}@{fmt}"
+    signature = imgproxy_signature(bytes.fromhex(IMGPROXY_KEY), bytes.fromhex(IMGPROXY_SALT), path)
+    return f"/imgproxy/{signature}{path}"
+
+
+class UniqueDialectVariants:
+    """UniqueVariants' workload spelled as thumbor or imgproxy URLs: the same transform, encode and
+    bytes; the background colour that keeps keys apart comes as background_color(…) or bg:…"""
+
+    def __init__(self, dialect: str) -> None:
+        self.build = {"thumbor": thumbor_path, "imgproxy": imgproxy_path}[dialect]
+        self._colours: Iterator[int] = itertools.count(1)
+
+    def take(
+        self, asset_ids: list[str], fmt: str, count: int, *, width: int = 400, quality: int = 80
+    ) -> list[Request]:
+        return [
+            Request(self.build(asset_id, fmt, width, quality, f"{next(self._colours) % 0xFFFFFF:06x}"))
+            for _, asset_id in zip(range(count), itertools.cycle(asset_ids), strict=False)
+        ]
 
 
 def fixed_variants(

@@ -47,3 +47,8 @@ def _digest(*parts: str) -> str:
         h.update(len(raw).to_bytes(8, "big"))
         h.update(raw)
     return h.hexdigest()
+
+
+def facts_key(asset_id: str, name: str) -> str:
+    """What the proxy learned about an original (q:auto qualities, placeholders), kept with its variants."""
+    return f"{KEY_SCHEMA}/facts/{_segment(asset_id)}/{_segment(name)}"

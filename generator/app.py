@@ -18,7 +18,7 @@ from imgedge.generator.assets.store import AssetStore
 from imgedge.generator.assets.upload_grants import UploadGrants
 from imgedge.generator.assets.uploads import UploadIntake, UploadLimits
 from imgedge.generator.config import GeneratorConfig
-from imgedge.generator.http import admin, health, images, originals, playground, uploads
+from imgedge.generator.http import admin, health, images, openapi, originals, playground, uploads
 from imgedge.generator.http.access import Access
 from imgedge.generator.http.errors import public_error_response
 from imgedge.generator.http.rate_limit import RateGate, TokenBuckets
@@ -32,7 +32,7 @@ from imgedge.generator.models.backend import ModelBackend
 from imgedge.generator.models.registry import load_and_warm
 from imgedge.generator.outbound.transform_urls import TransformUrls
 from imgedge.generator.wiring import Parts, default_transform_urls, wire
-from imgedge.observability import RequestIdMiddleware, configure_logging
+from imgedge.observability import QUIET_PATHS, RequestIdMiddleware, configure_logging
 
 
 def runs_jobs(queue: JobQueue) -> bool:
@@ -68,7 +68,7 @@ def api_routes(config: GeneratorConfig, parts: Parts, queue: JobQueue, access: A
     review = ModerationReview(parts.store, parts.variants, parts.metrics)
     urls = parts.describer.urls
     return [
-        *originals.routes(parts.store, config.proxy_token),
+        *originals.routes(parts.store, config.proxy_token, originals.LabelPolicy.from_config(config)),
         *images.routes(config, access, submitter, parts.jobs, parts.store, parts.describer),
         *uploads.routes(access, grants, intake, parts.variants, parts.metrics),
         *admin.routes(config.admin_token, review, parts.store, parts.describer),
@@ -76,6 +76,7 @@ def api_routes(config: GeneratorConfig, parts: Parts, queue: JobQueue, access: A
             parts.model if runs_jobs(queue) else None, queue, parts.metrics, parts.store.blobs, parts.database
         ),
         *playground.routes(urls.base_url if urls is not None else ""),
+        *openapi.routes(),
     ]
 
 
@@ -91,7 +92,7 @@ def create_app(
     parts = wire(config, store=store, urls=urls if urls is not None else default_transform_urls(config))
     queue = job_queue(config, parts)
     access = build_access(config, parts)
-    janitor = Janitor(parts.store, parts.outbox, parts.proxy, config.janitor_interval_s)
+    janitor = Janitor(parts.store, parts.outbox, parts.proxy, config.janitor_interval_s, parts.webhooks)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -112,7 +113,8 @@ def create_app(
     return Starlette(
         routes=api_routes(config, parts, queue, access),
         exception_handlers={PublicError: public_error_response},
-        middleware=[Middleware(RequestIdMiddleware)],
+        # The playground polls its job several times a second: those GETs log at DEBUG.
+        middleware=[Middleware(RequestIdMiddleware, quiet_paths=(*QUIET_PATHS, "/v1/jobs/"))],
         lifespan=lifespan,
     )
 

@@ -1,136 +1,66 @@
 """The generator's subcommands of `imgedge`: `generate` and `ingest` work in-process on the same data dir
-and store as the service; `worker` runs jobs from the Redis queue."""
+and store as the service; `worker` runs jobs from the Redis queue. Parsers only: the work is in
+command_runs.py, imported when a subcommand runs (so the core install without extras can show --help)."""
 
 from __future__ import annotations
 
-import argparse
-import logging
-import sys
-import time
 from pathlib import Path
 
-from imgedge.env import ConfigError
-from imgedge.generator.assets.canonical import InvalidImage, canonicalize
-from imgedge.generator.assets.moderation import ModerationPolicy
-from imgedge.generator.assets.records import Provenance
-from imgedge.generator.config import GeneratorConfig
-from imgedge.generator.errors import ApiError
-from imgedge.generator.generation import make_asset
-from imgedge.generator.jobs.redis_queue import queue_redis_url
-from imgedge.generator.jobs.worker import WorkerConfig, build_worker
+from imgedge.generator import settings as S
 from imgedge.generator.keys import commands as keys_commands
-from imgedge.generator.models.backend import ModelLoadError
-from imgedge.generator.models.registry import load_model
-from imgedge.generator.models.request import ASPECTS, GenerationRequest, parse_generation_request
 from imgedge.generator.storage import commands as storage_commands
-from imgedge.generator.storage.database import open_database
-from imgedge.generator.wiring import open_asset_store
+from imgedge.subcommands import Lazy, Subparsers
+
+_RUNS = "imgedge.generator.command_runs"
+# The aspect ratios of imgedge.generator.models.request, repeated so that registering imports nothing heavy.
+ASPECT_CHOICES = ("1:1", "16:9", "9:16", "4:3", "3:4")
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    gen = subparsers.add_parser("generate", help="generate an image from a prompt and print its asset id")
-    gen.add_argument("prompt")
-    gen.add_argument("--aspect", choices=list(ASPECTS), default=None)
-    gen.add_argument("--width", type=int, default=None)
-    gen.add_argument("--height", type=int, default=None)
-    gen.add_argument("--seed", type=int, default=None)
-    gen.add_argument("--steps", type=int, default=None)
-    gen.add_argument("--guidance", type=float, default=None)
-    gen.add_argument("--negative-prompt", default=None)
-    gen.set_defaults(func=run_generate)
+def register(subparsers: Subparsers) -> None:
+    gen = subparsers.add_parser(
+        "generate", help="generate an image from a prompt and print its asset id",
+        description="Generate one image in this process (same data dir, store and model as the service) and"
+        " print its asset id. Progress goes to stderr when it is a terminal.",
+    )  # fmt: skip
+    gen.add_argument("prompt", help="what to generate")
+    gen.add_argument("--aspect", choices=ASPECT_CHOICES, default=None, help="aspect ratio (default: 1:1)")
+    gen.add_argument("--width", type=int, default=None, help="width in px, a multiple of 8 (default: 512)")
+    gen.add_argument("--height", type=int, default=None, help="height in px, a multiple of 8 (default: 512)")
+    gen.add_argument(
+        "--seed", type=int, default=None, help="the same seed gives the same image (default: random)"
+    )
+    gen.add_argument(
+        "--steps", type=int, default=None, help=f"inference steps (default: {S.DEFAULT_STEPS.name})"
+    )
+    gen.add_argument(
+        "--guidance", type=float, default=None, help=f"guidance scale (default: {S.DEFAULT_GUIDANCE.name})"
+    )
+    gen.add_argument("--negative-prompt", default=None, help="what to steer away from (default: none)")
+    gen.set_defaults(func=Lazy(f"{_RUNS}:run_generate", extra="generator"))
 
-    ingest = subparsers.add_parser("ingest", help="store existing images and print one asset id per line")
-    ingest.add_argument("files", nargs="+", type=Path, metavar="FILE")
-    ingest.set_defaults(func=run_ingest)
+    ingest = subparsers.add_parser(
+        "ingest", help="store existing images and print one asset id per line",
+        description="Store image files as approved originals and print one asset id per line. Progress goes"
+        " to stderr when it is a terminal.",
+    )  # fmt: skip
+    ingest.add_argument("files", nargs="+", type=Path, metavar="FILE", help="image files to store")
+    ingest.set_defaults(func=Lazy(f"{_RUNS}:run_ingest", extra="generator"))
 
-    worker = subparsers.add_parser("worker", help="run generation jobs from the Redis queue")
-    worker.add_argument("--name", default=None, help="how this worker names itself in logs (host-pid)")
+    worker = subparsers.add_parser(
+        "worker", help="run generation jobs from the Redis queue",
+        description=f"Run generation jobs from the Redis queue at {S.QUEUE_REDIS_URL.name}, and serve this"
+        f" worker's Prometheus metrics on {S.WORKER_METRICS_PORT.name}.",
+    )  # fmt: skip
+    worker.add_argument(
+        "--name", default=None, help="how this worker names itself in logs (default: HOST-PID)"
+    )
     worker.add_argument("--burst", action="store_true", help="exit once the queue is empty")
-    worker.set_defaults(func=run_worker)
+    worker.add_argument(
+        "--metrics-port", type=int, default=None, metavar="PORT",
+        help=f"port of this worker's /metrics, 0 for none (default: {S.WORKER_METRICS_PORT.name},"
+        f" {S.WORKER_METRICS_PORT.default_text})",
+    )  # fmt: skip
+    worker.set_defaults(func=Lazy(f"{_RUNS}:run_worker", extra="generator"))
 
     keys_commands.register(subparsers)
     storage_commands.register(subparsers)
-
-
-def _fail(message: str) -> int:
-    print(f"imgedge: {message}", file=sys.stderr)
-    return 1
-
-
-def _generation_request(args: argparse.Namespace, config: GeneratorConfig) -> GenerationRequest:
-    body = {
-        key: value
-        for key, value in {
-            "prompt": args.prompt, "aspect": args.aspect, "width": args.width, "height": args.height,
-            "seed": args.seed, "steps": args.steps, "guidance": args.guidance,
-            "negative_prompt": args.negative_prompt,
-        }.items()
-        if value is not None
-    }  # fmt: skip
-    return parse_generation_request(body, config)
-
-
-def run_generate(args: argparse.Namespace) -> int:
-    try:
-        config = GeneratorConfig.from_env()
-        request = _generation_request(args, config)
-        policy = ModerationPolicy.from_config(config)
-        if policy.check_prompt(request.prompt).state == "rejected":
-            return _fail("prompt refused by the moderation policy")
-        store = open_asset_store(config, open_database(config.database_url))
-        started = time.perf_counter()
-        model = load_model(config)
-        loaded = time.perf_counter()
-        made = make_asset(model, request, policy, store, temporary_ttl_s=config.temporary_ttl_s)
-    except (ConfigError, ModelLoadError) as exc:
-        return _fail(str(exc))
-    except ApiError as exc:
-        return _fail(exc.message)
-    record = made.record
-    print(
-        f"generated {record.width}x{record.height} seed {request.seed}"
-        f" in {time.perf_counter() - loaded:.2f} s"
-        f" (model load {loaded - started:.2f} s), moderation {record.moderation}",
-        file=sys.stderr,
-    )
-    print(record.id)
-    return 0
-
-
-def run_ingest(args: argparse.Namespace) -> int:
-    try:
-        config = GeneratorConfig.from_env()
-    except ConfigError as exc:
-        return _fail(str(exc))
-    store = open_asset_store(config, open_database(config.database_url))
-    failed = 0
-    for path in args.files:
-        try:
-            canonical = canonicalize(path.read_bytes(), max_pixels=config.max_pixels)
-        except OSError as exc:
-            failed += 1
-            print(f"imgedge: {path}: {exc.strerror or exc}", file=sys.stderr)
-            continue
-        except InvalidImage as exc:
-            failed += 1
-            print(f"imgedge: {path}: {exc.message}", file=sys.stderr)
-            continue
-        # An operator's own images: approved, no review queue.
-        record = store.put(canonical, Provenance(origin="ingest"), moderation="approved")
-        print(record.id, flush=True)
-    return 1 if failed else 0
-
-
-def run_worker(args: argparse.Namespace) -> int:
-    url = queue_redis_url()
-    if url is None:
-        print("imgedge worker: set IMGEDGE_QUEUE_REDIS_URL to the job queue's Redis", file=sys.stderr)
-        return 1
-    try:
-        worker = build_worker(WorkerConfig.from_env(args.name), url, burst=args.burst)
-    except (ConfigError, ValueError) as exc:
-        print(f"imgedge worker: {exc}", file=sys.stderr)
-        return 1
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    worker.run()
-    return 0

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from imgedge import common_settings as C
 from imgedge.env import ConfigError
 from imgedge.generator import settings as S
+from imgedge.generator.outbound.signing import new_webhook_secret, signing_key
 from imgedge.generator.storage.blobs import BLOB_STORES
 from imgedge.generator.storage.database import DATABASES
 from imgedge.generator.storage.urls import file_url, sqlite_url
@@ -84,6 +85,10 @@ class GeneratorConfig:
     # defaults it to the proxy's own address: pages on the generator's origin (the playground) load them.
     public_proxy_url: str = ""
     playground_widths: tuple[int, ...] = PLAYGROUND_WIDTHS
+    # Base of the provenance record links in served variants; empty leaves the link out.
+    public_generator_url: str = ""
+    # Prompts are personal data: they go into served images only when the operator opts in.
+    provenance_prompt: bool = False
     eager_variants: bool = True
     warm_on_start: bool = True
     # Without an API key: allowed anyway (announced), and whether such uploads wait for review.
@@ -121,13 +126,16 @@ class GeneratorConfig:
             moderation_review_all=S.MODERATION_REVIEW_ALL.read(),
             temporary_ttl_s=S.TEMPORARY_TTL.read(),
             janitor_interval_s=S.JANITOR_INTERVAL.read(),
-            webhook_secret=setting_or_file(S.WEBHOOK_SECRET, data_dir, "webhook.secret"),
+            webhook_secret=setting_or_file(S.WEBHOOK_SECRET, data_dir, "webhook.whsec", new_webhook_secret),
             webhook_attempts=S.WEBHOOK_ATTEMPTS.read(),
             webhook_backoff_s=S.WEBHOOK_BACKOFF.read(),
             webhook_allow_private=S.WEBHOOK_ALLOW_PRIVATE.read(),
             proxy_url=S.PROXY_URL.read() or f"http://{host}:{proxy_port}",
             public_proxy_url=S.PUBLIC_PROXY_URL.read() or f"http://{_browsable(host)}:{proxy_port}",
             playground_widths=_widths(S.PLAYGROUND_WIDTHS.read()),
+            public_generator_url=S.PUBLIC_GENERATOR_URL.read()
+            or f"http://{_browsable(host)}:{C.GENERATOR_PORT.read()}",
+            provenance_prompt=S.PROVENANCE_PROMPT.read(),
             eager_variants=S.EAGER_VARIANTS.read(),
             warm_on_start=S.WARM_ON_START.read(),
             allow_anonymous=S.ALLOW_ANONYMOUS.read(),
@@ -155,6 +163,11 @@ class GeneratorConfig:
             raise ConfigError("IMGEDGE_RATE_PER_MINUTE must be positive and IMGEDGE_RATE_BURST at least 1")
         if self.temporary_ttl_s < 1 or self.janitor_interval_s <= 0:
             raise ConfigError("IMGEDGE_TEMPORARY_TTL and IMGEDGE_JANITOR_INTERVAL must be positive")
+        if self.webhook_secret:
+            try:
+                signing_key(self.webhook_secret)
+            except ValueError as exc:
+                raise ConfigError(f"IMGEDGE_WEBHOOK_SECRET {exc}") from None
         if self.webhook_attempts < 1 or self.webhook_backoff_s < 0:
             raise ConfigError("IMGEDGE_WEBHOOK_ATTEMPTS must be at least 1, IMGEDGE_WEBHOOK_BACKOFF >= 0")
         if self.device not in ("auto", "cpu", "cuda"):

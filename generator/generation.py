@@ -6,15 +6,17 @@ The API's jobs (in-process or on `imgedge worker` processes) and `imgedge genera
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+import numpy as np
 
 from imgedge.generator.assets.canonical import Canonical, canonical_from_pixels
 from imgedge.generator.assets.moderation import ModerationPolicy, Verdict
 from imgedge.generator.assets.png_provenance import TRAINED_ALGORITHMIC_MEDIA
 from imgedge.generator.assets.records import AssetRecord, Provenance, expiry
 from imgedge.generator.assets.store import AssetStore
-from imgedge.generator.models.backend import ModelBackend
-from imgedge.generator.models.request import GenerationRequest
+from imgedge.generator.models.backend import ModelBackend, StepCallback
+from imgedge.generator.models.request import GenerationRequest, model_size
 from imgedge.generator.version import software_version
 
 
@@ -57,11 +59,23 @@ def png_text(provenance: Provenance, request: GenerationRequest) -> dict[str, st
     }
 
 
-def generate(model: ModelBackend, request: GenerationRequest) -> Generated:
-    image = model.generate(request)
+def generate(
+    model: ModelBackend, request: GenerationRequest, on_step: StepCallback | None = None
+) -> Generated:
+    # The model takes multiples of 8; the exact requested ratio comes from a centre crop.
+    width, height = model_size(request.width, request.height)
+    sized = replace(request, width=width, height=height)
+    image = model.generate(sized, on_step) if on_step is not None else model.generate(sized)
+    pixels = centre_crop(image.pixels, request.width, request.height)
     provenance = provenance_for(model, request)
-    canonical = canonical_from_pixels(image.pixels, png_text(provenance, request), TRAINED_ALGORITHMIC_MEDIA)
+    canonical = canonical_from_pixels(pixels, png_text(provenance, request), TRAINED_ALGORITHMIC_MEDIA)
     return Generated(canonical=canonical, provenance=provenance, flagged=image.flagged)
+
+
+def centre_crop(pixels: np.ndarray, width: int, height: int) -> np.ndarray:
+    """An exact aspect ratio out of the model's slightly larger frame (see model_size)."""
+    top, left = (pixels.shape[0] - height) // 2, (pixels.shape[1] - width) // 2
+    return pixels[top : top + height, left : left + width]
 
 
 def make_asset(
@@ -71,10 +85,11 @@ def make_asset(
     store: AssetStore,
     *,
     temporary_ttl_s: float,
+    on_step: StepCallback | None = None,
 ) -> MadeAsset:
     """Blocking (model, encoder, file and database work): run it off the event loop."""
     started = time.perf_counter()
-    generated = generate(model, request)
+    generated = generate(model, request, on_step)
     seconds = time.perf_counter() - started
     verdict = policy.check_generated(request.prompt, generated.flagged)
     record = store.put(

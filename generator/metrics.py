@@ -1,94 +1,79 @@
-"""Counters for the metrics endpoint, in the Prometheus text format (no client library needed for a few)."""
+"""The generator's Prometheus series (prometheus-client), in a registry per process.
+
+The API process serves them on `/metrics`; each `imgedge worker` serves its own on
+IMGEDGE_WORKER_METRICS_PORT (workers may run on other hosts, so they share no directory to aggregate
+through): Prometheus scrapes every process and sums, e.g. `sum(imgedge_generator_jobs_done_total)`.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+_PREFIX = "imgedge_generator"
+# Generation takes from a fraction of a second (tiny model, GPU) to minutes (large model, CPU).
+_GENERATION_BUCKETS = (0.25, 0.5, 1, 2, 4, 8, 15, 30, 60, 120, 300, 600)
 
 
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-
-
-def _labels(**values: str) -> str:
-    return "{" + ",".join(f'{name}="{_escape(value)}"' for name, value in values.items()) + "}"
-
-
-@dataclass(slots=True)
 class Metrics:
-    jobs_submitted: int = 0
-    jobs_refused_queue_full: int = 0
-    jobs_refused_rate_limited: int = 0
-    jobs_done: int = 0
-    jobs_failed: int = 0
-    model_invocations: int = 0
-    generation_seconds_sum: float = 0.0
-    generation_seconds_count: int = 0
-    moderation_rejections: int = 0
-    uploads_stored: int = 0
-    uploads_refused: int = 0
-    webhook_failures: int = 0
-    purges_failed: int = 0
-    queue_depth: int = 0
-    # Per API key (id, name) and what was asked (generate | upload | read), or why it was refused (rate |
-    # quota). Only keys that exist get a series, so the label sets stay as few as the keys.
-    api_key_requests: dict[tuple[str, str, str], int] = field(default_factory=dict)
-    api_key_refusals: dict[tuple[str, str, str], int] = field(default_factory=dict)
-    # Requests refused for their credentials: missing, invalid, revoked.
-    auth_refusals: dict[str, int] = field(default_factory=dict)
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
 
-    def count_key(self, key_id: str, name: str, kind: str) -> None:
-        series = (key_id, name, kind)
-        self.api_key_requests[series] = self.api_key_requests.get(series, 0) + 1
+        def counter(name: str, help_text: str) -> Counter:
+            return Counter(name, help_text, namespace=_PREFIX, registry=self.registry)
 
-    def count_key_refusal(self, key_id: str, name: str, reason: str) -> None:
-        series = (key_id, name, reason)
-        self.api_key_refusals[series] = self.api_key_refusals.get(series, 0) + 1
-
-    def count_auth_refusal(self, reason: str) -> None:
-        self.auth_refusals[reason] = self.auth_refusals.get(reason, 0) + 1
+        self.jobs_submitted = counter("jobs_submitted", "Generation jobs accepted")
+        self.jobs_refused_queue_full = counter("jobs_refused_queue_full", "Jobs refused: the queue was full")
+        self.jobs_refused_rate_limited = counter(
+            "jobs_refused_rate_limited", "Requests refused by the rate limit"
+        )
+        self.jobs_done = counter("jobs_done", "Jobs finished with an image (in the process that ran them)")
+        self.jobs_failed = counter("jobs_failed", "Jobs that failed (in the process that ran them)")
+        self.model_invocations = counter("model_invocations", "Runs of the model")
+        self.moderation_rejections = counter("moderation_rejections", "Prompts or images rejected")
+        self.uploads_stored = counter("uploads_stored", "Uploads stored")
+        self.uploads_refused = counter("uploads_refused", "Uploads refused")
+        self.webhook_failures = counter("webhook_failures", "Webhooks given up on")
+        self.webhooks_delivered = counter("webhooks_delivered", "Webhooks the receiver accepted")
+        self.purges_failed = counter("purges_failed", "Purges the proxy did not acknowledge")
+        self.queue_depth = Gauge(
+            "queue_depth", "Jobs waiting or running (as this API process counts them)",
+            namespace=_PREFIX, registry=self.registry,
+        )  # fmt: skip
+        self.generation_seconds = Histogram(
+            "generation_seconds", "Time to generate, moderate and store one image",
+            namespace=_PREFIX, registry=self.registry, buckets=_GENERATION_BUCKETS,
+        )  # fmt: skip
+        # Per API key (id, name): what was asked (generate | upload | read), or why work was refused (rate |
+        # quota). Only keys that exist get a series, so there are as many label sets as keys.
+        self.api_key_requests = Counter(
+            "api_key_requests", "Requests per API key", ["key", "name", "kind"],
+            namespace=_PREFIX, registry=self.registry,
+        )  # fmt: skip
+        self.api_key_refusals = Counter(
+            "api_key_refused", "Work refused per API key (rate limit, daily quota)",
+            ["key", "name", "reason"], namespace=_PREFIX, registry=self.registry,
+        )  # fmt: skip
+        self.auth_refusals = Counter(
+            "auth_refused", "Requests refused for their credentials (missing, invalid, revoked)", ["reason"],
+            namespace=_PREFIX, registry=self.registry,
+        )  # fmt: skip
 
     def observe_generation(self, seconds: float) -> None:
-        self.generation_seconds_sum += seconds
-        self.generation_seconds_count += 1
+        self.generation_seconds.observe(seconds)
 
-    def render(self) -> str:
-        lines = []
-        counters = {
-            "jobs_submitted_total": self.jobs_submitted,
-            "jobs_refused_queue_full_total": self.jobs_refused_queue_full,
-            "jobs_refused_rate_limited_total": self.jobs_refused_rate_limited,
-            "jobs_done_total": self.jobs_done,
-            "jobs_failed_total": self.jobs_failed,
-            "model_invocations_total": self.model_invocations,
-            "moderation_rejections_total": self.moderation_rejections,
-            "uploads_stored_total": self.uploads_stored,
-            "uploads_refused_total": self.uploads_refused,
-            "webhook_failures_total": self.webhook_failures,
-            "purges_failed_total": self.purges_failed,
-        }
-        for name, value in counters.items():
-            lines += [f"# TYPE imgedge_generator_{name} counter", f"imgedge_generator_{name} {value}"]
-        lines += [
-            "# TYPE imgedge_generator_queue_depth gauge",
-            f"imgedge_generator_queue_depth {self.queue_depth}",
-        ]
-        lines += [
-            "# TYPE imgedge_generator_generation_seconds summary",
-            f"imgedge_generator_generation_seconds_sum {self.generation_seconds_sum:.6f}",
-            f"imgedge_generator_generation_seconds_count {self.generation_seconds_count}",
-        ]
-        return "\n".join(lines + self._render_keys()) + "\n"
+    def count_key(self, key_id: str, name: str, kind: str) -> None:
+        self.api_key_requests.labels(key_id, name, kind).inc()
 
-    def _render_keys(self) -> list[str]:
-        lines = ["# TYPE imgedge_generator_api_key_requests_total counter"]
-        for (key_id, name, kind), value in sorted(self.api_key_requests.items()):
-            labels = _labels(key=key_id, name=name, kind=kind)
-            lines.append(f"imgedge_generator_api_key_requests_total{labels} {value}")
-        lines.append("# TYPE imgedge_generator_api_key_refused_total counter")
-        for (key_id, name, reason), value in sorted(self.api_key_refusals.items()):
-            labels = _labels(key=key_id, name=name, reason=reason)
-            lines.append(f"imgedge_generator_api_key_refused_total{labels} {value}")
-        lines.append("# TYPE imgedge_generator_auth_refused_total counter")
-        for reason, value in sorted(self.auth_refusals.items()):
-            lines.append(f"imgedge_generator_auth_refused_total{_labels(reason=reason)} {value}")
-        return lines
+    def count_key_refusal(self, key_id: str, name: str, reason: str) -> None:
+        self.api_key_refusals.labels(key_id, name, reason).inc()
+
+    def count_auth_refusal(self, reason: str) -> None:
+        self.auth_refusals.labels(reason).inc()
+
+    def value(self, series: str) -> float:
+        """A series' current value by its exposed name without the prefix, e.g. `jobs_done_total`."""
+        found = self.registry.get_sample_value(f"{_PREFIX}_{series}")
+        return 0.0 if found is None else found
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

@@ -52,7 +52,10 @@ JANITOR_INTERVAL = s.seconds(
     "generator", "IMGEDGE_JANITOR_INTERVAL", 30.0, "how often expiry and owed purges run", low=0.001
 )
 WEBHOOK_SECRET = s.secret(
-    "generator", "IMGEDGE_WEBHOOK_SECRET", "signs webhook deliveries", generated_as="webhook.secret"
+    "generator",
+    "IMGEDGE_WEBHOOK_SECRET",
+    "signs webhook deliveries (Standard Webhooks: `whsec_` and the base64 of 24-64 random bytes)",
+    generated_as="webhook.whsec",
 )
 WEBHOOK_ATTEMPTS = s.integer(
     "generator", "IMGEDGE_WEBHOOK_ATTEMPTS", 5, "delivery attempts per webhook", low=1
@@ -71,6 +74,15 @@ PROXY_URL = s.text(
 PUBLIC_PROXY_URL = s.text(
     "generator", "IMGEDGE_PUBLIC_PROXY_URL", "", "base of the transform URLs handed out in image metadata",
     kind="url", shown_default="http://HOST:PORT",
+)  # fmt: skip
+PUBLIC_GENERATOR_URL = s.text(
+    "generator", "IMGEDGE_PUBLIC_GENERATOR_URL", "",
+    "base of the provenance record links (`/v1/images/{id}`) that served variants of generated images carry",
+    kind="url", shown_default="http://HOST:GENERATOR_PORT",
+)  # fmt: skip
+PROVENANCE_PROMPT = s.flag(
+    "generator", "IMGEDGE_PROVENANCE_PROMPT", False,
+    "also publish each generated image's prompt in its served variants (IPTC AI Prompt Information)",
 )  # fmt: skip
 PLAYGROUND_WIDTHS = s.items(
     "generator", "IMGEDGE_PLAYGROUND_WIDTHS", ("320", "640", "960", "1280"),
@@ -103,3 +115,9 @@ WORKER_JOB_TIMEOUT = s.integer(
 WORKER_MAX_TRIES = s.integer(
     "worker", "IMGEDGE_WORKER_MAX_TRIES", 3, "attempts per job (a worker that dies mid-job counts one)", low=1
 )
+WORKER_METRICS_PORT = s.integer(
+    "worker", "IMGEDGE_WORKER_METRICS_PORT", 8082,
+    "port of each `imgedge worker`'s Prometheus `/metrics`, on `IMGEDGE_HOST` (0: none); a worker that cannot"
+    " bind it logs why and keeps running jobs",
+    low=0, high=65535,
+)  # fmt: skip

@@ -26,12 +26,15 @@ from imgedge.generator.outbound.proxy_client import ProxyClient
 from imgedge.generator.outbound.proxy_variants import ProxyVariants
 from imgedge.generator.outbound.purge_outbox import PurgeOutbox
 from imgedge.generator.outbound.transform_urls import TransformUrls
+from imgedge.generator.outbound.webhook_outbox import WebhookOutbox
 from imgedge.generator.storage.blobs import open_blob_store
 from imgedge.generator.storage.database import Database, open_database
 
 
 def open_asset_store(config: GeneratorConfig, database: Database) -> AssetStore:
-    return AssetStore(open_blob_store(config.originals_url), AssetRepository(database))
+    return AssetStore(
+        open_blob_store(config.originals_url), AssetRepository(database), max_pixels=config.max_pixels
+    )
 
 
 def default_transform_urls(config: GeneratorConfig) -> TransformUrls:
@@ -54,6 +57,7 @@ class Parts:
     model: ModelSlot
     runner: GenerationRunner
     lifecycle: JobLifecycle
+    webhooks: JobWebhooks
 
     async def close(self) -> None:
         """Cancels what is still in the background; callers drain first when it must finish."""
@@ -79,12 +83,19 @@ def wire(
     proxy = ProxyClient(http, config.proxy_url, config.admin_token)
     variants = ProxyVariants(proxy, outbox, urls, background, eager=config.eager_variants)
     describer = AssetDescriber(store, urls)
-    webhooks = JobWebhooks(http, WebhookSettings.from_config(config), describer.by_id, metrics, background)
+    webhooks = JobWebhooks(
+        http,
+        WebhookSettings.from_config(config),
+        describer.by_id,
+        metrics,
+        background,
+        WebhookOutbox(database),
+    )
     model = ModelSlot()
     runner = GenerationRunner(model, policy, store, metrics, variants, temporary_ttl_s=config.temporary_ttl_s)
     lifecycle = JobLifecycle(jobs, runner, metrics, webhooks.job_finished)
     return Parts(
         database=database, store=store, jobs=jobs, outbox=outbox, policy=policy, metrics=metrics,
         background=background, http=http, proxy=proxy, variants=variants, describer=describer, model=model,
-        runner=runner, lifecycle=lifecycle,
+        runner=runner, lifecycle=lifecycle, webhooks=webhooks,
     )  # fmt: skip

@@ -3,14 +3,55 @@
 from __future__ import annotations
 
 import argparse
+import platform
 import sys
+from importlib import metadata
 from pathlib import Path
+from typing import cast
 
 from imgedge import common_settings as C
 from imgedge import serve
 from imgedge.env import ConfigError
 from imgedge.secrets import load_signing_keys
-from imgedge.url.build import build_path, srcset
+from imgedge.subcommands import MissingExtra, Subparsers
+from imgedge.url.build import build_path, info_path, srcset
+
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows each option's default, except where there is none to show (flags, "unset") or the help
+    already says what it is."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        help_text = action.help or ""
+        if "default" in help_text or action.default in (None, False, [], argparse.SUPPRESS):
+            return help_text
+        return super()._get_help_string(action)
+
+
+class Parser(argparse.ArgumentParser):
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class VersionAction(argparse.Action):
+    """Prints version_text() as it is: argparse's own version action would join its lines."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)  # type: ignore[arg-type]
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        print(version_text())
+        parser.exit()
+
+
+def version_text() -> str:
+    """What `imgedge --version` prints: one line per component (more lines may be added here)."""
+    try:
+        version = metadata.version("imgedge")
+    except metadata.PackageNotFoundError:
+        version = "unknown (not installed)"
+    return f"imgedge {version}\nPython {platform.python_version()}"
 
 
 def _data_dir() -> Path:
@@ -19,6 +60,9 @@ def _data_dir() -> Path:
 
 def url_command(args: argparse.Namespace) -> int:
     key = None if args.unsigned else load_signing_keys(_data_dir())[0]
+    if args.info:
+        print(args.base + info_path(args.asset_id, key=key))
+        return 0
     options = {
         "fit": args.fit, "gravity": args.gravity, "fmt": args.format, "quality": args.quality,
         "dpr": args.dpr, "expires_in": args.expires, "height": args.height, "extra": args.option,
@@ -35,22 +79,49 @@ def url_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _register_url(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("url", help="print a signed transform path for an asset")
-    p.add_argument("asset_id")
-    p.add_argument("--width", "-w", type=int)
-    p.add_argument("--height", type=int)
-    p.add_argument("--fit", choices=["inside", "cover", "force", "pad"])
-    p.add_argument("--gravity", "-g")
-    p.add_argument("--format", "-f")
-    p.add_argument("--quality", "-q", type=int)
-    p.add_argument("--dpr", type=float)
-    p.add_argument("--expires", type=int, metavar="SECONDS", help="URL stops working after this many seconds")
+def _quality_arg(raw: str) -> int | str:
+    if raw.isdigit():
+        return int(raw)
+    if raw.lower() == "auto" or raw.lower().startswith("auto:"):
+        return raw.lower()
+    raise argparse.ArgumentTypeError("expected a number or auto[:low|good|best|TARGET]")
+
+
+def _register_url(sub: Subparsers) -> None:
+    p = sub.add_parser(
+        "url", help="print a signed transform path for an asset",
+        description="Print a signed transform path (or a srcset) for an asset. Signs with the first key of"
+        " IMGEDGE_KEYS, else the key generated in IMGEDGE_DATA_DIR/secrets/signing.key.",
+    )  # fmt: skip
+    p.add_argument("asset_id", help="the asset's id, as `imgedge ingest` or the API printed it")
+    p.add_argument("--width", "-w", type=int, help="output width in px (default: free)")
+    p.add_argument("--height", type=int, help="output height in px (default: free)")
     p.add_argument(
-        "--option", "-o", action="append", default=[], metavar="NAME:VALUE", help="any other option"
+        "--fit",
+        choices=["inside", "cover", "force", "pad"],
+        help="resize mode (default: the proxy's, inside)",
     )
-    p.add_argument("--srcset", metavar="W1,W2,…", help="print a srcset string for these widths instead")
-    p.add_argument("--base", default="", help="prefix, e.g. http://127.0.0.1:8080")
+    p.add_argument("--gravity", "-g", help="what a cover crop keeps, e.g. ce, sm, fp:0.3:0.4 (default: ce)")
+    p.add_argument("--format", "-f", help="avif, webp, jpeg, png, gif or auto (default: auto, from Accept)")
+    p.add_argument(
+        "--quality", "-q", type=_quality_arg, metavar="Q|auto[:low|good|best|TARGET]",
+        help="encoder quality 1-100, or `auto`: the quality that meets a perceptual target "
+        "(default: the format's configured quality; auto for f:auto)",
+    )  # fmt: skip
+    p.add_argument("--dpr", type=float, help="device pixel ratio, 1-4 (default: 1)")
+    p.add_argument(
+        "--expires", type=int, metavar="SECONDS",
+        help="URL stops working after this many seconds (default: never)",
+    )  # fmt: skip
+    p.add_argument(
+        "--option", "-o", action="append", default=[], metavar="NAME:VALUE",
+        help="any other option, repeatable (default: none)",
+    )  # fmt: skip
+    p.add_argument(
+        "--srcset", metavar="W1,W2,…", help="print a srcset string for these widths instead (default: off)"
+    )
+    p.add_argument("--info", action="store_true", help="print the asset's signed /info URL instead")
+    p.add_argument("--base", default="", help="prefix, e.g. http://127.0.0.1:8080 (default: none)")
     p.add_argument("--unsigned", action="store_true", help="use '_' instead of a signature")
     p.set_defaults(func=url_command)
 
@@ -71,27 +142,29 @@ def settings_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _register_settings(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _register_settings(sub: Subparsers) -> None:
     p = sub.add_parser("settings", help="list every IMGEDGE_* setting with its current value or default")
     p.add_argument("--markdown", action="store_true", help="print the README's configuration tables")
     p.set_defaults(func=settings_command)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="imgedge", description="image transformation proxy and generator")
-    sub = parser.add_subparsers(dest="command", required=True)
+    # Registering imports only argparse code; each subcommand's work is imported when it runs
+    # (imgedge.subcommands), so the core install without extras can build the whole parser.
+    from imgedge.cache import commands as cache_commands
+    from imgedge.generator import commands as generator_commands
+
+    parser = Parser(
+        prog="imgedge", description="imgedge: image transformation proxy and generator. Every setting is an"
+        " IMGEDGE_* environment variable: `imgedge settings` lists them.",
+    )  # fmt: skip
+    parser.add_argument("--version", action=VersionAction, help="print the version and exit")
+    sub = cast("Subparsers", parser.add_subparsers(dest="command", required=True, parser_class=Parser))
     serve.register(sub)
     _register_url(sub)
     _register_settings(sub)
-    from imgedge.generator import commands as generator_commands
-
     generator_commands.register(sub)
-    try:
-        from imgedge.cache import commands as cache_commands
-    except ImportError:
-        pass
-    else:
-        cache_commands.register(sub)
+    cache_commands.register(sub)
     return parser
 
 
@@ -106,6 +179,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except ConfigError as exc:
         print(f"imgedge {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except MissingExtra as exc:
+        print(exc, file=sys.stderr)
         return 2
     return code
 

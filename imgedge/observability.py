@@ -1,4 +1,5 @@
-"""Request ids and structured JSON logs, shared by both services."""
+"""Request ids and logs, shared by both services and the workers: JSON lines when stderr is not a
+terminal (a log collector reads them), one readable line per record when it is (a person reads them)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import json
 import logging
 import re
 import secrets
+import sys
 import time
 from collections.abc import Callable
 
@@ -19,6 +21,9 @@ REQUEST_ID_HEADER = "x-request-id"
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 _SANE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 access_log = logging.getLogger("imgedge.access")
+# Successful GETs of these path prefixes are logged at DEBUG: probes, scrapes and polls would otherwise
+# fill the log with one line every few seconds.
+QUIET_PATHS = ("/healthz", "/readyz", "/metrics")
 
 
 _ID_PREFIX = secrets.token_hex(4)  # per process; ids need to be unique, not secret
@@ -46,23 +51,56 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+class ConsoleFormatter(logging.Formatter):
+    """`12:03:04 INFO imgedge.access request method=GET path=/… status=200` — one line a person can scan."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        stamp = time.strftime("%H:%M:%S", time.localtime(record.created))
+        line = f"{stamp} {record.levelname:<7} {record.name}: {record.getMessage()}"
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):
+            line += "".join(f" {key}={value}" for key, value in fields.items())
+        rid = request_id.get()
+        if rid != "-":
+            line += f" request_id={rid}"
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        return line
+
+
+def stream_formatter() -> logging.Formatter:
+    """JSON for collectors, or the one-line console form when a person is watching stderr."""
+    return ConsoleFormatter() if sys.stderr.isatty() else JsonFormatter()
+
+
 def configure_logging(level: int = logging.INFO) -> None:
     handler = logging.StreamHandler()
-    handler.setFormatter(JsonFormatter())
+    handler.setFormatter(stream_formatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
     logging.getLogger("pyvips").setLevel(logging.WARNING)  # libvips narrates every operation at INFO
+    # uvicorn gives its loggers handlers of their own; route them through ours so every line has one form.
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logger = logging.getLogger(name)
+        logger.handlers[:] = []
+        logger.propagate = True
 
 
 class RequestIdMiddleware:
     """Takes a sane incoming X-Request-Id (a CDN's) or makes one; returns it and logs one line per request."""
 
-    def __init__(self, app: ASGIApp, observe: Callable[[str, int, float], None] | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        observe: Callable[[str, int, float], None] | None = None,
+        quiet_paths: tuple[str, ...] = QUIET_PATHS,
+    ) -> None:
         self.app = app
         self.observe = observe  # (path, status, seconds): one wrapper for logs and metrics, not two
         # all | misses (everything except successful cache hits, which a CDN logs anyway) | off
         self.mode = ACCESS_LOG.read()
+        self.quiet_paths = quiet_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -92,15 +130,20 @@ class RequestIdMiddleware:
                 self.observe(scope["path"], status, time.perf_counter() - started)
             hit = status < 400 and cache_status.startswith("imgedge; hit")
             if self.mode == "all" or (self.mode == "misses" and not hit):
-                _log_request(scope, status, started, cache_status)
+                quiet = (
+                    status < 400 and scope["method"] == "GET" and scope["path"].startswith(self.quiet_paths)
+                )
+                _log_request(scope, status, started, cache_status, logging.DEBUG if quiet else logging.INFO)
             request_id.reset(token)
 
 
-def _log_request(scope: Scope, status: int, started: float, cache_status: str) -> None:
+def _log_request(scope: Scope, status: int, started: float, cache_status: str, level: int) -> None:
+    if not access_log.isEnabledFor(level):
+        return
     fields = {
         "method": scope["method"], "path": scope["path"], "status": status,
         "duration_ms": round((time.perf_counter() - started) * 1000, 2),
     }  # fmt: skip
     if cache_status:
         fields["cache"] = cache_status
-    access_log.info("request", extra={"fields": fields})
+    access_log.log(level, "request", extra={"fields": fields})

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -39,13 +40,14 @@ def _must_be_set(name: str, shared: str) -> ConfigError:
     )
 
 
-def load_or_create(data_dir: Path, name: str) -> str:
+def load_or_create(data_dir: Path, name: str, make: Callable[[], str] | None = None) -> str:
+    """The secret in `data_dir/secrets/name`, made once by `make` (32 random URL-safe bytes by default)."""
     path = data_dir / "secrets" / name
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".new-")
         with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_urlsafe(32))
+            fh.write(make() if make is not None else secrets.token_urlsafe(32))
         try:
             # link() fails if the name exists, so processes starting together agree on the first value,
             # and a reader never sees a half-written file.
@@ -57,14 +59,16 @@ def load_or_create(data_dir: Path, name: str) -> str:
     return path.read_text().strip()
 
 
-def setting_or_file(setting: Setting[str], data_dir: Path, file_name: str) -> str:
+def setting_or_file(
+    setting: Setting[str], data_dir: Path, file_name: str, make: Callable[[], str] | None = None
+) -> str:
     """The secret from its setting when several hosts must agree, else one generated for this data dir."""
     value = setting.read()
     if value:
         return value
     if shared := shared_backend():
         raise _must_be_set(setting.name, shared)
-    return load_or_create(data_dir, file_name)
+    return load_or_create(data_dir, file_name, make)
 
 
 def load_signing_keys(data_dir: Path) -> tuple[bytes, ...]:

@@ -16,18 +16,24 @@ import sys
 import time
 import types
 from pathlib import Path
-
-import httpx
+from typing import TYPE_CHECKING
 
 from imgedge import common_settings as C
 from imgedge.secrets import load_or_create, load_signing_keys, shared_backend
+from imgedge.subcommands import Lazy, require
 from imgedge.url.build import build_path
 
+if TYPE_CHECKING:
+    from imgedge.subcommands import Subparsers
+
+LOG_CONFIG = Path(__file__).resolve().parent / "uvicorn_logging.json"
 # Each running service: its process and the address to reach it at.
 Services = dict[str, tuple[subprocess.Popen[bytes], str]]
 
 
 def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout_s: float) -> bool:
+    import httpx  # the server extra; imported here so `imgedge --help` works without it
+
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -45,6 +51,8 @@ def _uvicorn(factory: str, host: str, port: int, workers: int) -> list[str]:
     return [
         sys.executable, "-m", "uvicorn", "--factory", factory, "--host", host, "--port", str(port),
         "--workers", str(workers), "--no-access-log", "--timeout-graceful-shutdown", "10",
+        # uvicorn's own lines in imgedge's format: JSON off a terminal, one readable line on one.
+        "--log-config", str(LOG_CONFIG),
     ]  # fmt: skip
 
 
@@ -59,6 +67,8 @@ def _proxy_env(env: dict[str, str], workers: int, data_dir: Path) -> dict[str, s
 
 
 def serve_command(args: argparse.Namespace) -> int:
+    # A proxy host needs the server extra only; the generator needs torch too.
+    require("httpx", "uvicorn", "starlette", "pyvips", *(() if args.only == "proxy" else ("torch",)))
     host = C.HOST.read()
     port = C.PORT.read()
     generator_port = C.GENERATOR_PORT.read()
@@ -121,9 +131,7 @@ def _browsable(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-def _announce(
-    services: dict[str, tuple[subprocess.Popen[bytes], str]], data_dir: Path, *, sample: bool
-) -> None:
+def _announce(services: Services, data_dir: Path, *, sample: bool) -> None:
     lines = ["imgedge is up"]
     if "generator" in services:
         lines.append(f"  playground: {services['generator'][1]}/")
@@ -138,6 +146,8 @@ def _announce(
 
 def _sample_transform(generator_url: str, proxy_url: str, data_dir: Path) -> str | None:
     """A transform URL of the newest approved image, generating one on a first run; best effort."""
+    import httpx
+
     try:
         with httpx.Client(base_url=generator_url, timeout=10) as client:
             images = client.get("/v1/images", params={"limit": 1}).json().get("images", [])
@@ -162,19 +172,19 @@ def _sample_transform(generator_url: str, proxy_url: str, data_dir: Path) -> str
     return proxy_url + build_path(asset_id, key=load_signing_keys(data_dir)[0], width=640)
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(sub: Subparsers) -> None:
     p = sub.add_parser("serve", help="run the generator and the proxy (or one of them, with --only)")
     p.add_argument(
-        "--only",
-        choices=["proxy", "generator"],
-        help="run just this service (each host of a multi-host setup)",
-    )
+        "--only", choices=["proxy", "generator"], default=None,
+        help="run just this service, as each host of a multi-host setup does (default: both)",
+    )  # fmt: skip
     p.add_argument(
-        "--workers",
-        type=int,
-        default=0,
-        help="proxy worker processes (default IMGEDGE_WORKERS, else one per core)",
-    )
-    p.add_argument("--startup-timeout", type=float, default=300.0)
+        "--workers", type=int, default=0,
+        help="proxy worker processes (default: IMGEDGE_WORKERS, which defaults to one per core)",
+    )  # fmt: skip
+    p.add_argument(
+        "--startup-timeout", type=float, default=300.0, metavar="SECONDS",
+        help="how long each service may take to answer its health check",
+    )  # fmt: skip
     p.add_argument("--no-sample", action="store_true", help="do not generate a sample image on a first run")
-    p.set_defaults(func=serve_command)
+    p.set_defaults(func=Lazy("imgedge.serve:serve_command", extra="generator"))

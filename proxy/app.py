@@ -16,13 +16,17 @@ from imgedge.cache.config import CacheConfig
 from imgedge.observability import RequestIdMiddleware, configure_logging
 from imgedge.proxy import metrics
 from imgedge.proxy.asgi import ProxyApp
+from imgedge.proxy.autoquality import QualityBook
+from imgedge.proxy.client_hints import HintPolicy
 from imgedge.proxy.config import ProxyConfig
 from imgedge.proxy.dialects import build_dialects
+from imgedge.proxy.info import InfoService
 from imgedge.proxy.lifespan import ProxyLifespan
 from imgedge.proxy.render import Renderer
 from imgedge.proxy.replies import EXCEPTION_HANDLERS
 from imgedge.proxy.routes.admin import AdminRoutes
 from imgedge.proxy.routes.health import HealthRoutes
+from imgedge.proxy.routes.info import InfoRoutes
 from imgedge.proxy.routes.metrics import MetricsRoute
 from imgedge.proxy.security import SecurityPolicy
 from imgedge.proxy.sources import Source, build_source
@@ -40,11 +44,20 @@ def create_app(
     sources = build_source_cache(cache_cfg)
     broadcaster = build_purge_broadcaster(cache_cfg, [results, sources])
     flights = build_single_flight(cache_cfg, results)
-    origin = source or build_source(config)
-    renderer = Renderer(config, origin, sources, anyio.CapacityLimiter(config.transform_threads))
+    origin = build_source(config, assets=source)
+    qualities = QualityBook(results, config.encoder, learn=config.auto_quality_learn)
+    renderer = Renderer(
+        config, origin, sources, anyio.CapacityLimiter(config.transform_threads), qualities=qualities
+    )
+    hints = HintPolicy(config.client_hints, config.auto_quality_default, config.max_dpr)
     transforms = TransformHandler(
         dialects=build_dialects(config), policy=SecurityPolicy.from_config(config), results=results,
-        flights=flights, renderer=renderer, encoder_version=config.encoder.version,
+        flights=flights, renderer=renderer, encoder_version=config.encoder.version, hints=hints,
+        remote_ttl_s=config.remote_ttl_s,
+    )  # fmt: skip
+    info = InfoRoutes(
+        InfoService(renderer, results, max_pixels=config.max_src_pixels), config.keys,
+        allow_unsigned=config.allow_unsigned,
     )  # fmt: skip
     admin = AdminRoutes(
         config.admin_token, broadcaster=broadcaster, results=results, sources=sources, flights=flights,
@@ -55,9 +68,12 @@ def create_app(
             *HealthRoutes(origin, cache_cfg.disk_dir).routes(),
             *MetricsRoute(results, sources).routes(),
             *admin.routes(),
+            *info.routes(),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
-        lifespan=ProxyLifespan(config.allow_unsigned, results, sources, broadcaster, flights, origin),
+        lifespan=ProxyLifespan(
+            config.allow_unsigned, results, sources, broadcaster, flights, origin, qualities
+        ),
     )
     return RequestIdMiddleware(ProxyApp(transforms, service), observe=metrics.observe_request)
 

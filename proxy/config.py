@@ -12,8 +12,10 @@ from imgedge.env import ConfigError
 from imgedge.errors import PublicError
 from imgedge.formats import FORMATS
 from imgedge.imaging.encode import EncoderSettings
+from imgedge.netcheck import Network, parse_networks
 from imgedge.proxy import settings as S
 from imgedge.proxy.sources import SOURCES
+from imgedge.proxy.sources.allowlist import AllowedPrefix, parse_prefixes
 from imgedge.secrets import load_signing_keys, setting_or_file
 from imgedge.url import ParseSettings, parse_options
 
@@ -52,6 +54,26 @@ def check_encoder_settings(settings: EncoderSettings) -> None:
             )
 
 
+def imgproxy_keys_from_env() -> tuple[tuple[bytes, bytes], ...]:
+    """IMGEDGE_IMGPROXY_KEY and IMGEDGE_IMGPROXY_SALT: hex, paired in order (several pairs for rotation)."""
+    keys, salts = S.IMGPROXY_KEY.read(), S.IMGPROXY_SALT.read()
+    if len(keys) != len(salts):
+        raise ConfigError(
+            f"IMGEDGE_IMGPROXY_KEY has {len(keys)} keys but IMGEDGE_IMGPROXY_SALT has {len(salts)} salts"
+        )
+    try:
+        return tuple((bytes.fromhex(key), bytes.fromhex(salt)) for key, salt in zip(keys, salts, strict=True))
+    except ValueError:
+        raise ConfigError("IMGEDGE_IMGPROXY_KEY and IMGEDGE_IMGPROXY_SALT must be hex") from None
+
+
+def remote_from_env() -> tuple[tuple[AllowedPrefix, ...], tuple[Network, ...]]:
+    try:
+        return parse_prefixes(S.REMOTE_SOURCES.read()), parse_networks(S.REMOTE_ALLOWED_NETWORKS.read())
+    except ValueError as exc:
+        raise ConfigError(f"IMGEDGE_REMOTE_SOURCES / IMGEDGE_REMOTE_ALLOWED_NETWORKS: {exc}") from None
+
+
 DEFAULT_PRESETS = {"thumb": "w:256/h:256/fit:cover/g:sm", "avatar": "w:128/h:128/fit:cover/g:sm"}
 
 
@@ -82,6 +104,20 @@ class ProxyConfig:
     decoded_source_max_pixels: int = 4_194_304  # keep originals up to 2048x2048 as raw pixels; 0 = never
     presets: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_PRESETS))
     encoder: EncoderSettings = field(default_factory=EncoderSettings)
+    auto_quality_default: bool = True  # f:auto without q means q:auto
+    auto_quality_learn: bool = True
+    client_hints: bool = False
+    remote_sources: tuple[AllowedPrefix, ...] = ()
+    remote_networks: tuple[Network, ...] = ()
+    remote_timeout_s: float = 10.0
+    remote_max_redirects: int = 3
+    remote_ttl_s: float = 3600.0
+    watermark: str = ""
+    thumbor_prefix: str = "/thumbor"
+    thumbor_key: bytes = b""
+    imgproxy_prefix: str = "/imgproxy"
+    imgproxy_keys: tuple[tuple[bytes, bytes], ...] = ()  # (key, salt) pairs
+    imgproxy_signature_size: int = 32
 
     @classmethod
     def from_env(cls) -> ProxyConfig:
@@ -89,6 +125,7 @@ class ProxyConfig:
         host = C.HOST.read()
         presets = dict(DEFAULT_PRESETS)
         presets.update(parse_presets(S.PRESETS.read()))
+        remote_sources, remote_networks = remote_from_env()
         cfg = cls(
             data_dir=data_dir,
             host=host,
@@ -115,13 +152,27 @@ class ProxyConfig:
             decoded_source_max_pixels=S.DECODED_SOURCE_MAX_PIXELS.read(),
             presets=presets,
             encoder=encoder_settings_from_env(),
+            auto_quality_default=S.AUTO_QUALITY_DEFAULT.read(),
+            auto_quality_learn=S.AUTO_QUALITY_LEARN.read(),
+            client_hints=S.CLIENT_HINTS.read(),
+            remote_sources=remote_sources,
+            remote_networks=remote_networks,
+            remote_timeout_s=S.REMOTE_TIMEOUT.read(),
+            remote_max_redirects=S.REMOTE_MAX_REDIRECTS.read(),
+            remote_ttl_s=S.REMOTE_TTL.read(),
+            watermark=S.WATERMARK.read(),
+            thumbor_prefix=S.THUMBOR_PREFIX.read(),
+            thumbor_key=S.THUMBOR_SECURITY_KEY.read().encode(),
+            imgproxy_prefix=S.IMGPROXY_PREFIX.read(),
+            imgproxy_keys=imgproxy_keys_from_env(),
+            imgproxy_signature_size=S.IMGPROXY_SIGNATURE_SIZE.read(),
         )
         cfg.validate()
         return cfg
 
     @property
     def parse_settings(self) -> ParseSettings:
-        return ParseSettings(presets=self.presets, max_dpr=self.max_dpr)
+        return ParseSettings(presets=self.presets, max_dpr=self.max_dpr, watermark=self.watermark)
 
     def validate(self) -> None:
         if self.source not in SOURCES:
@@ -142,8 +193,17 @@ class ProxyConfig:
         if not 1 <= self.max_dpr <= 4:
             raise ConfigError(f"IMGEDGE_MAX_DPR must be within 1..4, got {self.max_dpr}")
         check_encoder_settings(self.encoder)
+        self._validate_dialects()
         for name, definition in self.presets.items():
             try:
                 parse_options(definition.split("/"), ParseSettings(max_dpr=self.max_dpr))
             except PublicError as exc:
                 raise ConfigError(f"IMGEDGE_PRESETS: preset {name!r} is invalid: {exc.message}") from None
+
+    def _validate_dialects(self) -> None:
+        for name, prefix in (("THUMBOR", self.thumbor_prefix), ("IMGPROXY", self.imgproxy_prefix)):
+            if prefix and (not prefix.startswith("/") or prefix.endswith("/") or "//" in prefix):
+                raise ConfigError(f"IMGEDGE_{name}_PREFIX must look like /name (or be empty), got {prefix!r}")
+        prefixes = [p for p in (self.thumbor_prefix, self.imgproxy_prefix) if p]
+        if len(set(prefixes)) != len(prefixes):
+            raise ConfigError("IMGEDGE_THUMBOR_PREFIX and IMGEDGE_IMGPROXY_PREFIX must differ")

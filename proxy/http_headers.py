@@ -7,11 +7,12 @@ from imgedge.origin_protocol import IMMUTABLE
 PENDING_MAX_AGE = 60
 
 
-def variant_cache_control(moderation: str, expires: int, now: float) -> str:
-    """Approved, content-addressed assets never change; anything else may still be withdrawn."""
-    if moderation == "approved" and not expires:
+def variant_cache_control(moderation: str, expires: int, now: float, lifetime: int = 0) -> str:
+    """Approved, content-addressed assets never change; anything else may still be withdrawn. A `lifetime`
+    (remote sources, which may change at their origin) caps the max-age."""
+    if moderation == "approved" and not expires and not lifetime:
         return IMMUTABLE
-    max_age = PENDING_MAX_AGE if moderation != "approved" else 31536000
+    max_age = PENDING_MAX_AGE if moderation != "approved" else lifetime or 31536000
     if expires:
         max_age = max(0, min(max_age, int(expires - now)))
     if moderation != "approved":

@@ -15,6 +15,7 @@ from imgedge.cache.broadcast import PurgeBroadcaster
 from imgedge.cache.build import Flights
 from imgedge.cache.tiered import TieredCache
 from imgedge.proxy import metrics
+from imgedge.proxy.autoquality import QualityBook
 from imgedge.proxy.sources import Source
 
 log = logging.getLogger("imgedge.proxy")
@@ -30,6 +31,7 @@ class ProxyLifespan:
     broadcaster: PurgeBroadcaster
     flights: Flights
     origin: Source
+    qualities: QualityBook | None = None
 
     @contextlib.asynccontextmanager
     async def __call__(self, _: Starlette) -> AsyncIterator[None]:
@@ -48,6 +50,8 @@ class ProxyLifespan:
                 finally:
                     tasks.cancel_scope.cancel()
         finally:
+            if self.qualities is not None:
+                await self.qualities.aclose()
             await self.broadcaster.stop()
             await self.origin.aclose()
             await self.flights.aclose()

@@ -90,3 +90,13 @@ def _request_series(route: str, status: int) -> tuple[Counter, Histogram]:
 @functools.lru_cache(maxsize=64)
 def _cache_lookup_series(result: str, tier: str) -> Counter:
     return CACHE_LOOKUPS.labels(result, tier)
+
+
+QUALITY_LEARNED = Counter(
+    "imgedge_quality_learned_total", "q:auto qualities learned by a background search", ["format"]
+)
+QUALITY_ESTIMATED = Counter(
+    "imgedge_quality_estimated_total",
+    "q:auto encodes with the estimate (nothing learned yet)",
+    ["format"],
+)

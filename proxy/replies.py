@@ -16,12 +16,14 @@ from imgedge.errors import PublicError
 from imgedge.origin_protocol import MODERATION_HEADER, etag_matches
 from imgedge.proxy import metrics
 from imgedge.proxy.http_headers import error_cache_control, server_timing, variant_cache_control
-from imgedge.url.spec import TransformSpec
+from imgedge.url.hints import ACCEPT_CH
+from imgedge.url.spec import TransformSpec, fmt_number
 
 log = logging.getLogger("imgedge.proxy")
 
 RawHeaders = list[tuple[bytes, bytes]]
 _TEXT = b"text/plain; charset=utf-8"
+ACCEPT_CH_BYTES = ACCEPT_CH.encode("latin-1")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,13 +43,20 @@ def variant_reply(
     varies: bool,
     cache_status: str,
     timings: dict[str, float],
+    hint_vary: tuple[str, ...] = (),
+    content_dpr: float | None = None,
+    accept_ch: bool = False,
+    lifetime: int = 0,
 ) -> Reply:
-    """A cached or fresh variant: 304 on a matching ETag, no body for HEAD."""
-    moderation = dict(entry.headers).get(MODERATION_HEADER, "approved")
+    """A cached or fresh variant: 304 on a matching ETag, no body for HEAD. `lifetime` caps the max-age of
+    variants whose source may change."""
+    stored = dict(entry.headers)
+    moderation = stored.get(MODERATION_HEADER, "approved")
+    cache_control = variant_cache_control(moderation, spec.expires, time.time(), lifetime)
     surrogate = surrogate_key.encode("latin-1")
     headers = [
         (b"etag", entry.etag.encode("latin-1")),
-        (b"cache-control", variant_cache_control(moderation, spec.expires, time.time()).encode("latin-1")),
+        (b"cache-control", cache_control.encode("latin-1")),
         (b"cache-status", cache_status.encode("latin-1")),
         # The type is named here too: Resource Timing hides Content-Type from cross-origin pages.
         (b"server-timing", f'{server_timing(timings)}, type;desc="{entry.media_type}"'.encode("latin-1")),
@@ -56,8 +65,16 @@ def variant_reply(
         (b"timing-allow-origin", b"*"),
         (b"x-content-type-options", b"nosniff"),
     ]
-    if varies:
-        headers.append((b"vary", b"Accept"))
+    vary = ("Accept", *hint_vary) if varies else hint_vary
+    if vary:
+        headers.append((b"vary", ", ".join(vary).encode("latin-1")))
+    if accept_ch:
+        headers.append((b"accept-ch", ACCEPT_CH_BYTES))
+    quality = stored.get("x-imgedge-quality")
+    if quality is not None:
+        headers.append((b"x-imgedge-quality", quality.encode("latin-1")))
+    if content_dpr is not None:
+        headers.append((b"content-dpr", fmt_number(content_dpr).encode("latin-1")))
     if etag_matches(if_none_match, entry.etag):
         return Reply(304, headers, b"")
     headers.append((b"content-type", entry.media_type.encode("latin-1")))

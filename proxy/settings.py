@@ -58,6 +58,67 @@ PRESETS = s.text(
     "proxy", "IMGEDGE_PRESETS", "", "named option sets, `name=options;name=options`, e.g. `hero=w:1600/q:70`",
     shown_default="thumb, avatar",
 )  # fmt: skip
+AUTO_QUALITY_DEFAULT = s.flag(
+    "proxy", "IMGEDGE_AUTO_QUALITY_DEFAULT", True,
+    "`f:auto` URLs without `q` get `q:auto` (a perceptual target); 0: the format's quality setting",
+)  # fmt: skip
+AUTO_QUALITY_LEARN = s.flag(
+    "proxy", "IMGEDGE_AUTO_QUALITY_LEARN", True,
+    "learn each asset's `q:auto` qualities by a background SSIMULACRA2 search (0: always the estimate)",
+)  # fmt: skip
+CLIENT_HINTS = s.flag(
+    "proxy", "IMGEDGE_CLIENT_HINTS", False,
+    "honour `Sec-CH-DPR`/`Sec-CH-Width` for `w:auto`/`dpr:auto` and `Save-Data` for `q:auto`; send "
+    "`Accept-CH` and vary on them (a CDN in front must vary on them too)",
+)  # fmt: skip
+
+REMOTE_SOURCES = s.items(
+    "proxy", "IMGEDGE_REMOTE_SOURCES", (),
+    "URL prefixes originals may also come from, e.g. `https://images.example.com/,s3://bucket/prefix/`; "
+    "any other URL answers 403 before any network traffic",
+)  # fmt: skip
+REMOTE_ALLOWED_NETWORKS = s.items(
+    "proxy", "IMGEDGE_REMOTE_ALLOWED_NETWORKS", (),
+    "non-public addresses remote sources may still reach, e.g. `10.0.0.0/8` (loopback, private, link-local, "
+    "CGNAT and multicast are refused otherwise)",
+)  # fmt: skip
+REMOTE_TIMEOUT = s.seconds(
+    "proxy", "IMGEDGE_REMOTE_TIMEOUT", 10.0, "a remote or S3 fetch's deadline, redirects included (then 504)",
+    low=0.001,
+)  # fmt: skip
+REMOTE_MAX_REDIRECTS = s.integer(
+    "proxy", "IMGEDGE_REMOTE_MAX_REDIRECTS", 3, "redirects a remote fetch follows (each target re-checked)",
+    low=0, high=20,
+)  # fmt: skip
+REMOTE_TTL = s.seconds(
+    "proxy", "IMGEDGE_REMOTE_TTL", 3600.0,
+    "how long originals and variants of remote sources are used before the origin is asked again "
+    "(If-None-Match / If-Modified-Since); also their `Cache-Control: max-age`",
+    low=1,
+)  # fmt: skip
+WATERMARK = s.text(
+    "proxy", "IMGEDGE_WATERMARK", "",
+    "the mark of a `wm` option without `wmu`: an asset id or an allowed source URL",
+)  # fmt: skip
+THUMBOR_PREFIX = s.text(
+    "proxy", "IMGEDGE_THUMBOR_PREFIX", "/thumbor", "path prefix of thumbor URLs (a client's base URL)"
+)
+THUMBOR_SECURITY_KEY = s.secret(
+    "proxy", "IMGEDGE_THUMBOR_SECURITY_KEY", "thumbor's SECURITY_KEY: signs thumbor URLs (HMAC-SHA1)"
+)
+IMGPROXY_PREFIX = s.text(
+    "proxy", "IMGEDGE_IMGPROXY_PREFIX", "/imgproxy", "path prefix of imgproxy URLs (a client's base URL)"
+)
+IMGPROXY_KEY = s.items(
+    "proxy", "IMGEDGE_IMGPROXY_KEY", (),
+    "imgproxy's IMGPROXY_KEY, hex; several, comma-separated, pair with the salts in order for rotation",
+)  # fmt: skip
+IMGPROXY_SALT = s.items("proxy", "IMGEDGE_IMGPROXY_SALT", (), "imgproxy's IMGPROXY_SALT, hex; one per key")
+IMGPROXY_SIGNATURE_SIZE = s.integer(
+    "proxy", "IMGEDGE_IMGPROXY_SIGNATURE_SIZE", 32,
+    "bytes of the HMAC-SHA256 an imgproxy signature keeps (imgproxy's IMGPROXY_SIGNATURE_SIZE)",
+    low=1, high=32,
+)  # fmt: skip
 
 # One quality and one effort setting per row of the format table that has them.
 QUALITY = {

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import functools
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from urllib.parse import quote
 
 from starlette.types import Scope
 
@@ -15,15 +16,20 @@ from imgedge.cache.entry import Entry
 from imgedge.cache.keys import variant_key
 from imgedge.cache.tiered import TieredCache
 from imgedge.proxy import metrics
+from imgedge.proxy.client_hints import HintPolicy
 from imgedge.proxy.dialects import DialectRouter, ParsedRequest
+from imgedge.proxy.dialects.base import IMAGE
+from imgedge.proxy.facts import FactsReplies
 from imgedge.proxy.negotiate import Negotiated, negotiate
 from imgedge.proxy.render import Renderer, moderation_of
 from imgedge.proxy.replies import Reply, variant_reply
 from imgedge.proxy.security import SecurityPolicy, check_moderation
-from imgedge.proxy.sources import SourceRef
+from imgedge.proxy.sources import ASSET, SourceRef
+from imgedge.url.hints import NO_HINTS, ClientHints, parse_hints
 from imgedge.url.spec import TransformSpec
 
 _MISS_STAGES = ("queue", "fetch", "transform", "encode")
+_HINT_HEADERS = frozenset((b"sec-ch-dpr", b"sec-ch-width", b"sec-ch-viewport-width", b"save-data"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,18 +41,39 @@ class TransformRequest:
     query: str
     accept: str | None
     if_none_match: str | None
+    hint_headers: tuple[tuple[bytes, str], ...] = ()  # client hints as sent; parsed only where honoured
+    raw_path: str = ""  # as sent, percent-encoding kept (what thumbor and imgproxy signatures cover)
 
     @classmethod
     def from_scope(cls, scope: Scope) -> TransformRequest:
         accept = if_none_match = None
+        hints: list[tuple[bytes, str]] = []
         for name, value in scope["headers"]:
             # The first of repeated headers wins, as Starlette's `headers.get` has it.
             if name == b"accept" and accept is None:
                 accept = value.decode("latin-1")
             elif name == b"if-none-match" and if_none_match is None:
                 if_none_match = value.decode("latin-1")
+            elif name in _HINT_HEADERS:
+                hints.append((name, value.decode("latin-1")))
         query = scope["query_string"].decode("latin-1")
-        return cls(scope["method"], scope["path"], query, accept or None, if_none_match or None)
+        raw = scope.get("raw_path")
+        raw_path = raw.decode("latin-1") if raw else quote(scope["path"], safe="/:@!$&'()*+,;=~")
+        return cls(
+            scope["method"], scope["path"], query, accept or None, if_none_match or None,
+            hint_headers=tuple(hints), raw_path=raw_path,
+        )  # fmt: skip
+
+    def client_hints(self) -> ClientHints:
+        if not self.hint_headers:
+            return NO_HINTS
+        first: dict[bytes, str] = {}
+        for name, value in self.hint_headers:
+            first.setdefault(name, value)
+        return parse_hints(
+            dpr=first.get(b"sec-ch-dpr"), width=first.get(b"sec-ch-width"),
+            viewport_width=first.get(b"sec-ch-viewport-width"), save_data=first.get(b"save-data"),
+        )  # fmt: skip
 
 
 class TransformHandler:
@@ -59,12 +86,17 @@ class TransformHandler:
         flights: Flights,
         renderer: Renderer,
         encoder_version: str,
+        hints: HintPolicy | None = None,
+        remote_ttl_s: float = 3600.0,
     ) -> None:
         self.dialects = dialects
         self.policy = policy
         self.results = results
         self.flights = flights
         self.renderer = renderer
+        self.hints = hints or HintPolicy()
+        self.remote_ttl_s = remote_ttl_s
+        self.facts = FactsReplies(renderer)
         self._local_tier = results.tiers[0].name if results.tiers else ""
         # Keys are pure in their inputs, and building one hashes; checked requests only reach this.
         self._variant_key = functools.lru_cache(maxsize=16384)(
@@ -74,12 +106,22 @@ class TransformHandler:
     async def respond(self, request: TransformRequest) -> Reply:
         """The response for a transform URL; a PublicError for anything the client must be told."""
         started = time.perf_counter()
-        parsed = self.dialects.parse(request.path, request.query)
+        parsed = self.dialects.parse(request.raw_path or request.path, request.query)
         self.policy.check_request(parsed)
+        remote = parsed.source.kind != ASSET  # its origin may change it: a bounded lifetime, not immutable
+        lifetime = max(1, int(self.remote_ttl_s)) if remote else 0
+        if parsed.reply != IMAGE:
+            return await self.facts.reply(parsed, request.method, lifetime)
+        resolved = self.hints.resolve(parsed.spec, request)
+        if resolved.spec is not parsed.spec:
+            self.policy.check_resolved(resolved.spec)
+            parsed = replace(parsed, spec=resolved.spec)
         negotiated = negotiate(parsed.spec.format, request.accept)
         key = self._variant_key(parsed.source, parsed.spec, negotiated.format)
         timings: dict[str, float] = {}
         entry, tier = await self._lookup(key)
+        if entry is not None and remote and entry.created_at + self.remote_ttl_s < time.time():
+            entry = None  # the source may have changed since: render again (its original is revalidated)
         timings["cache"] = (time.perf_counter() - started) * 1000
         if entry is not None:
             check_moderation(moderation_of(entry), parsed.spec)
@@ -91,7 +133,8 @@ class TransformHandler:
         return variant_reply(
             method=request.method, if_none_match=request.if_none_match, entry=entry, spec=parsed.spec,
             surrogate_key=parsed.source.cache_id, varies=negotiated.varies, cache_status=cache_status,
-            timings=timings,
+            timings=timings, hint_vary=resolved.vary, content_dpr=resolved.dpr, accept_ch=self.hints.honour,
+            lifetime=lifetime,
         )  # fmt: skip
 
     async def _lookup(self, key: str) -> tuple[Entry | None, str]:

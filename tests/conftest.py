@@ -14,6 +14,8 @@ import uvicorn
 from skimage import data as skdata
 from starlette.types import ASGIApp
 
+from imgedge.generator.config import GeneratorConfig
+from imgedge.generator.models.diffusers_directory import DiffusersDirectoryBackend
 from tests.engines.postgres import PostgresServer, postgres_cluster
 from tests.engines.s3 import S3Server, rclone_s3
 
@@ -83,14 +85,20 @@ def data_dir(tmp_path: Path) -> Path:
     return d
 
 
+# The tiny built-in model, built once per session: every package's tests that generate share it, and the
+# multi-process tests copy it into each worker's data dir.
 @pytest.fixture(scope="session")
 def model_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data dir whose models/tiny holds the tiny built-in model, built once per test session."""
     from imgedge.generator.models.tiny import ensure_tiny_model
 
     data = tmp_path_factory.mktemp("model-data")
     ensure_tiny_model(data / "models" / "tiny")
     return data
+
+
+@pytest.fixture(scope="session")
+def tiny_model(model_data_dir: Path) -> DiffusersDirectoryBackend:
+    return DiffusersDirectoryBackend.load(GeneratorConfig(data_dir=model_data_dir))
 
 
 @pytest.fixture(scope="session")

@@ -23,9 +23,14 @@ FORBIDDEN = {
 }
 # Packages clients install without the server: the standard library and these only.
 LIGHT = {
+    "imgedge.client": (),
     "imgedge.errors": (),
     "imgedge.formats": (),
-    "imgedge.origin_protocol": (),
+    "imgedge.origin_protocol": ("imgedge.provenance",),
+    "imgedge.progress": (),
+    "imgedge.provenance": (),
+    "imgedge.subcommands": (),
+    "imgedge.netcheck": (),
     "imgedge.url": ("imgedge.errors", "imgedge.formats", "imgedge.url"),
 }
 
@@ -45,6 +50,9 @@ def source_files() -> Iterator[Path]:
         for path in sorted((ROOT / top).rglob("*.py")):
             # imgedge/proxy and friends are links to the top-level folders: each file is seen once.
             if top == "imgedge" and path.relative_to(ROOT / top).parts[0] in PACKAGES:
+                continue
+            # Hidden folders are virtualenvs and caches (benchmarks/.venv-thumbor), not the project's code.
+            if any(part.startswith(".") for part in path.relative_to(ROOT).parts):
                 continue
             yield path
 

@@ -4,11 +4,16 @@
 #   rules before falling through to it).
 # - Accept is reduced to the three answers imgedge can give for f:auto (avif, webp, legacy), so
 #   `Vary: Accept` keeps at most three copies per URL instead of one per browser's Accept string.
+# - Client hints (imgedge with IMGEDGE_CLIENT_HINTS=1) are rounded to the buckets imgedge/url/hints.py uses:
+#   Sec-CH-DPR to 1/1.5/2/3/4, Sec-CH-Width and Sec-CH-Viewport-Width up to a width bucket, Save-Data to
+#   `on` or nothing, so `Vary` on them keeps a few copies per URL.
 # - `BAN` (or `PURGE`) with a `Surrogate-Key: <asset id>` header from the purgers ACL drops every variant
 #   of that asset; imgedge sends it from its admin purge when IMGEDGE_CDN_PURGE_URLS names this Varnish.
 #
 # The backend address below is a placeholder: deployments template it (tests replace 127.0.0.1:8080).
 vcl 4.1;
+
+import std;
 
 backend imgedge {
     .host = "127.0.0.1";
@@ -48,6 +53,7 @@ sub vcl_recv {
     unset req.http.Cookie;
     unset req.http.Authorization;
     call imgedge_normalize_accept;
+    call imgedge_normalize_hints;
     # Falls through to the built-in vcl_recv, which hashes URL + Host.
 }
 
@@ -62,9 +68,74 @@ sub imgedge_normalize_accept {
     }
 }
 
+# Mirrors imgedge/url/hints.py (dpr_bucket: nearest, ties down; width_bucket: round up, capped).
+sub imgedge_normalize_hints {
+    if (std.real(req.http.Sec-CH-DPR, 0) <= 0) {
+        unset req.http.Sec-CH-DPR;
+    } elsif (std.real(req.http.Sec-CH-DPR, 0) <= 1.25) {
+        set req.http.Sec-CH-DPR = "1";
+    } elsif (std.real(req.http.Sec-CH-DPR, 0) <= 1.75) {
+        set req.http.Sec-CH-DPR = "1.5";
+    } elsif (std.real(req.http.Sec-CH-DPR, 0) <= 2.5) {
+        set req.http.Sec-CH-DPR = "2";
+    } elsif (std.real(req.http.Sec-CH-DPR, 0) <= 3.5) {
+        set req.http.Sec-CH-DPR = "3";
+    } else {
+        set req.http.Sec-CH-DPR = "4";
+    }
+    set req.http.X-Imgedge-Width = req.http.Sec-CH-Width;
+    call imgedge_width_bucket;
+    if (req.http.X-Imgedge-Width) {
+        set req.http.Sec-CH-Width = req.http.X-Imgedge-Width;
+    } else {
+        unset req.http.Sec-CH-Width;
+    }
+    set req.http.X-Imgedge-Width = req.http.Sec-CH-Viewport-Width;
+    call imgedge_width_bucket;
+    if (req.http.X-Imgedge-Width) {
+        set req.http.Sec-CH-Viewport-Width = req.http.X-Imgedge-Width;
+    } else {
+        unset req.http.Sec-CH-Viewport-Width;
+    }
+    unset req.http.X-Imgedge-Width;
+    if (req.http.Save-Data ~ "(?i)^[[:space:]]*on[[:space:]]*$") {
+        set req.http.Save-Data = "on";
+    } else {
+        unset req.http.Save-Data;
+    }
+}
+
+sub imgedge_width_bucket {
+    if (std.real(req.http.X-Imgedge-Width, 0) <= 0) {
+        unset req.http.X-Imgedge-Width;
+    } elsif (std.real(req.http.X-Imgedge-Width, 0) <= 160) {
+        set req.http.X-Imgedge-Width = "160";
+    } elsif (std.real(req.http.X-Imgedge-Width, 0) <= 320) {
+        set req.http.X-Imgedge-Width = "320";
+    } elsif (std.real(req.http.X-Imgedge-Width, 0) <= 480) {
+        set req.http.X-Imgedge-Width = "480";
+    } elsif (std.real(req.http.X-Imgedge-Width, 0) <= 640) {
+        set req.http.X-Imgedge-Width = "640";
+    } elsif (std.real(req.http.X-Imgedge-Width, 0) <= 768) {
+        set req.http.X-Imgedge-Width = "768";
+    } elsif (std.real(req.http.X-Imgedge-Width, 0) <= 1024) {
+        set req.http.X-Imgedge-Width = "1024";
+    } elsif (std.real(req.http.X-Imgedge-Width, 0) <= 1280) {
+        set req.http.X-Imgedge-Width = "1280";
+    } elsif (std.real(req.http.X-Imgedge-Width, 0) <= 1536) {
+        set req.http.X-Imgedge-Width = "1536";
+    } elsif (std.real(req.http.X-Imgedge-Width, 0) <= 1920) {
+        set req.http.X-Imgedge-Width = "1920";
+    } elsif (std.real(req.http.X-Imgedge-Width, 0) <= 2560) {
+        set req.http.X-Imgedge-Width = "2560";
+    } else {
+        set req.http.X-Imgedge-Width = "3840";
+    }
+}
+
 sub vcl_backend_response {
-    # Vary on anything but Accept (normalised above) would split the cache per client again.
-    if (beresp.http.Vary && beresp.http.Vary != "Accept") {
+    # Vary on anything but the normalised headers would split the cache per client again.
+    if (beresp.http.Vary && beresp.http.Vary !~ "^(Accept|Save-Data|Sec-CH-DPR|Sec-CH-Width|Sec-CH-Viewport-Width)(, (Accept|Save-Data|Sec-CH-DPR|Sec-CH-Width|Sec-CH-Viewport-Width))*$") {
         set beresp.uncacheable = true;
         set beresp.ttl = 120s;
         return (deliver);

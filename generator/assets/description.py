@@ -6,9 +6,12 @@ from imgedge.generator.assets.records import AssetRecord
 from imgedge.generator.assets.store import AssetStore
 from imgedge.generator.errors import ApiError
 from imgedge.generator.outbound.transform_urls import TransformUrls
+from imgedge.imaging.placeholders import Placeholders
 
 
-def describe_record(record: AssetRecord, urls: TransformUrls | None) -> dict[str, object]:
+def describe_record(
+    record: AssetRecord, urls: TransformUrls | None, placeholders: Placeholders | None = None
+) -> dict[str, object]:
     p = record.provenance
     return {
         "asset_id": record.id,
@@ -28,7 +31,16 @@ def describe_record(record: AssetRecord, urls: TransformUrls | None) -> dict[str
         },
         "original_url": f"/originals/{record.id}",
         "transforms": urls.describe(record.id, record.width) if urls is not None else None,
+        "placeholders": _placeholders(placeholders),
     }  # fmt: skip
+
+
+def _placeholders(found: Placeholders | None) -> dict[str, object] | None:
+    if found is None:
+        return None
+    document = found.to_json()
+    del document["width"], document["height"]  # the asset's own, given above
+    return document
 
 
 class AssetDescriber:
@@ -37,10 +49,11 @@ class AssetDescriber:
         self.urls = urls
 
     def record(self, record: AssetRecord) -> dict[str, object]:
-        return describe_record(record, self.urls)
+        """Blocking for an asset stored before placeholders were: they are computed on first use."""
+        return describe_record(record, self.urls, self.store.placeholders(record))
 
     def by_id(self, asset_id: str) -> dict[str, object]:
         record = self.store.get(asset_id)
         if record is None:
             raise ApiError(404, "asset not found")
-        return describe_record(record, self.urls)
+        return describe_record(record, self.urls, self.store.placeholders(record))

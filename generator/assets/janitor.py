@@ -1,4 +1,5 @@
-"""Periodic housekeeping: expire temporary assets and retry purges the proxy still owes."""
+"""Periodic housekeeping: expire temporary assets, retry purges the proxy still owes, and resume webhook
+deliveries a stopped process left behind."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import logging
 import time
 
 from imgedge.generator.assets.store import AssetStore
+from imgedge.generator.outbound.job_webhooks import JobWebhooks
 from imgedge.generator.outbound.proxy_client import ProxyClient
 from imgedge.generator.outbound.purge_outbox import PurgeOutbox
 
@@ -14,11 +16,15 @@ log = logging.getLogger("imgedge.generator")
 
 
 class Janitor:
-    def __init__(self, store: AssetStore, outbox: PurgeOutbox, proxy: ProxyClient, interval_s: float) -> None:
+    def __init__(
+        self, store: AssetStore, outbox: PurgeOutbox, proxy: ProxyClient, interval_s: float,
+        webhooks: JobWebhooks | None = None,
+    ) -> None:  # fmt: skip
         self.store = store
         self.outbox = outbox
         self.proxy = proxy
         self.interval_s = interval_s
+        self.webhooks = webhooks
 
     async def run_once(self, now: float | None = None) -> list[str]:
         """Returns the asset ids it expired."""
@@ -28,6 +34,9 @@ class Janitor:
         if expired:
             log.info("expired %d temporary assets", len(expired))
         await self.outbox.flush(self.proxy.purge, now)
+        if self.webhooks is not None:
+            # Deliveries a stopped process left behind (the first pass after a start finds them).
+            await self.webhooks.resume(now)
         return expired
 
     def _expire(self, now: float) -> list[str]:

@@ -6,8 +6,11 @@ import struct
 import zlib
 from collections.abc import Mapping
 
+from imgedge.provenance import TRAINED_ALGORITHMIC_MEDIA
+
+__all__ = ["PNG_SIGNATURE", "TRAINED_ALGORITHMIC_MEDIA", "XMP_KEYWORD", "PngError", "embed", "read_text"]
+
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-TRAINED_ALGORITHMIC_MEDIA = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
 XMP_KEYWORD = "XML:com.adobe.xmp"
 
 _XMP = (

@@ -23,7 +23,7 @@ class ModerationReview:
         assert updated is not None
         if changed:
             if state == "rejected":
-                self.metrics.moderation_rejections += 1
+                self.metrics.moderation_rejections.inc()
             # Variants rendered under the old state carry its cache lifetime; the proxy must forget them.
             self.variants.purge(asset_id)
             if state == "approved":

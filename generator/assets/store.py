@@ -5,17 +5,29 @@ from __future__ import annotations
 import time
 
 from imgedge.generator.assets.canonical import Canonical
+from imgedge.generator.assets.placeholders import PlaceholderRepository, compute
 from imgedge.generator.assets.records import AssetRecord, Provenance, check_moderation_state, valid_asset_id
 from imgedge.generator.assets.repository import AssetRepository
-from imgedge.generator.storage.blobs import BlobStore
+from imgedge.generator.storage.blobs import BlobNotFound, BlobStore
+from imgedge.imaging.errors import ImagingError
+from imgedge.imaging.placeholders import Placeholders
 
 CANONICAL_CONTENT_TYPE = "image/png"
 
 
 class AssetStore:
-    def __init__(self, blobs: BlobStore, records: AssetRepository) -> None:
+    def __init__(
+        self,
+        blobs: BlobStore,
+        records: AssetRepository,
+        placeholders: PlaceholderRepository | None = None,
+        *,
+        max_pixels: int = 50_000_000,
+    ) -> None:
         self.blobs = blobs
         self.records = records
+        self.placeholder_rows = placeholders or PlaceholderRepository(records.database)
+        self.max_pixels = max_pixels
 
     def put(
         self,
@@ -36,6 +48,8 @@ class AssetStore:
         # Bytes before the row: a crash in between leaves an orphan blob, never a row without bytes.
         if not self.blobs.exists(canonical.asset_id):
             self.blobs.put(canonical.asset_id, canonical.png)
+        if self.placeholder_rows.get(canonical.asset_id, canonical.width, canonical.height) is None:
+            self.placeholder_rows.put(canonical.asset_id, compute(canonical.png, self.max_pixels))
         self.records.insert_unless_present(
             AssetRecord(
                 id=canonical.asset_id, width=canonical.width, height=canonical.height,
@@ -53,6 +67,18 @@ class AssetStore:
             return None
         return self.records.get(asset_id)
 
+    def placeholders(self, record: AssetRecord) -> Placeholders | None:
+        """Stored with the asset; computed now for an asset stored before placeholders were (blocking)."""
+        found = self.placeholder_rows.get(record.id, record.width, record.height)
+        if found is not None:
+            return found
+        try:
+            found = compute(self.blobs.get(record.id), self.max_pixels)
+        except (BlobNotFound, ImagingError):
+            return None
+        self.placeholder_rows.put(record.id, found)
+        return found
+
     def read(self, asset_id: str) -> bytes:
         """Raises BlobNotFound, e.g. when a temporary asset expired after its record was read."""
         return self.blobs.get(asset_id)
@@ -66,6 +92,7 @@ class AssetStore:
     def delete(self, asset_id: str) -> bool:
         """Row first, then bytes: a crash in between leaves an orphan blob, never a row without bytes."""
         deleted = self.records.delete(asset_id)
+        self.placeholder_rows.delete(asset_id)
         self.blobs.delete(asset_id)
         return deleted
 

@@ -92,7 +92,7 @@ class Access:
         refusal = await asyncio.to_thread(self.meter.charge, caller.key)
         if refusal is not None:
             self.metrics.count_key_refusal(caller.key.id, caller.key.name, refusal.reason)
-            self.metrics.jobs_refused_rate_limited += 1
+            self.metrics.jobs_refused_rate_limited.inc()
             raise ApiError(429, refusal.message, {"Retry-After": str(refusal.retry_after)})
         self.metrics.count_key(caller.key.id, caller.key.name, kind)
 

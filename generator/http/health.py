@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 from functools import partial
 
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from imgedge.generator.jobs.queue import JobQueue
@@ -46,8 +47,8 @@ def routes(
         )
 
     async def metrics_text(_: Request) -> Response:
-        metrics.queue_depth = queue.depth
-        return PlainTextResponse(metrics.render(), media_type="text/plain; version=0.0.4", headers=NO_STORE)
+        metrics.queue_depth.set(queue.depth)
+        return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST, headers=NO_STORE)
 
     async def readyz(_: Request) -> Response:
         problems = []

@@ -69,7 +69,7 @@ class RateGate:
     def check(self, request: Request) -> None:
         wait = self.buckets.take(client_key(request))
         if wait:
-            self.metrics.jobs_refused_rate_limited += 1
+            self.metrics.jobs_refused_rate_limited.inc()
             raise ApiError(429, "too many requests", {"Retry-After": self.buckets.retry_after(wait)})
 
 

@@ -43,10 +43,10 @@ def routes(
             data = await read_body(request, max_bytes)
             record = await asyncio.to_thread(intake.accept, data, grant.temporary, review=grant.review)
         except BaseException:
-            metrics.uploads_refused += 1
+            metrics.uploads_refused.inc()
             await asyncio.to_thread(grants.release, grant.upload_id)
             raise
-        metrics.uploads_stored += 1
+        metrics.uploads_stored.inc()
         if record.moderation == "approved":
             variants.warm(record.id, record.width)
         await asyncio.to_thread(grants.complete, grant.upload_id, record.id)

@@ -53,12 +53,12 @@ class JobLifecycle:
             self.fail(job.id, str(exc) or type(exc).__name__)
             return "failed"
         self.jobs.set_status(job.id, "done", asset_id=asset_id)
-        self.metrics.jobs_done += 1
+        self.metrics.jobs_done.inc()
         return "done"
 
     def fail(self, job_id: str, reason: str) -> None:
         self.jobs.set_status(job_id, "failed", error=reason)
-        self.metrics.jobs_failed += 1
+        self.metrics.jobs_failed.inc()
 
     async def notify(self, job_id: str) -> Job | None:
         """Tells the listener how the job ended; returns the job as recorded."""

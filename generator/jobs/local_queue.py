@@ -34,15 +34,15 @@ class InProcessJobQueue:
 
     def submit(self, job_id: str) -> None:
         if not self.has_room():
-            self.metrics.jobs_refused_queue_full += 1
+            self.metrics.jobs_refused_queue_full.inc()
             raise QueueFull(self.retry_after())
         self._queue.put_nowait(job_id)
-        self.metrics.queue_depth = self.depth
+        self.metrics.queue_depth.set(self.depth)
 
     def start(self) -> None:
         for job_id in self.jobs.recover(self.capacity):
             self._queue.put_nowait(job_id)
-        self.metrics.queue_depth = self.depth
+        self.metrics.queue_depth.set(self.depth)
         self._worker = asyncio.create_task(self._work(), name="imgedge-generator-worker")
 
     async def stop(self) -> None:
@@ -57,7 +57,7 @@ class InProcessJobQueue:
         loop = asyncio.get_running_loop()
         while True:
             job_id = await self._queue.get()
-            self.metrics.queue_depth = self.depth
+            self.metrics.queue_depth.set(self.depth)
             if self._stopping:
                 return
             started = loop.time()

@@ -67,10 +67,10 @@ class RedisJobQueue:
 
     def submit(self, job_id: str) -> None:
         if not self.has_room():
-            self.metrics.jobs_refused_queue_full += 1
+            self.metrics.jobs_refused_queue_full.inc()
             raise QueueFull(self.retry_after())
         self._in_transit += 1
-        self.metrics.queue_depth = self.depth
+        self.metrics.queue_depth.set(self.depth)
         self._spawn(self._handed_over(job_id))
 
     def start(self) -> None:
@@ -104,7 +104,7 @@ class RedisJobQueue:
             await self._enqueue(job_id)
         finally:
             self._in_transit -= 1
-            self.metrics.queue_depth = self.depth
+            self.metrics.queue_depth.set(self.depth)
 
     async def _enqueue(self, job_id: str) -> None:
         await self._connected.wait()

@@ -37,14 +37,14 @@ class GenerationRunner:
 
     async def __call__(self, job: Job) -> str:
         model = self.model.require()
-        self.metrics.model_invocations += 1
+        self.metrics.model_invocations.inc()
         make = partial(
             make_asset, model, job.request, self.policy, self.store, temporary_ttl_s=self.temporary_ttl_s
         )
         made = await asyncio.get_running_loop().run_in_executor(self._executor, make)
         self.metrics.observe_generation(made.generation_seconds)
         if made.verdict.state == "rejected":
-            self.metrics.moderation_rejections += 1
+            self.metrics.moderation_rejections.inc()
         elif made.record.moderation == "approved":
             self.variants.warm(made.record.id, made.record.width)
         return made.record.id

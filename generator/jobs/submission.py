@@ -29,10 +29,10 @@ class JobSubmitter:
     async def submit(self, request: GenerationRequest) -> Job:
         if self.policy.check_prompt(request.prompt).state == "rejected":
             # Refused before spending model time on it; still a rejection for the counters.
-            self.metrics.moderation_rejections += 1
+            self.metrics.moderation_rejections.inc()
             raise ApiError(422, "prompt refused by the moderation policy")
         if not self.queue.has_room():
-            self.metrics.jobs_refused_queue_full += 1
+            self.metrics.jobs_refused_queue_full.inc()
             raise queue_full(self.queue.retry_after())
         # The row is written off the event loop (a database server is a round trip away); the hand-off to
         # the queue stays on it, where the queue lives.
@@ -42,5 +42,5 @@ class JobSubmitter:
         except QueueFull as full:
             await asyncio.to_thread(self.jobs.set_status, job.id, "failed", error="queue full")
             raise queue_full(full.retry_after) from None
-        self.metrics.jobs_submitted += 1
+        self.metrics.jobs_submitted.inc()
         return job

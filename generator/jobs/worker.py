@@ -4,6 +4,7 @@ in-process queue; this module adds arq's settings, the retry limit for lost work
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import socket
 from collections.abc import Mapping
@@ -12,7 +13,9 @@ from typing import Any
 
 from arq import func
 from arq.worker import Function, Worker
+from prometheus_client import start_http_server
 
+from imgedge import common_settings as C
 from imgedge.generator import settings as S
 from imgedge.generator.background import Background
 from imgedge.generator.config import GeneratorConfig
@@ -27,19 +30,27 @@ DEFAULT_JOB_TIMEOUT_S = S.WORKER_JOB_TIMEOUT.default
 # Runs a job may take before it is marked failed; each extra run means a worker died during the last one.
 DEFAULT_MAX_TRIES = S.WORKER_MAX_TRIES.default
 
+log = logging.getLogger("imgedge.worker")
+
 
 @dataclass(frozen=True, slots=True)
 class WorkerConfig:
     name: str
     job_timeout_s: int = DEFAULT_JOB_TIMEOUT_S
     max_tries: int = DEFAULT_MAX_TRIES
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = 0  # 0: no metrics endpoint
 
     @classmethod
-    def from_env(cls, name: str | None, environ: Mapping[str, str] | None = None) -> WorkerConfig:
+    def from_env(
+        cls, name: str | None, environ: Mapping[str, str] | None = None, *, metrics_port: int | None = None
+    ) -> WorkerConfig:
         return cls(
             name=name or f"{socket.gethostname()}-{os.getpid()}",
             job_timeout_s=S.WORKER_JOB_TIMEOUT.read(environ),
             max_tries=S.WORKER_MAX_TRIES.read(environ),
+            metrics_host=C.HOST.read(environ),
+            metrics_port=S.WORKER_METRICS_PORT.read(environ) if metrics_port is None else metrics_port,
         )
 
 
@@ -75,7 +86,30 @@ async def startup(ctx: dict[str, Any]) -> None:
     ctx["parts"] = parts
     ctx["lifecycle"] = parts.lifecycle
     ctx["background"] = parts.background
+    ctx["metrics_server"] = serve_metrics(ctx["worker_config"], parts)
     announce(ctx, "ready")
+
+
+def serve_metrics(cfg: WorkerConfig, parts: Parts) -> Any:
+    """This worker's own /metrics: a worker on another host shares no directory with the API to aggregate
+    through, so each one is a scrape target. A port that is taken costs the metrics, never the jobs."""
+    if not cfg.metrics_port:
+        return None
+    try:
+        server, _thread = start_http_server(
+            cfg.metrics_port, cfg.metrics_host, registry=parts.metrics.registry
+        )
+    except OSError as exc:
+        log.warning(
+            "worker metrics not served on %s:%d: %s", cfg.metrics_host, cfg.metrics_port, exc,
+            extra={"fields": {"worker": cfg.name, "setting": S.WORKER_METRICS_PORT.name}},
+        )  # fmt: skip
+        return None
+    log.info(
+        "worker metrics on http://%s:%d/metrics", cfg.metrics_host, cfg.metrics_port,
+        extra={"fields": {"worker": cfg.name}},
+    )  # fmt: skip
+    return server
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
@@ -83,11 +117,16 @@ async def shutdown(ctx: dict[str, Any]) -> None:
     if parts is not None:
         await parts.background.drain()
         await parts.close()
+    server = ctx.get("metrics_server")
+    if server is not None:
+        server.shutdown()
+        server.server_close()
 
 
 def announce(ctx: dict[str, Any], event: str) -> None:
-    # One line per event on stdout, for operators and for the tests that check which worker ran what.
-    print(f"imgedge worker {ctx['worker_config'].name}: {event}", flush=True)
+    # One log line per event, for operators and for the tests that check which worker ran what.
+    name = ctx["worker_config"].name
+    log.info("worker %s: %s", name, event, extra={"fields": {"worker": name, "event": event}})
 
 
 async def run_generation_job(ctx: dict[str, Any], job_id: str) -> str | None:

@@ -1,38 +1,15 @@
-"""`imgedge keys create | list | revoke`: API keys in the configured database."""
+"""`imgedge keys create | list | revoke`: API keys in the configured database. Parsers only; the work is in
+command_runs.py, imported when a subcommand runs."""
 
 from __future__ import annotations
 
 import argparse
-import sys
-import time
-from datetime import UTC, datetime
 
-from imgedge.env import ConfigError
-from imgedge.generator.config import storage_urls_from_env
-from imgedge.generator.keys.records import ApiKey, parse_rate
-from imgedge.generator.keys.repository import ApiKeyRepository
-from imgedge.generator.keys.usage import utc_day
-from imgedge.generator.storage.database import open_database
+from imgedge.generator.keys.records import parse_rate
+from imgedge.generator.settings import RATE_PER_MINUTE
+from imgedge.subcommands import Lazy, Subparsers
 
-
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    keys = sub.add_parser("keys", help="create, list and revoke API keys")
-    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
-    create = keys_sub.add_parser("create", help="make a key; it is printed once, on the last line")
-    create.add_argument("--name", required=True, help="how the key shows up in lists and metrics")
-    create.add_argument(
-        "--rate",
-        type=_rate,
-        metavar="R/min",
-        help="requests per minute (default: IMGEDGE_RATE_PER_MINUTE)",
-    )
-    create.add_argument("--daily-quota", type=int, metavar="Q", help="requests per UTC day (default: none)")
-    create.set_defaults(func=run_create)
-    listing = keys_sub.add_parser("list", help="every key with its limits and today's use")
-    listing.set_defaults(func=run_list)
-    revoke = keys_sub.add_parser("revoke", help="stop a key from working, at once")
-    revoke.add_argument("key", metavar="ID_OR_NAME")
-    revoke.set_defaults(func=run_revoke)
+_RUNS = "imgedge.generator.keys.command_runs"
 
 
 def _rate(raw: str) -> int:
@@ -42,63 +19,29 @@ def _rate(raw: str) -> int:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _repository() -> ApiKeyRepository:
-    _, database_url = storage_urls_from_env()
-    return ApiKeyRepository(open_database(database_url))
-
-
-def _fail(message: str) -> int:
-    print(f"imgedge keys: {message}", file=sys.stderr)
-    return 1
-
-
-def _limits(key: ApiKey) -> str:
-    rate = f"{key.rate_per_minute}/min" if key.rate_per_minute else "default rate"
-    quota = f"daily quota {key.daily_quota}" if key.daily_quota else "no daily quota"
-    return f"{rate}, {quota}"
-
-
-def run_create(args: argparse.Namespace) -> int:
-    try:
-        record, key = _repository().create(args.name, rate_per_minute=args.rate, daily_quota=args.daily_quota)
-    except ValueError as exc:  # a ConfigError too: settings, connections, schema
-        return _fail(str(exc))
-    print(f"created key {record.id} {record.name!r} ({_limits(record)})", file=sys.stderr)
-    print("it is shown only now; send it as `Authorization: Bearer <key>`:", file=sys.stderr, flush=True)
-    print(key)
-    return 0
-
-
-def run_list(_: argparse.Namespace) -> int:
-    try:
-        repository = _repository()
-        keys = repository.all()
-        used = repository.used_on(utc_day(time.time()))
-    except ConfigError as exc:
-        return _fail(str(exc))
-    print(
-        f"{'ID':<12}  {'NAME':<24}  {'RATE':>8}  {'DAILY QUOTA':>11}  {'TODAY':>7}  {'CREATED':<16}  STATUS"
+def register(subparsers: Subparsers) -> None:
+    keys = subparsers.add_parser(
+        "keys", help="create, list and revoke API keys",
+        description="API keys for the generation, upload, image and job APIs, kept (as hashes only) in the"
+        " database of IMGEDGE_DATABASE_URL.",
+    )  # fmt: skip
+    keys_sub = keys.add_subparsers(
+        dest="keys_command", required=True, metavar="{create,list,revoke}", help="what to do with keys"
     )
-    for key in keys:
-        status = "active" if not key.revoked_at else f"revoked {_when(key.revoked_at)}"
-        rate = f"{key.rate_per_minute}/min" if key.rate_per_minute else "-"
-        print(
-            f"{key.id:<12}  {key.name:<24}  {rate:>8}  {key.daily_quota or '-':>11}  "
-            f"{used.get(key.id, 0):>7}  {_when(key.created_at):<16}  {status}"
-        )
-    return 0
-
-
-def run_revoke(args: argparse.Namespace) -> int:
-    try:
-        revoked = _repository().revoke(args.key)
-    except ConfigError as exc:
-        return _fail(str(exc))
-    if revoked is None:
-        return _fail(f"no key with id or name {args.key!r}")
-    print(f"revoked key {revoked.id} {revoked.name!r}")
-    return 0
-
-
-def _when(timestamp: float) -> str:
-    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M")
+    create = keys_sub.add_parser("create", help="make a key; it is printed once, on the last line")
+    create.add_argument(
+        "--name", required=True, help="how the key shows up in lists and metrics (required: no default)"
+    )
+    create.add_argument(
+        "--rate", type=_rate, metavar="R/min",
+        help=f"requests of work per minute, e.g. 60/min (default: {RATE_PER_MINUTE.name})",
+    )  # fmt: skip
+    create.add_argument(
+        "--daily-quota", type=int, metavar="Q", help="requests of work per UTC day (default: no quota)"
+    )
+    create.set_defaults(func=Lazy(f"{_RUNS}:run_create", extra="generator"))
+    listing = keys_sub.add_parser("list", help="every key with its limits and today's use")
+    listing.set_defaults(func=Lazy(f"{_RUNS}:run_list", extra="generator"))
+    revoke = keys_sub.add_parser("revoke", help="stop a key from working, at once")
+    revoke.add_argument("key", metavar="ID_OR_NAME", help="the key's id (from `keys list`) or its name")
+    revoke.set_defaults(func=Lazy(f"{_RUNS}:run_revoke", extra="generator"))

@@ -6,6 +6,7 @@ and storing it happen outside (imgedge.generator.generation), the same for every
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -17,6 +18,10 @@ from imgedge.generator.models.request import GenerationRequest
 
 class ModelLoadError(RuntimeError):
     pass
+
+
+# Told (steps done, steps in all) after each inference step, e.g. to draw progress.
+StepCallback = Callable[[int, int], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +44,7 @@ class ModelBackend(Protocol):
     def device(self) -> str: ...
     @property
     def scheduler_name(self) -> str: ...
-    def generate(self, request: GenerationRequest) -> GeneratedImage:
+    def generate(self, request: GenerationRequest, on_step: StepCallback | None = None) -> GeneratedImage:
         """Blocking; the same request (seed included) gives the same pixels."""
         ...
 

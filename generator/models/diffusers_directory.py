@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 import time
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from imgedge.generator.config import GeneratorConfig
-from imgedge.generator.models.backend import GeneratedImage, ModelLoadError
+from imgedge.generator.models.backend import GeneratedImage, ModelLoadError, StepCallback
 from imgedge.generator.models.model_hash import hash_model_dir
 from imgedge.generator.models.request import GenerationRequest
 from imgedge.generator.models.tiny import ensure_tiny_model
@@ -77,6 +78,18 @@ def _from_pretrained(model_dir: Path, device: str) -> tuple[Any, str]:
     return pipeline, str(dtype).removeprefix("torch.")
 
 
+def _step_callback(pipeline: Any, steps: int, on_step: StepCallback | None) -> dict[str, Any]:
+    """diffusers' per-step hook, for pipelines that have one (most text-to-image pipelines do)."""
+    if on_step is None or "callback_on_step_end" not in inspect.signature(pipeline.__call__).parameters:
+        return {}
+
+    def hook(_pipe: Any, step: int, _timestep: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
+        on_step(step + 1, steps)
+        return kwargs
+
+    return {"callback_on_step_end": hook}
+
+
 @dataclass(frozen=True, slots=True)
 class DiffusersDirectoryBackend:
     pipeline: Any
@@ -111,7 +124,7 @@ class DiffusersDirectoryBackend:
     def has_safety_checker(self) -> bool:
         return getattr(self.pipeline, "safety_checker", None) is not None
 
-    def generate(self, request: GenerationRequest) -> GeneratedImage:
+    def generate(self, request: GenerationRequest, on_step: StepCallback | None = None) -> GeneratedImage:
         import torch
 
         # A CPU generator makes the starting noise the same on every device, so a seed means the same picture.
@@ -121,6 +134,7 @@ class DiffusersDirectoryBackend:
                 prompt=request.prompt, negative_prompt=request.negative_prompt, width=request.width,
                 height=request.height, num_inference_steps=request.steps, guidance_scale=request.guidance,
                 generator=generator, output_type="np",
+                **_step_callback(self.pipeline, request.steps, on_step),
             )  # fmt: skip
         nsfw = getattr(output, "nsfw_content_detected", None)
         return GeneratedImage(

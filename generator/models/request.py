@@ -15,6 +15,7 @@ ASPECTS = {"1:1": (1, 1), "16:9": (16, 9), "9:16": (9, 16), "4:3": (4, 3), "3:4"
 BASE_AREA = 512 * 512
 MAX_PROMPT_CHARS = 2000
 MAX_SEED = 2**32 - 1
+MODEL_MULTIPLE = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,12 +39,22 @@ class GenerationRequest:
 
 
 def size_for_aspect(aspect: str) -> tuple[int, int]:
+    """The original's size for an aspect ratio: exactly that ratio (16:9 → 672x378, so a 320 px variant
+    is 320x180), the largest such size inside the model size near 512² that `model_size` then gives back."""
     if aspect not in ASPECTS:
         raise ApiError(422, f"aspect must be one of {', '.join(ASPECTS)}")
     w, h = ASPECTS[aspect]
     scale = math.sqrt(BASE_AREA / (w * h))
-    # Round to multiples of 64 so the latent grid stays divisible through the UNet's downsampling.
-    return max(64, round(w * scale / 64) * 64), max(64, round(h * scale / 64) * 64)
+    # Multiples of 64 keep the latent grid divisible through the UNet's downsampling.
+    near_w, near_h = max(64, round(w * scale / 64) * 64), max(64, round(h * scale / 64) * 64)
+    k = min(near_w // w, near_h // h)
+    return w * k, h * k
+
+
+def model_size(width: int, height: int) -> tuple[int, int]:
+    """What the model runs at for an original of this size: each side up to a multiple of 8 (what diffusion
+    pipelines accept); the generator crops the centre back to width x height."""
+    return -(-width // MODEL_MULTIPLE) * MODEL_MULTIPLE, -(-height // MODEL_MULTIPLE) * MODEL_MULTIPLE
 
 
 def _int_field(body: dict[str, Any], name: str, default: int | None) -> int | None:

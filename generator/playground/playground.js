@@ -138,6 +138,15 @@ function showSkeleton(frame, text) {
   return (next) => { status.textContent = next; };
 }
 
+// The asset's LQIP (blurred, over its dominant colour) fills the frame behind the skeleton's status while
+// the delivered image loads; it is positioned absolutely in the reserved box, so nothing moves.
+function showPlaceholder(frame, placeholders) {
+  if (!placeholders || frame.querySelector(".placeholder")) return;
+  frame.style.backgroundColor = placeholders.dominant_color;
+  frame.prepend(el("img", { class: "placeholder", alt: "", "aria-hidden": "true", src: placeholders.lqip }));
+  frame.querySelector(".skeleton")?.classList.add("over-placeholder");
+}
+
 function showNotice(frame, kind, title, message) {
   frame.classList.remove("empty");
   const text = el("p", { text: message });
@@ -326,6 +335,7 @@ async function present(meta, frame, run) {
       `The proxy serves this image once it is approved${reason}.`);
     return;
   }
+  showPlaceholder(frame, meta.placeholders);
   const widths = Object.keys(meta.transforms.widths).map(Number).sort((a, b) => a - b);
   const img = el("img", {
     alt: meta.provenance.prompt || "Uploaded image",

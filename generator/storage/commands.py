@@ -1,105 +1,36 @@
-"""`imgedge db upgrade` and `imgedge migrate --to-store URL --to-database URL`."""
+"""`imgedge db upgrade` and `imgedge migrate --to-store URL --to-database URL`. Parsers only; the work is in
+command_runs.py, imported when a subcommand runs."""
 
 from __future__ import annotations
 
-import argparse
-import sys
-from pathlib import Path
-
 from imgedge import common_settings as C
-from imgedge.env import ConfigError
-from imgedge.generator import settings as S
-from imgedge.generator.config import storage_urls_from_env
-from imgedge.generator.storage.blobs import open_blob_store
-from imgedge.generator.storage.copy import VerificationFailed, copy_installation, verify
-from imgedge.generator.storage.database import open_database
-from imgedge.generator.storage.postgres import redacted
-from imgedge.generator.storage.schema import LATEST, current_version, upgrade
+from imgedge.subcommands import Lazy, Subparsers
 
-# Secrets generated in a data dir, and the setting each must become once several hosts share the data.
-GENERATED_SECRETS = {
-    "signing.key": C.KEYS.name, "origin.token": C.ORIGIN_TOKEN.name, "admin.token": C.ADMIN_TOKEN.name,
-    "upload.secret": S.UPLOAD_SECRET.name, "webhook.secret": S.WEBHOOK_SECRET.name,
-}  # fmt: skip
+_RUNS = "imgedge.generator.storage.command_runs"
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    db = sub.add_parser("db", help="the metadata database's schema")
-    db_sub = db.add_subparsers(dest="db_command", required=True)
-    up = db_sub.add_parser("upgrade", help="apply the schema migrations this database lacks")
-    up.set_defaults(func=run_db_upgrade)
+def register(subparsers: Subparsers) -> None:
+    db = subparsers.add_parser(
+        "db", help="the metadata database's schema",
+        description=f"Schema migrations of the database at {C.DATABASE_URL.name} (default: the SQLite file"
+        " in the data dir). Every start applies missing ones too; this does it ahead of a rollout.",
+    )  # fmt: skip
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="{upgrade}", help="what to do")
+    upgrade = db_sub.add_parser("upgrade", help="apply the schema migrations this database lacks")
+    upgrade.set_defaults(func=Lazy(f"{_RUNS}:run_db_upgrade", extra="generator"))
 
-    migrate = sub.add_parser(
-        "migrate", help="copy this installation's originals and metadata into other backends, and verify"
-    )
-    migrate.add_argument("--to-store", required=True, metavar="URL", help="s3://BUCKET/PREFIX or file:///DIR")
+    migrate = subparsers.add_parser(
+        "migrate", help="copy this installation's originals and metadata into other backends, and verify",
+        description=f"Copy the originals and rows of the installation configured now ({C.DATA_DIR.name}, or"
+        f" {C.STORE_URL.name} and {C.DATABASE_URL.name}) into the given backends, then check the asset"
+        " count and every original's content hash. Safe to run again after an interruption.",
+    )  # fmt: skip
     migrate.add_argument(
-        "--to-database",
-        required=True,
-        metavar="URL",
-        help="postgresql://USER:PASSWORD@HOST/DB or sqlite:///FILE",
-    )
-    migrate.set_defaults(func=run_migrate)
-
-
-def _say(message: str) -> None:
-    print(f"imgedge: {message}", file=sys.stderr, flush=True)
-
-
-def run_db_upgrade(_: argparse.Namespace) -> int:
-    database_url = storage_urls_from_env()[1]
-    try:
-        database = open_database(database_url, upgrade=False)
-        before = current_version(database)
-        applied = upgrade(database)
-    except ConfigError as exc:
-        _say(str(exc))
-        return 1
-    for migration in applied:
-        print(f"applied {migration.version}: {migration.name}")
-    state = f"upgraded from version {before} to" if applied else "already at"
-    print(f"schema of {redacted(database_url)} {state} version {LATEST}")
-    database.close()
-    return 0
-
-
-def run_migrate(args: argparse.Namespace) -> int:
-    store_url, database_url = storage_urls_from_env()
-    try:
-        source = (open_blob_store(store_url), open_database(database_url))
-        target = (open_blob_store(args.to_store), open_database(args.to_database))
-    except ValueError as exc:  # a ConfigError too: settings, connections, schema
-        _say(str(exc))
-        return 1
-    _say(f"copying {store_url} + {redacted(database_url)} → {args.to_store} + {redacted(args.to_database)}")
-    try:
-        report = copy_installation(source, target, _say)
-        verify(source[1], target, report)
-    except VerificationFailed as exc:
-        _say(f"verification failed: {exc}")
-        return 1
-    finally:
-        source[1].close()
-        target[1].close()
-    for asset_id in report.missing_originals:
-        _say(
-            f"asset {asset_id} has no original in the source (expired while copying?); its row was not copied"
-        )
-    rows = ", ".join(f"{table} {count}" for table, count in report.rows.items())
-    print(f"copied rows: {rows}")
-    print(
-        f"originals: {report.blobs_copied} copied, {report.blobs_present} already there; "
-        f"verified {report.verified} assets by count and content hash"
-    )
-    _remind_secrets(Path(C.DATA_DIR.read()))
-    return 0
-
-
-def _remind_secrets(data_dir: Path) -> None:
-    generated = [(name, setting) for name, setting in GENERATED_SECRETS.items()
-                 if (data_dir / "secrets" / name).exists()]  # fmt: skip
-    for name, setting in generated:
-        _say(
-            f"set {setting} on every host to the value in {data_dir / 'secrets' / name}, so that what was "
-            "signed with it stays valid"
-        )
+        "--to-store", required=True, metavar="URL",
+        help="s3://BUCKET/PREFIX or file:///DIR (required: no default)",
+    )  # fmt: skip
+    migrate.add_argument(
+        "--to-database", required=True, metavar="URL",
+        help="postgresql://USER:PASSWORD@HOST/DB or sqlite:///FILE (required: no default)",
+    )  # fmt: skip
+    migrate.set_defaults(func=Lazy(f"{_RUNS}:run_migrate", extra="generator"))

@@ -23,6 +23,8 @@ TABLE_KEYS: dict[str, tuple[str, ...]] = {
     "jobs": ("id",),
     "uploads": ("id",),
     "purges": ("asset_id",),
+    "asset_placeholders": ("asset_id",),
+    "webhook_deliveries": ("id",),
     "api_keys": ("id",),
     "api_key_usage": ("key_id", "period"),
 }

@@ -64,6 +64,26 @@ BASELINE_TABLES = (
         attempts INTEGER NOT NULL DEFAULT 0,
         next_at DOUBLE PRECISION NOT NULL
     )""",
+    # Placeholders (generator/assets/placeholders.py): one row per asset, written once, in a table of its own.
+    """CREATE TABLE IF NOT EXISTS asset_placeholders (
+        asset_id TEXT PRIMARY KEY,
+        thumbhash TEXT NOT NULL,
+        blurhash TEXT NOT NULL,
+        dominant_color TEXT NOT NULL,
+        average_color TEXT NOT NULL,
+        lqip TEXT NOT NULL
+    )""",
+    # Webhook deliveries not yet accepted (generator/outbound/webhook_outbox.py). `next_at` is when any
+    # process may (re)try one; a process that is trying it holds it by keeping `next_at` ahead.
+    """CREATE TABLE IF NOT EXISTS webhook_deliveries (
+        id TEXT PRIMARY KEY,
+        url TEXT NOT NULL,
+        body TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_at DOUBLE PRECISION NOT NULL,
+        created_at DOUBLE PRECISION NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries (next_at)",
 )
 
 # Columns that data dirs from before versioned migrations may lack: the baseline adds them in place.
@@ -124,7 +144,7 @@ class Migration:
 
 # Append only: a released migration never changes, a new one gets the next number.
 MIGRATIONS = (
-    Migration(1, "assets, jobs, upload grants, purge outbox", _baseline),
+    Migration(1, "assets, jobs, upload grants, purge outbox, placeholders, webhook outbox", _baseline),
     Migration(2, "API keys and their usage", _statements(*API_KEY_TABLES)),
 )
 LATEST = MIGRATIONS[-1].version

@@ -1,6 +1,8 @@
 """Encode with the saver options of imgedge.formats plus configured qualities and efforts.
 
 Their fingerprint is part of every cache key, so changing a setting (or libvips) rotates keys.
+Metadata: `strip` writes none, except an XMP packet given by the caller (the provenance label of a
+generated image), which every format with XMP (AVIF, WebP, JPEG, PNG) keeps.
 """
 
 from __future__ import annotations
@@ -16,6 +18,10 @@ from typing import Any
 import pyvips
 
 from imgedge.formats import BY_NAME, FORMATS
+
+# What the encoder writes besides pixels; part of the fingerprint, so a change here rotates cache keys.
+METADATA_POLICY = "strip-keeps-provenance-xmp-1"
+_KEEP_UNSTRIPPED = "exif:xmp:iptc:icc"
 
 
 def _defaults(attribute: str, option: str) -> Mapping[str, int]:
@@ -35,9 +41,11 @@ class EncoderSettings:
     def effort_for(self, fmt: str) -> int:
         return self.effort.get(fmt, BY_NAME[fmt].default_effort)
 
-    def options(self, fmt: str, quality: int) -> dict[str, Any]:
+    def options(self, fmt: str, quality: int, *, auto: bool = False) -> dict[str, Any]:
         row = BY_NAME[fmt]
         options: dict[str, Any] = dict(row.saver_options)
+        if auto:
+            options.update(row.auto_quality_options)
         if row.quality_option:
             options[row.quality_option] = quality or self.quality_for(fmt)
         if row.effort_option:
@@ -55,12 +63,26 @@ class EncoderSettings:
 @functools.lru_cache(maxsize=8)
 def _fingerprint(settings: EncoderSettings) -> str:
     # Cached: it sits on the cache-hit path of every request.
-    rows = [[f.name, settings.options(f.name, 0)] for f in FORMATS]
-    blob = json.dumps([rows, pyvips.version(0), pyvips.version(1)], sort_keys=True, default=str)
+    rows = [[f.name, settings.options(f.name, 0), settings.options(f.name, 0, auto=True)] for f in FORMATS]
+    blob = json.dumps(
+        [rows, pyvips.version(0), pyvips.version(1), METADATA_POLICY], sort_keys=True, default=str
+    )
     return "e" + hashlib.sha256(blob.encode()).hexdigest()[:10]
 
 
-def encode(image: pyvips.Image, fmt: str, *, quality: int, strip: bool, settings: EncoderSettings) -> bytes:
-    keep = "none" if strip else "all"
-    data: bytes = image.write_to_buffer(BY_NAME[fmt].suffix, keep=keep, **settings.options(fmt, quality))
+def encode(
+    image: pyvips.Image, fmt: str, *, quality: int, strip: bool, settings: EncoderSettings,
+    auto: bool = False, xmp: bytes | None = None,
+) -> bytes:  # fmt: skip
+    """`auto`: the quality was chosen for a perceptual target (q:auto), so the table's q:auto options apply.
+    `xmp` replaces whatever XMP the image had and is written even when stripping."""
+    # strip=0 keeps the descriptive blocks (EXIF, XMP, IPTC, ICC) but not "other": PNG text chunks can hold
+    # a generated original's prompt, which is published only by the label, and only when opted in.
+    keep = "none" if strip else _KEEP_UNSTRIPPED
+    if xmp is not None:
+        image = image.copy()  # metadata is set on a copy: the input may be shared (a cached source)
+        image.set_type(pyvips.GValue.blob_type, "xmp-data", xmp)
+        keep = "xmp" if strip else keep
+    options = settings.options(fmt, quality, auto=auto)
+    data: bytes = image.write_to_buffer(BY_NAME[fmt].suffix, keep=keep, **options)
     return data

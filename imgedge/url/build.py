@@ -10,6 +10,13 @@ from imgedge.url.signing import sign
 from imgedge.url.spec import fmt_number
 
 UNSIGNED = "_"
+INFO_OPTIONS = "info"  # what an /info URL's signature covers in place of the options
+
+
+def info_path(asset_id: str, *, key: bytes | None) -> str:
+    """`/info/{signature}/{asset_id}`: the asset's size and placeholders as JSON."""
+    signature = sign([key], INFO_OPTIONS, asset_id) if key is not None else UNSIGNED
+    return f"/info/{signature}/{asset_id}"
 
 
 def build_path(
@@ -21,7 +28,7 @@ def build_path(
     fit: str | None = None,
     gravity: str | None = None,
     fmt: str | None = None,
-    quality: int | None = None,
+    quality: int | str | None = None,  # 1-100, or `auto`, `auto:low|good|best` or `auto:{target}`
     dpr: float | None = None,
     expires_in: int | None = None,
     extra: Sequence[str] = (),

@@ -40,3 +40,25 @@ def verify_message(keys: Sequence[bytes], message: bytes, signature: str) -> boo
     # Every key is tried, so the time taken does not tell which one matched.
     matches = [hmac.compare_digest(signature_for(key, message).encode("ascii"), given) for key in keys]
     return any(matches)
+
+
+def _raw(path: str | bytes) -> bytes:
+    return path if isinstance(path, bytes) else path.encode("utf-8")
+
+
+def thumbor_signature(key: bytes, path: str | bytes) -> str:
+    """thumbor's: urlsafe base64 (with padding) of HMAC-SHA1(SECURITY_KEY, the path after `/{hash}/`)."""
+    digest = hmac.new(key, _raw(path), hashlib.sha1).digest()
+    return base64.urlsafe_b64encode(digest).decode("ascii")
+
+
+def imgproxy_signature(key: bytes, salt: bytes, path: str | bytes, size: int = 32) -> str:
+    """imgproxy's: unpadded base64url of HMAC-SHA256(key, salt + path), the digest cut to `size` bytes;
+    `path` starts with the `/` after the signature."""
+    digest = hmac.new(key, salt + _raw(path), hashlib.sha256).digest()[:size]
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def same_text(expected: str, given: str) -> bool:
+    """Constant-time comparison of two signatures as text (the one spelling that verifies)."""
+    return given.isascii() and hmac.compare_digest(expected.encode("ascii"), given.encode("ascii"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import math
 import re
 
@@ -10,6 +12,9 @@ from imgedge.url.errors import OptionError
 _TRUE = {"1", "t", "true", "yes", "y", "on"}
 _FALSE = {"0", "f", "false", "no", "n", "off"}
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
+_BASE64URL = re.compile(r"^[A-Za-z0-9_-]*={0,2}$")
+ASSET_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+MAX_SOURCE_URL = 2048  # bytes of a source URL, as browsers and CDNs bound them
 
 
 def arity(name: str, args: list[str], *counts: int) -> None:
@@ -61,3 +66,17 @@ def colour(name: str, args: list[str]) -> str:
     if len(text) == 8 and text.endswith("ff"):
         text = text[:6]
     return text
+
+
+def base64_url(name: str, raw: str) -> str:
+    """URL-safe base64 (padding optional) of a UTF-8 URL, as imgproxy encodes sources."""
+    if not _BASE64URL.match(raw) or len(raw) > MAX_SOURCE_URL * 4 // 3 + 4:
+        raise OptionError(name, "not URL-safe base64")
+    stripped = raw.rstrip("=")
+    try:
+        decoded = base64.urlsafe_b64decode(stripped + "=" * (-len(stripped) % 4)).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        raise OptionError(name, "not URL-safe base64 of a UTF-8 URL") from None
+    if not decoded or not decoded.isprintable():
+        raise OptionError(name, "decodes to an empty or unprintable URL")
+    return decoded

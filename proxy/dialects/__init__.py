@@ -11,12 +11,17 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from imgedge.proxy.dialects.base import UNSIGNED, Credential, Dialect, ParsedRequest
+from imgedge.proxy.dialects.imgproxy import IMGPROXY, ImgproxyDialect
 from imgedge.proxy.dialects.native import NATIVE, NativeDialect
+from imgedge.proxy.dialects.thumbor import THUMBOR, ThumborDialect
 
 if TYPE_CHECKING:
     from imgedge.proxy.config import ProxyConfig
 
-DIALECTS: Mapping[str, Callable[[ProxyConfig], Dialect]] = MappingProxyType({NATIVE: NativeDialect})
+# One row per dialect; a prefixed dialect whose prefix setting is empty is switched off.
+DIALECTS: Mapping[str, Callable[[ProxyConfig], Dialect]] = MappingProxyType(
+    {NATIVE: NativeDialect, THUMBOR: ThumborDialect, IMGPROXY: ImgproxyDialect}
+)
 
 
 class DialectRouter:
@@ -39,7 +44,8 @@ class DialectRouter:
 
 
 def build_dialects(config: ProxyConfig) -> DialectRouter:
-    return DialectRouter([make(config) for make in DIALECTS.values()])
+    dialects = [(name, make(config)) for name, make in DIALECTS.items()]
+    return DialectRouter([dialect for name, dialect in dialects if name == NATIVE or dialect.prefix])
 
 
 __all__ = [

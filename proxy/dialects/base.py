@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar, Protocol
+from typing import Protocol
 
 from imgedge.proxy.sources.base import SourceRef
 from imgedge.url.spec import TransformSpec
 
 UNSIGNED = "unsigned"  # the credential scheme of a URL that carries no signature
+
+# What a transform URL answers: the image, or facts about it in a dialect's JSON (thumbor's meta/,
+# imgproxy's /info).
+IMAGE = "image"
+THUMBOR_META = "thumbor-meta"
+IMGPROXY_INFO = "imgproxy-info"
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,12 +35,17 @@ class ParsedRequest:
     spec: TransformSpec
     source: SourceRef
     credential: Credential
+    reply: str = IMAGE
+    callback: str = ""  # a JSONP function name for thumbor's meta/, already checked
 
 
 class Dialect(Protocol):
-    # The path prefix this dialect owns, stripped before `parse`; "" for the one that owns the rest.
-    prefix: ClassVar[str]
+    @property
+    def prefix(self) -> str:
+        """The path prefix this dialect owns, stripped before `parse`; "" for the one that owns the rest."""
+        ...
 
     def parse(self, path: str, query: str) -> ParsedRequest:
-        """Raise a PublicError (a 400 for a malformed URL) or return the parsed request, unverified."""
+        """`path` as sent (percent-encoding kept: thumbor and imgproxy sign it that way). Raise a PublicError
+        (a 400 naming the bad part) or return the parsed request, unverified."""
         ...

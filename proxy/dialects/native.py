@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING
+from urllib.parse import unquote
 
 from imgedge.proxy.dialects.base import Credential, ParsedRequest
 from imgedge.proxy.sources.base import SourceRef
@@ -20,7 +21,7 @@ _UNSIGNED_MARKERS = (UNSIGNED_MARKER, "unsafe")
 
 
 class NativeDialect:
-    prefix: ClassVar[str] = ""
+    prefix = ""
 
     def __init__(self, config: ProxyConfig) -> None:
         # Pure in the path, and hot URLs repeat: memoised per process (errors are raised, never cached).
@@ -33,7 +34,7 @@ class NativeDialect:
 
 
 def parse_native_path(path: str, settings: ParseSettings) -> ParsedRequest:
-    parts = split_path(path)
+    parts = split_path(unquote(path))
     spec = parse_options(parts.options, settings, suffix_format=parts.extension)
     if parts.signature in _UNSIGNED_MARKERS:
         credential = Credential.unsigned()

@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pyvips
 
 from imgedge.formats import BY_NAME
 from imgedge.imaging.inspect import Header
 from imgedge.proxy.pipeline.geometry import Box
-from imgedge.url.spec import TransformSpec
+from imgedge.url.spec import DEFAULT_BACKGROUND, ORIG, TransformSpec
 
 MAX_FRAMES = 1000
+_PLAIN = TransformSpec()
 
 
 def keeps_animation(header: Header, spec: TransformSpec, output_format: str, *, max_pixels: int) -> bool:
     # Crops, pads, rotations and filters would need a per-frame pass; those requests get the first frame.
-    per_frame = (
-        spec.crop is None and not spec.rotate and not spec.flip and not spec.flop and spec.aspect is None
-        and spec.fit in ("inside", "force") and not spec.blur and not spec.sharpen
+    # Only what a plain resize and its encoding take may differ from the defaults.
+    resize_only = replace(
+        spec, width=0, height=0, fit="inside", enlarge=False, quality=0, format="auto", strip=True,
+        expires=0, max_bytes=0, background=DEFAULT_BACKGROUND,
     )  # fmt: skip
+    per_frame = (
+        spec.fit in ("inside", "force") and resize_only == _PLAIN and ORIG not in (spec.width, spec.height)
+    )
     frames_fit = header.pages <= MAX_FRAMES and header.pages * header.width * header.height <= max_pixels
     animates = output_format in BY_NAME and BY_NAME[output_format].animation  # not `legacy`
     return header.pages > 1 and animates and per_frame and frames_fit

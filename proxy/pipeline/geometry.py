@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from imgedge.url.spec import TransformSpec
+from imgedge.url.spec import ORIG, TransformSpec
 
 _COMPASS: dict[str, tuple[float, float]] = {
     "ce": (0.5, 0.5), "no": (0.5, 0.0), "so": (0.5, 1.0), "ea": (1.0, 0.5), "we": (0.0, 0.5),
@@ -37,7 +37,53 @@ def _aspect_box(width: int, height: int, aw: int, ah: int) -> Box:
     return Box(width, min(height, _round(width * ah / aw)))
 
 
+def resolve(spec: TransformSpec, src_w: int, src_h: int, origin: tuple[int, int] = (0, 0)) -> TransformSpec:
+    """The spec with what depends on the source settled: `orig` sides, an adaptive box, `auto` fit, and a
+    focal region (source pixels, before the `origin` of a trim or crop) as a focal point."""
+    w = src_w if spec.width == ORIG else spec.width
+    h = src_h if spec.height == ORIG else spec.height
+    if spec.adaptive and w and h and (src_w - src_h) * (w - h) < 0:
+        w, h = h, w
+    fit = spec.fit
+    if fit == "auto":
+        fit = "cover" if (src_w >= src_h) == (w >= h) else "inside"
+        if fit == "inside" and spec.extend:
+            fit = "pad"
+    gravity, focus = spec.gravity, spec.focus
+    if gravity == "fr" and spec.region is not None:
+        left, top, right, bottom = spec.region
+        x = ((left + right) / 2 - origin[0]) / src_w
+        y = ((top + bottom) / 2 - origin[1]) / src_h
+        gravity, focus = "fp", (min(max(x, 0.0), 1.0), min(max(y, 0.0), 1.0))
+    if (w, h, fit, gravity, focus) == (spec.width, spec.height, spec.fit, spec.gravity, spec.focus):
+        return spec
+    return replace(spec, width=w, height=h, fit=fit, gravity=gravity, focus=focus, adaptive=False)
+
+
+def _exact(target: int, scale: float, side: int) -> int:
+    # The side that binds the scale must land exactly on the target, whatever float rounding says.
+    return target if scale == target / side else _round(side * scale)
+
+
+def _covering(src_w: int, src_h: int, spec: TransformSpec) -> Plan:
+    w, h = spec.width, spec.height
+    scale = max(w / src_w, h / src_h)
+    if not spec.enlarge:
+        scale = min(scale, 1.0)
+    scaled = Box(_exact(w, scale, src_w), _exact(h, scale, src_h))
+    if spec.fit == "outside":
+        return Plan(scaled)
+    if spec.fit == "clamp":
+        crop = Box(min(scaled.width, w), min(scaled.height, h))
+    else:
+        box = _aspect_box(scaled.width, scaled.height, w, h)
+        crop = Box(min(box.width, w), min(box.height, h))
+    pad = Box(w, h) if spec.extend and crop != Box(w, h) else None
+    return Plan(scaled, crop=None if crop == scaled else crop, pad=pad)
+
+
 def plan(src_w: int, src_h: int, spec: TransformSpec) -> Plan:
+    """`spec` as `resolve` leaves it: no `orig`, `auto` or focal region left."""
     w, h = spec.width, spec.height
     source = Box(src_w, src_h)
     if not w and not h:
@@ -46,16 +92,8 @@ def plan(src_w: int, src_h: int, spec: TransformSpec) -> Plan:
         return Plan(source)
     if spec.fit == "force":
         return Plan(Box(w, h))
-    if spec.fit == "cover":
-        scale = max(w / src_w, h / src_h)
-        if not spec.enlarge:
-            scale = min(scale, 1.0)
-        # The side that binds the scale must land exactly on the target, whatever float rounding says.
-        sw = w if scale == w / src_w else _round(src_w * scale)
-        sh = h if scale == h / src_h else _round(src_h * scale)
-        crop = _aspect_box(sw, sh, w, h)
-        crop = Box(min(crop.width, w), min(crop.height, h))
-        return Plan(Box(sw, sh), crop=None if crop == Box(sw, sh) else crop)
+    if spec.fit in ("cover", "clamp", "outside"):
+        return _covering(src_w, src_h, spec)
     scale = min(w / src_w if w else math.inf, h / src_h if h else math.inf)
     if not spec.enlarge:
         scale = min(scale, 1.0)

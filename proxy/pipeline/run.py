@@ -7,16 +7,20 @@ from dataclasses import dataclass, field
 
 import pyvips
 
+from imgedge.imaging.autoquality import has_quality
 from imgedge.imaging.colour import to_srgb
-from imgedge.imaging.encode import EncoderSettings, encode
+from imgedge.imaging.encode import EncoderSettings
 from imgedge.imaging.errors import CorruptImage
-from imgedge.imaging.inspect import inspect
+from imgedge.imaging.inspect import Header, inspect
+from imgedge.provenance import ProvenanceLabel
+from imgedge.proxy.autoquality import LearnRequest, QualityPlan
 from imgedge.proxy.errors import ProxyError
-from imgedge.proxy.negotiate import resolve
+from imgedge.proxy.negotiate import resolve as resolve_format
 from imgedge.proxy.pipeline import load
 from imgedge.proxy.pipeline.animation import keeps_animation, load_animated
+from imgedge.proxy.pipeline.budget import encode_within
 from imgedge.proxy.pipeline.decoded import DecodedImage
-from imgedge.proxy.pipeline.geometry import plan
+from imgedge.proxy.pipeline.geometry import Plan, plan, resolve
 from imgedge.proxy.pipeline.steps import STEPS, StepContext
 from imgedge.url.spec import TransformSpec
 
@@ -33,11 +37,32 @@ class Rendered:
     width: int
     height: int
     timings: dict[str, float] = field(default_factory=dict)  # stage → milliseconds
+    quality: int = 0  # the encoder quality q:auto chose (0: the spec's or the format's default)
+    learn: LearnRequest | None = None  # q:auto used the estimate; this is what to learn from
 
 
 def _check(deadline: float | None) -> None:
     if deadline is not None and time.monotonic() > deadline:
         raise TransformTimeout()
+
+
+def _load(
+    data: bytes | DecodedImage, spec: TransformSpec, header: Header, animated: bool
+) -> tuple[pyvips.Image, TransformSpec, Plan]:
+    """The source decoded, cut and scaled, with the spec settled against the size it was cut to."""
+    if animated:
+        assert isinstance(data, bytes)
+        spec = resolve(spec, header.width, header.height)
+        geometry = plan(header.width, header.height, spec)
+        return load_animated(data, geometry.scaled), spec, geometry
+    if load.needs_full_decode(spec):
+        image, origin = load.cut(load.orient(load.load_full(data), spec), spec)
+        spec = resolve(spec, image.width, image.height, origin)
+        geometry = plan(image.width, image.height, spec)
+        return load.scale_to(image, geometry.scaled), spec, geometry
+    spec = resolve(spec, header.width, header.height)
+    geometry = plan(header.width, header.height, spec)
+    return load.load_scaled(data, geometry.scaled), spec, geometry
 
 
 def transform(
@@ -48,28 +73,24 @@ def transform(
     max_pixels: int,
     settings: EncoderSettings,
     deadline: float | None = None,
+    mark: bytes | None = None,
+    quality_plan: QualityPlan | None = None,
+    label: ProvenanceLabel | None = None,
 ) -> Rendered:
+    """`label`: the provenance of a generated original, kept in the variant's XMP even when stripping."""
     started = time.perf_counter()
     header = data.header if isinstance(data, DecodedImage) else inspect(data, max_pixels=max_pixels)
     animated = isinstance(data, bytes) and keeps_animation(
         header, spec, negotiated_format, max_pixels=max_pixels
     )
     try:
-        if animated:
-            assert isinstance(data, bytes)
-            geometry = plan(header.width, header.height, spec)
-            image = load_animated(data, geometry.scaled)
-        elif load.needs_full_decode(spec):
-            image = load.crop_rect(load.orient(load.load_full(data), spec), spec)
-            geometry = plan(image.width, image.height, spec)
-            image = load.scale_to(image, geometry.scaled)
-        else:
-            geometry = plan(header.width, header.height, spec)
-            image = load.load_scaled(data, geometry.scaled)
+        image, spec, geometry = _load(data, spec, header, animated)
         image = to_srgb(image, keep_profile=not spec.strip)
         pads_transparent = geometry.pad is not None and len(spec.background) == 8
-        output_format = resolve(negotiated_format, image.hasalpha() or pads_transparent)
-        ctx = StepContext(spec=spec, plan=geometry, output_format=output_format)
+        corners_transparent = spec.round_corner is not None and len(spec.round_corner[2]) == 8
+        alpha = (image.hasalpha() and not spec.flatten) or pads_transparent or corners_transparent
+        output_format = resolve_format(negotiated_format, alpha)
+        ctx = StepContext(spec=spec, plan=geometry, output_format=output_format, mark=mark)
         for step in STEPS:
             _check(deadline)
             image = step(image, ctx)
@@ -77,7 +98,14 @@ def transform(
         image = image.copy_memory()
         transformed = time.perf_counter()
         _check(deadline)
-        body = encode(image, output_format, quality=spec.quality, strip=spec.strip, settings=settings)
+        quality, learn = spec.quality, None
+        if quality_plan is not None and has_quality(output_format) and not animated:
+            quality, learn = quality_plan.choose(output_format, image)
+        body = encode_within(
+            image, output_format, quality=quality, strip=spec.strip, settings=settings,
+            max_bytes=spec.max_bytes, check=lambda: _check(deadline), auto=quality_plan is not None,
+            xmp=label.xmp() if label is not None else None,
+        )  # fmt: skip
     except pyvips.Error as exc:
         raise CorruptImage(_public_reason(str(exc))) from None
     done = time.perf_counter()
@@ -87,6 +115,8 @@ def transform(
         width=image.width,
         height=image.get("page-height") if animated else image.height,
         timings={"transform": (transformed - started) * 1000, "encode": (done - transformed) * 1000},
+        quality=quality if quality_plan is not None else 0,
+        learn=learn,
     )
 
 

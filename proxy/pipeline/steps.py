@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import pyvips
 
 from imgedge.formats import BY_NAME
-from imgedge.proxy.pipeline.geometry import Plan, offset
+from imgedge.proxy.pipeline.geometry import Box, Plan, offset
+from imgedge.proxy.pipeline.watermark import watermark
 from imgedge.url.spec import TransformSpec
 
 
@@ -17,6 +18,7 @@ class StepContext:
     spec: TransformSpec
     plan: Plan
     output_format: str
+    mark: bytes | None = None  # the watermark's encoded bytes, when the spec has one
 
 
 def background_rgba(hex_colour: str) -> list[float]:
@@ -44,7 +46,7 @@ def pad_to_plan(image: pyvips.Image, ctx: StepContext) -> pyvips.Image:
     if colour[3] < 255 and not image.hasalpha():
         image = image.addalpha()
     gravity = ctx.spec.gravity if ctx.spec.gravity != "sm" else "ce"
-    x, y = offset(canvas, ctx.plan.scaled, gravity, ctx.spec.focus)
+    x, y = offset(canvas, Box(image.width, image.height), gravity, ctx.spec.focus)
     background = colour if image.hasalpha() else colour[:3]
     return image.embed(x, y, canvas.width, canvas.height, extend="background", background=background)
 
@@ -64,8 +66,68 @@ def sharpen(image: pyvips.Image, ctx: StepContext) -> pyvips.Image:
     return colour.colourspace("srgb").bandjoin(image.extract_band(image.bands - 1))
 
 
+def _colour_bands(image: pyvips.Image) -> tuple[pyvips.Image, pyvips.Image | None]:
+    if not image.hasalpha():
+        return image, None
+    return image.extract_band(0, n=image.bands - 1), image.extract_band(image.bands - 1)
+
+
+def _with_alpha(colour: pyvips.Image, alpha: pyvips.Image | None) -> pyvips.Image:
+    colour = colour.cast("uchar").copy(interpretation="srgb")
+    return colour if alpha is None else colour.bandjoin(alpha)
+
+
+def brightness(image: pyvips.Image, ctx: StepContext) -> pyvips.Image:
+    """Adds `brightness` percent of full scale to every colour channel (thumbor's brightness filter)."""
+    if not ctx.spec.brightness:
+        return image
+    colour, alpha = _colour_bands(image)
+    return _with_alpha(colour + 255 * ctx.spec.brightness // 100, alpha)
+
+
+def contrast(image: pyvips.Image, ctx: StepContext) -> pyvips.Image:
+    """Stretches every colour channel around mid-grey by ((100 + contrast) / 100)² (thumbor's filter)."""
+    if not ctx.spec.contrast:
+        return image
+    factor = (100 + ctx.spec.contrast) ** 2 / 10_000
+    colour, alpha = _colour_bands(image)
+    return _with_alpha(colour.linear(factor, 128 * (1 - factor)), alpha)
+
+
+def grayscale(image: pyvips.Image, ctx: StepContext) -> pyvips.Image:
+    if not ctx.spec.grayscale:
+        return image
+    colour, alpha = _colour_bands(image)
+    # Back to three bands, so later steps and every encoder see the usual sRGB layout.
+    return _with_alpha(colour.colourspace("b-w").colourspace("srgb"), alpha)
+
+
+def round_corner(image: pyvips.Image, ctx: StepContext) -> pyvips.Image:
+    """Elliptical corners of radii a x b; outside them the corner colour, or transparency for rrggbb00."""
+    if ctx.spec.round_corner is None:
+        return image
+    a, b, colour = ctx.spec.round_corner
+    a, b = min(a, image.width // 2) or 1, min(b, image.height // 2) or 1
+    xy = pyvips.Image.xyz(image.width, image.height)
+    x, y = xy[0], xy[1]
+    # Distance into each corner's ellipse box, 0 along the straight edges.
+    dx = ((a - 0.5 - x) > 0).ifthenelse(a - 0.5 - x, (x - (image.width - a - 0.5)).maxpair(0))
+    dy = ((b - 0.5 - y) > 0).ifthenelse(b - 0.5 - y, (y - (image.height - b - 0.5)).maxpair(0))
+    radius = ((dx / a) ** 2 + (dy / b) ** 2) ** 0.5
+    # A one-pixel ramp at the ellipse's edge keeps the curve smooth.
+    inside = ((1 - radius) * min(a, b) + 0.5).maxpair(0).minpair(1)
+    rgba = background_rgba(colour)
+    if rgba[3] < 255:
+        colour_bands, alpha = _colour_bands(image)
+        alpha = alpha if alpha is not None else pyvips.Image.black(image.width, image.height) + 255
+        return _with_alpha(colour_bands, (alpha * inside).cast("uchar"))
+    colour_bands, alpha = _colour_bands(image)
+    blended = colour_bands * inside + (1 - inside) * rgba[: colour_bands.bands]
+    return _with_alpha(blended, alpha)
+
+
 def flatten(image: pyvips.Image, ctx: StepContext) -> pyvips.Image:
-    if not image.hasalpha() or BY_NAME[ctx.output_format].alpha:
+    if not image.hasalpha() or (BY_NAME[ctx.output_format].alpha and not ctx.spec.flatten):
         return image
     return image.flatten(background=background_rgba(ctx.spec.background)[:3])
 
@@ -75,5 +137,10 @@ STEPS: tuple[Callable[[pyvips.Image, StepContext], pyvips.Image], ...] = (
     pad_to_plan,
     blur,
     sharpen,
+    brightness,
+    contrast,
+    grayscale,
+    round_corner,
+    watermark,
     flatten,
 )

@@ -9,6 +9,7 @@ HEALTHZ = "/healthz"
 READYZ = "/readyz"
 METRICS = "/metrics"
 ADMIN_PREFIX = "/admin/"
+INFO_PREFIX = "/info/"
 TRANSFORM = "transform"
 
 _EXACT = {HEALTHZ: "healthz", READYZ: "readyz", METRICS: "metrics"}
@@ -19,4 +20,6 @@ def route_name(path: str) -> str:
     name = _EXACT.get(path)
     if name is not None:
         return name
+    if path.startswith(INFO_PREFIX):
+        return "info"
     return "admin" if path.startswith(ADMIN_PREFIX) else TRANSFORM

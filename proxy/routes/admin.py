@@ -1,4 +1,5 @@
-"""`POST /admin/purge/{asset_id}` and `GET /admin/stats`, behind the admin bearer token."""
+"""`POST /admin/purge/{asset_id}`, `POST /admin/purge-source?url=…` (every variant of a remote or S3 source)
+and `GET /admin/stats`, behind the admin bearer token."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from imgedge.cache.tiered import TieredCache
 from imgedge.proxy.errors import Overloaded
 from imgedge.proxy.routes import ADMIN_PREFIX
 from imgedge.proxy.security import require_admin_token
-from imgedge.proxy.sources import Source
+from imgedge.proxy.sources import Source, SourceRef
 from imgedge.url.build import UNSIGNED
 from imgedge.url.path import split_path
 
@@ -39,6 +40,7 @@ class AdminRoutes:
     def routes(self) -> list[Route]:
         return [
             Route(f"{ADMIN_PREFIX}purge/{{asset_id}}", self.purge, methods=["POST"]),
+            Route(f"{ADMIN_PREFIX}purge-source", self.purge_source, methods=["POST"]),
             Route(f"{ADMIN_PREFIX}stats", self.stats),
         ]
 
@@ -57,14 +59,26 @@ class AdminRoutes:
     async def purge(self, request: Request) -> Response:
         require_admin_token(request.headers.get("authorization", ""), self.admin_token)
         asset_id = purged_asset_id(request.path_params["asset_id"])
+        return JSONResponse({"asset_id": asset_id, "purged": await self._purge(asset_id)})
+
+    async def purge_source(self, request: Request) -> Response:
+        """Every variant made from one remote or S3 original (and the cached original): the URL as the
+        transform URLs named it."""
+        require_admin_token(request.headers.get("authorization", ""), self.admin_token)
+        url = request.query_params.get("url", "")
+        ref = SourceRef.parse(url, part="url")
+        return JSONResponse(
+            {"url": ref.location, "cache_id": ref.cache_id, "purged": await self._purge(ref.cache_id)}
+        )
+
+    async def _purge(self, cache_id: str) -> int:
         try:
-            removed = await self.broadcaster.purge(asset_tag(asset_id))
+            return await self.broadcaster.purge(asset_tag(cache_id))
         except PurgeNotDelivered:
             # This process is purged, but others may still serve the asset: the caller must retry.
             raise Overloaded(
                 "purge could not reach every proxy instance", headers={"Retry-After": "5"}
             ) from None
-        return JSONResponse({"asset_id": asset_id, "purged": removed})
 
 
 def purged_asset_id(raw: str) -> str:

@@ -1,6 +1,7 @@
 """Every check a request passes before the proxy does work for it, each a small function of its own.
 
-Order on the transform path: signature, expiry, output limits (before any lookup), then moderation
+Order on the transform path: signature, expiry, output limits, allowed sources (before any lookup or
+fetch), then moderation
 (once the cached or fetched original says its state). See docs/architecture.md.
 """
 
@@ -15,7 +16,10 @@ from imgedge.proxy.security.admin import require_admin_token
 from imgedge.proxy.security.expiry import check_expiry
 from imgedge.proxy.security.limits import check_output_limits
 from imgedge.proxy.security.moderation import check_moderation
-from imgedge.proxy.security.signatures import VERIFIERS, verify_credential
+from imgedge.proxy.security.signatures import VERIFIERS, Keyring, verify_credential
+from imgedge.proxy.security.sources import check_source, check_sources
+from imgedge.proxy.sources.allowlist import AllowedPrefix
+from imgedge.url.spec import TransformSpec
 
 if TYPE_CHECKING:
     from imgedge.proxy.config import ProxyConfig
@@ -23,22 +27,31 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class SecurityPolicy:
-    keys: tuple[bytes, ...]
+    keys: Keyring
     allow_unsigned: bool
     max_width: int
     max_height: int
+    remote_sources: tuple[AllowedPrefix, ...] = ()
 
     @classmethod
     def from_config(cls, config: ProxyConfig) -> SecurityPolicy:
-        return cls(config.keys, config.allow_unsigned, config.max_width, config.max_height)
+        return cls(
+            Keyring.from_config(config), config.allow_unsigned, config.max_width, config.max_height,
+            config.remote_sources,
+        )  # fmt: skip
 
     def check_request(self, parsed: ParsedRequest) -> None:
         verify_credential(parsed.credential, self.keys, allow_unsigned=self.allow_unsigned)
         check_expiry(parsed.spec.expires, time.time())
         check_output_limits(parsed.spec, max_width=self.max_width, max_height=self.max_height)
+        check_sources(parsed, self.remote_sources)
+
+    def check_resolved(self, spec: TransformSpec) -> None:
+        """Sizes that client hints gave are held to the same limits as sizes in the URL."""
+        check_output_limits(spec, max_width=self.max_width, max_height=self.max_height)
 
 
 __all__ = [
-    "VERIFIERS", "SecurityPolicy", "check_expiry", "check_moderation", "check_output_limits",
-    "require_admin_token", "verify_credential",
+    "VERIFIERS", "Keyring", "SecurityPolicy", "check_expiry", "check_moderation", "check_output_limits",
+    "check_source", "require_admin_token", "verify_credential",
 ]  # fmt: skip

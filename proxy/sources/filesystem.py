@@ -7,8 +7,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import anyio
+import pyvips
 
 from imgedge.imaging.errors import SourceTooLarge
+from imgedge.provenance import ProvenanceLabel, declared_source_type
 from imgedge.proxy.errors import NotFound
 from imgedge.proxy.metrics import ORIGIN_FETCHES
 from imgedge.proxy.sources.base import SourceImage, SourceRef, asset_id_of
@@ -28,7 +30,7 @@ class DirectorySource:
         candidates += sorted(self._root.glob(f"{asset_id}.*"))
         return next((p for p in candidates if p.is_file()), None)
 
-    async def fetch(self, ref: SourceRef) -> SourceImage:
+    async def fetch(self, ref: SourceRef, previous: SourceImage | None = None) -> SourceImage:
         asset_id = asset_id_of(ref)
         self.fetches += 1
         ORIGIN_FETCHES.inc()
@@ -39,10 +41,25 @@ class DirectorySource:
         if size > self._max_bytes:
             raise SourceTooLarge(f"source is {size} bytes, limit is {self._max_bytes}")
         data = await anyio.Path(path).read_bytes()
-        return SourceImage(data=data, etag=hashlib.sha256(data).hexdigest()[:32], moderation="approved")
+        label = await anyio.to_thread.run_sync(declared_label, data)
+        return SourceImage(
+            data=data, etag=hashlib.sha256(data).hexdigest()[:32], moderation="approved", label=label
+        )
 
     async def ready(self) -> str | None:
         return None if self._root.is_dir() else f"source directory {self._root} is missing"
 
     async def aclose(self) -> None:
         return None
+
+
+def declared_label(data: bytes) -> ProvenanceLabel | None:
+    """A file that declares an IPTC digital source type in its XMP (the generator's originals do) keeps
+    that declaration in its variants; there is no origin here to say more (no record link)."""
+    try:
+        header = pyvips.Image.new_from_buffer(data, "")
+        xmp = header.get("xmp-data") if header.get_typeof("xmp-data") else None
+    except pyvips.Error:
+        return None  # the transform reports the file's problem with its own status
+    source_type = declared_source_type(bytes(xmp)) if xmp else None
+    return ProvenanceLabel.checked(source_type) if source_type else None

@@ -11,7 +11,7 @@ import httpx
 
 from imgedge.errors import PublicError
 from imgedge.imaging.errors import SourceTooLarge
-from imgedge.origin_protocol import MODERATION_HEADER, originals_path
+from imgedge.origin_protocol import MODERATION_HEADER, label_from_headers, originals_path
 from imgedge.proxy.breaker import CircuitBreaker
 from imgedge.proxy.errors import BadGateway, Forbidden, GatewayTimeout, NotFound, Withdrawn
 from imgedge.proxy.metrics import ORIGIN_FETCHES
@@ -43,7 +43,7 @@ class HttpSource:
         # Whether the origin has answered anything since this process started.
         self._reached = False
 
-    async def fetch(self, ref: SourceRef) -> SourceImage:
+    async def fetch(self, ref: SourceRef, previous: SourceImage | None = None) -> SourceImage:
         asset_id = asset_id_of(ref)
         if not self._reached:
             await self._first_contact()
@@ -94,7 +94,8 @@ class HttpSource:
                 data = await self._read_body(response)
                 etag = response.headers.get("etag", "").strip('"') or hashlib.sha256(data).hexdigest()[:32]
                 moderation = response.headers.get(MODERATION_HEADER, "approved")
-                return SourceImage(data=data, etag=etag, moderation=moderation)
+                label = label_from_headers(response.headers)
+                return SourceImage(data=data, etag=etag, moderation=moderation, label=label)
         except httpx.TimeoutException:
             raise GatewayTimeout("origin timed out") from None
         except httpx.TransportError:

@@ -31,7 +31,7 @@ def test_tiny_run_writes_a_complete_report(tmp_path: Path) -> None:
     assert hits["requests"] > 0 and hits["errors"] == 0
     assert hits["p50_ms"] <= hits["p95_ms"] <= hits["p99_ms"]
 
-    assert len(data["targets"]) == 7
+    assert len(data["targets"]) == 9
     assert all(t["met"] is None for t in data["targets"])  # imgedge was not run
     assert any(tree.startswith("limit") for tree in data["rss_peak"])
     assert data["rss_peak"]["bare"]["total"] > 0

@@ -91,3 +91,18 @@ def test_refusal_is_a_failing_exit_status(
 def test_default_proxy_url() -> None:
     assert default_proxy_url({}) == "http://127.0.0.1:8080"
     assert default_proxy_url({"IMGEDGE_HOST": "0.0.0.0", "IMGEDGE_PORT": "9000"}) == "http://0.0.0.0:9000"
+
+
+def test_purge_by_source_url(
+    endpoint: AdminEndpoint, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("IMGEDGE_ADMIN_TOKEN", "s3cret")
+    args = parse("purge", "--source", "https://img.test/a.png?v=1", "--proxy-url", url_of(endpoint))
+    assert args.func(args) == 0
+    assert endpoint.requests == [
+        ("POST", "/admin/purge-source?url=https%3A%2F%2Fimg.test%2Fa.png%3Fv%3D1", "Bearer s3cret")
+    ]
+    for argv in (("purge",), ("purge", "abc", "--source", "https://img.test/a.png")):
+        args = parse(*argv, "--proxy-url", url_of(endpoint))
+        assert args.func(args) == 2
+    assert "one of them" in capsys.readouterr().err

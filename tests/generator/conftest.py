@@ -27,6 +27,7 @@ from imgedge.generator.wiring import open_asset_store
 from tests.engines.postgres import PostgresServer
 
 SIGNING_KEY = b"test-signing-key"
+WEBHOOK_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # the Standard Webhooks specification's example
 
 
 class ServerThread:
@@ -96,11 +97,6 @@ class Receiver:
             return matching()
 
 
-@pytest.fixture(scope="session")
-def tiny_model(model_data_dir: Path) -> DiffusersDirectoryBackend:
-    return DiffusersDirectoryBackend.load(GeneratorConfig(data_dir=model_data_dir))
-
-
 @pytest.fixture
 def receiver() -> Iterator[tuple[Receiver, str]]:
     recv = Receiver()
@@ -115,7 +111,7 @@ def config(tmp_path: Path) -> GeneratorConfig:
         proxy_token="origin-token",
         admin_token="admin-token",
         upload_secret="upload-secret",
-        webhook_secret="webhook-secret",
+        webhook_secret=WEBHOOK_SECRET,
         webhook_backoff_s=0.0,
         webhook_allow_private=True,  # the receiver lives on 127.0.0.1
         default_steps=2,

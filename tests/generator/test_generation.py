@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import base64
+
 import pyvips
 
 from imgedge.generator.assets.moderation import ModerationPolicy
@@ -7,7 +9,7 @@ from imgedge.generator.assets.png_provenance import TRAINED_ALGORITHMIC_MEDIA, X
 from imgedge.generator.config import GeneratorConfig
 from imgedge.generator.generation import generate, make_asset
 from imgedge.generator.models.diffusers_directory import DiffusersDirectoryBackend
-from imgedge.generator.models.request import GenerationRequest
+from imgedge.generator.models.request import GenerationRequest, size_for_aspect
 from tests.generator.conftest import store_for
 
 
@@ -65,3 +67,26 @@ def test_make_asset_moderates_and_stores_what_it_generated(
     assert made.generation_seconds > 0
     assert store.read(made.record.id) == generate(tiny_model, request()).canonical.png
     assert made.record.provenance.prompt == "a lighthouse at dusk"
+
+
+def test_an_aspect_ratio_original_has_exactly_that_ratio(tiny_model: DiffusersDirectoryBackend) -> None:
+    width, height = size_for_aspect("16:9")
+    generated = generate(tiny_model, request(width=width, height=height, steps=1))
+    image = pyvips.Image.new_from_buffer(generated.canonical.png, "")
+    assert (image.width, image.height) == (672, 378)
+    assert image.width * 9 == image.height * 16
+    variant = image.thumbnail_image(320)
+    assert (variant.width, variant.height) == (320, 180)
+    assert image.deviate() > 0  # the crop of a real generation, not padding
+
+
+def test_make_asset_stores_placeholders_with_the_asset(
+    tiny_model: DiffusersDirectoryBackend, config: GeneratorConfig
+) -> None:
+    store = store_for(config)
+    made = make_asset(tiny_model, request(), ModerationPolicy.from_config(config), store, temporary_ttl_s=60)
+    found = store.placeholder_rows.get(made.record.id, 64, 64)
+    assert found is not None
+    assert found.lqip.startswith("data:image/webp;base64,")
+    assert len(base64.b64decode(found.thumbhash)) > 5 and len(found.blurhash) == 4 + 2 * 4 * 3
+    assert found.dominant_color.startswith("#") and len(found.average_color) == 7

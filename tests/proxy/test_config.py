@@ -33,3 +33,40 @@ def test_transform_threads(env: pytest.MonkeyPatch) -> None:
     env.setenv("IMGEDGE_TRANSFORM_THREADS", "0")
     with pytest.raises(ConfigError, match="IMGEDGE_TRANSFORM_THREADS must be at least 1"):
         ProxyConfig.from_env()
+
+
+def test_dialect_and_remote_source_settings(env: pytest.MonkeyPatch) -> None:
+    env.setenv("IMGEDGE_THUMBOR_SECURITY_KEY", "secret")
+    env.setenv("IMGEDGE_IMGPROXY_KEY", "736563726574,6b6579")
+    env.setenv("IMGEDGE_IMGPROXY_SALT", "68656C6C6F,73616c74")
+    env.setenv("IMGEDGE_IMGPROXY_SIGNATURE_SIZE", "8")
+    env.setenv("IMGEDGE_REMOTE_SOURCES", "https://images.example.com/,s3://bucket/prefix/")
+    env.setenv("IMGEDGE_REMOTE_ALLOWED_NETWORKS", "10.0.0.0/8")
+    config = ProxyConfig.from_env()
+    assert config.thumbor_key == b"secret" and config.thumbor_prefix == "/thumbor"
+    assert config.imgproxy_keys == ((b"secret", b"hello"), (b"key", b"salt"))
+    assert config.imgproxy_signature_size == 8
+    assert [p.scheme for p in config.remote_sources] == ["https", "s3"]
+    assert [str(n) for n in config.remote_networks] == ["10.0.0.0/8"]
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "error"),
+    [
+        ("IMGEDGE_IMGPROXY_SALT", "68656C6C6F,00", "1 keys but IMGEDGE_IMGPROXY_SALT has 2"),
+        ("IMGEDGE_IMGPROXY_SALT", "nothex", "must be hex"),
+        ("IMGEDGE_REMOTE_SOURCES", "ftp://files.example.com/", "IMGEDGE_REMOTE_SOURCES"),
+        ("IMGEDGE_REMOTE_ALLOWED_NETWORKS", "intranet", "not an IP address"),
+        ("IMGEDGE_THUMBOR_PREFIX", "thumbor/", "must look like /name"),
+        ("IMGEDGE_IMGPROXY_PREFIX", "/thumbor", "must differ"),
+        ("IMGEDGE_IMGPROXY_SIGNATURE_SIZE", "33", "at most 32"),
+    ],
+)
+def test_bad_dialect_or_source_settings_stop_start_up(
+    env: pytest.MonkeyPatch, name: str, value: str, error: str
+) -> None:
+    env.setenv("IMGEDGE_IMGPROXY_KEY", "736563726574")
+    env.setenv("IMGEDGE_IMGPROXY_SALT", "68656C6C6F")
+    env.setenv(name, value)
+    with pytest.raises(ConfigError, match=error):
+        ProxyConfig.from_env()

@@ -34,3 +34,20 @@ def test_no_proxy_module_keeps_its_own_media_types() -> None:
     for module in sorted((ROOT / "proxy").rglob("*.py")):
         text = module.read_text()
         assert not [m for m in media_types if m in text], f"{module.relative_to(ROOT)} names a media type"
+
+
+def test_the_vcl_rounds_hints_to_the_proxys_buckets() -> None:
+    from imgedge.url.hints import DPR_BUCKETS, WIDTH_BUCKETS, dpr_bucket
+
+    text = VCL.read_text()
+    widths = re.search(r"sub imgedge_width_bucket \{(.*?)\n\}", text, re.S)
+    assert widths is not None
+    assert tuple(int(w) for w in re.findall(r'X-Imgedge-Width = "(\d+)"', widths.group(1))) == WIDTH_BUCKETS
+    hints = re.search(r"sub imgedge_normalize_hints \{(.*?)\n\}", text, re.S)
+    assert hints is not None
+    pairs = re.findall(r'<= ([\d.]+)\) \{\n\s+set req.http.Sec-CH-DPR = "([\d.]+)"', hints.group(1))
+    for threshold, bucket in pairs:
+        assert dpr_bucket(float(threshold)) == float(bucket) and dpr_bucket(float(threshold) + 0.01) > float(
+            bucket
+        )
+    assert len(pairs) == len(DPR_BUCKETS) - 1

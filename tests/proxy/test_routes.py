@@ -66,7 +66,7 @@ def test_every_service_route_is_outside_the_transform_paths(client: TestClient) 
     routes = service_routes(client)
     names = {route_name(re.sub(r"\{[^}]+\}", "x", route.path)) for route in routes}
     assert TRANSFORM not in names
-    assert names == {"healthz", "readyz", "metrics", "admin"}
+    assert names == {"healthz", "readyz", "metrics", "admin", "info"}
     assert client.get("/healthz").status_code == 200
     assert client.get("/admin/stats").status_code == 401
     assert client.get("/admin/nothing-here").status_code == 404

@@ -11,6 +11,7 @@ from imgedge.proxy.config import ProxyConfig
 from imgedge.proxy.dialects.base import Credential, ParsedRequest
 from imgedge.proxy.dialects.native import NATIVE, NativeDialect
 from imgedge.proxy.security import (
+    Keyring,
     SecurityPolicy,
     check_expiry,
     check_moderation,
@@ -40,7 +41,7 @@ def status_of(check: object, *args: object, **kwargs: object) -> int:
 
 def test_native_signatures_verify_with_every_configured_key() -> None:
     for key in (KEY, OLD_KEY):
-        verify_credential(native(sign([key], "w:10", "cat")), (KEY, OLD_KEY), allow_unsigned=False)
+        verify_credential(native(sign([key], "w:10", "cat")), Keyring((KEY, OLD_KEY)), allow_unsigned=False)
 
 
 @pytest.mark.parametrize(
@@ -55,13 +56,13 @@ def test_native_signatures_verify_with_every_configured_key() -> None:
 )
 def test_wrong_or_misspelt_signatures_are_403(credential: Credential) -> None:
     with pytest.raises(PublicError, match="invalid signature") as raised:
-        verify_credential(credential, (KEY, OLD_KEY), allow_unsigned=True)
+        verify_credential(credential, Keyring((KEY, OLD_KEY)), allow_unsigned=True)
     assert raised.value.status == 403
 
 
 def test_unsigned_urls_pass_only_when_allowed() -> None:
-    verify_credential(Credential.unsigned(), (KEY,), allow_unsigned=True)
-    assert status_of(verify_credential, Credential.unsigned(), (KEY,), allow_unsigned=False) == 403
+    verify_credential(Credential.unsigned(), Keyring((KEY,)), allow_unsigned=True)
+    assert status_of(verify_credential, Credential.unsigned(), Keyring((KEY,)), allow_unsigned=False) == 403
 
 
 def test_expiry() -> None:

@@ -69,7 +69,7 @@ async def test_directory_source_readiness(originals: Path) -> None:
 async def test_the_table_builds_sources_and_config_accepts_only_its_names(tmp_path: Path) -> None:
     for name, kind in (("filesystem", DirectorySource), ("http", HttpSource)):
         source = build_source(ProxyConfig(data_dir=tmp_path, source=name))
-        assert isinstance(source, kind)
+        assert isinstance(source.assets, kind) and not source.others  # no remote sources allowed
         await source.aclose()
     with pytest.raises(ConfigError, match=", ".join(SOURCES)):
         ProxyConfig(data_dir=tmp_path, source="ftp", keys=(b"k",)).validate()

@@ -126,6 +126,8 @@ def test_request_from_scope_takes_the_first_of_repeated_headers() -> None:
         "headers": [(b"accept", b"image/webp"), (b"accept", b"image/avif"), (b"if-none-match", b'"e"')],
     }  # fmt: skip
     assert TransformRequest.from_scope(scope) == TransformRequest(
-        "HEAD", "/_/w:1/a", "x=1", "image/webp", '"e"'
+        "HEAD", "/_/w:1/a", "x=1", "image/webp", '"e"', raw_path="/_/w:1/a"
     )
+    raw = TransformRequest.from_scope({**scope, "path": "/a b", "raw_path": b"/a%20b"})
+    assert (raw.path, raw.raw_path) == ("/a b", "/a%20b")  # what thumbor and imgproxy sign
     assert TransformRequest.from_scope({**scope, "headers": [(b"accept", b"")]}).accept is None

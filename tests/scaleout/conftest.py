@@ -53,6 +53,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory, photo_png: bytes) -> Iterato
             # One proxy process under `imgedge serve` (its default is one per core): /admin/stats counts
             # per process, and these tests count every lookup and transform of proxy A.
             IMGEDGE_WORKERS="1",
+            # As a deployment behind this VCL may run: hints honoured, Varnish normalising them.
+            IMGEDGE_CLIENT_HINTS="1",
         )
         with imgedge_serve(env):
             source = root / "astronaut.png"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -18,6 +19,8 @@ from typing import Any
 import httpx
 import pytest
 import redis
+
+from tests.conftest import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 VCL = REPO_ROOT / "deploy" / "varnish" / "default.vcl"
@@ -139,12 +142,16 @@ def clean_env(**settings: str) -> dict[str, str]:
 
 
 class Worker:
-    """`imgedge worker` in its own process; its announcement lines are collected as they arrive."""
+    """`imgedge worker` in its own process; its log lines (JSON on stderr) are collected as they arrive."""
 
     def __init__(self, name: str, env: dict[str, str]) -> None:
         self.name = name
-        command = [sys.executable, "-m", "imgedge.cli", "worker", "--name", name]
-        self.process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
+        self.metrics_port = free_port()
+        command = [
+            sys.executable, "-m", "imgedge.cli", "worker", "--name", name,
+            "--metrics-port", str(self.metrics_port),
+        ]  # fmt: skip
+        self.process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
         self.lines: list[str] = []
         self._arrived = threading.Condition()
         self._reader = threading.Thread(target=self._read, daemon=True)
@@ -153,19 +160,24 @@ class Worker:
     def stop(self) -> None:
         stop(self.process)
         self._reader.join(timeout=30)
-        assert self.process.stdout is not None
-        self.process.stdout.close()
+        assert self.process.stderr is not None
+        self.process.stderr.close()
 
     def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
             with self._arrived:
                 self.lines.append(line.strip())
                 self._arrived.notify_all()
 
-    def saw(self, text: str) -> bool:
+    def events(self) -> list[str]:
+        """The worker's announcements, from its JSON log lines."""
         with self._arrived:
-            return any(text in line for line in self.lines)
+            records = [json.loads(line) for line in self.lines if line.startswith("{")]
+        return [r["event"] for r in records if r.get("worker") == self.name and "event" in r]
+
+    def saw(self, text: str) -> bool:
+        return any(text in event for event in self.events())
 
     def wait_for(self, text: str) -> None:
         with self._arrived:

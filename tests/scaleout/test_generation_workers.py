@@ -82,10 +82,13 @@ def test_jobs_are_spread_over_both_workers(cluster: Cluster) -> None:
     ran = {job_id: [w.name for w in cluster.workers if w.saw(f"job {job_id} done")] for job_id in job_ids}
     assert all(len(names) == 1 for names in ran.values()), ran
     assert {names[0] for names in ran.values()} == {"w1", "w2"}, ran
-    print(
-        "jobs per worker:",
-        {w.name: sum(names == [w.name] for names in ran.values()) for w in cluster.workers},
-    )
+    per_worker = {w.name: sum(names == [w.name] for names in ran.values()) for w in cluster.workers}
+    print("jobs per worker:", per_worker)
+    # Each worker counts the jobs it ran on its own /metrics (they used to stay at 0 in the API's).
+    for worker in cluster.workers:
+        text = httpx.get(f"http://127.0.0.1:{worker.metrics_port}/metrics", timeout=10).text
+        assert f"imgedge_generator_jobs_done_total {float(per_worker[worker.name])}" in text, text
+        assert "imgedge_generator_generation_seconds_count" in text
 
 
 def test_a_worker_killed_mid_job_does_not_lose_it(cluster: Cluster) -> None:

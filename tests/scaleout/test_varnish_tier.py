@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+import pyvips
 
 from tests.scaleout.conftest import Stack
 
@@ -44,7 +45,8 @@ def test_accept_is_normalised_to_three_variants(stack: Stack) -> None:
         jpeg = client.get(url, headers={"Accept": JPEG_ONLY})
         assert chromium.headers["content-type"] == "image/avif"
         assert jpeg.headers["content-type"] == "image/jpeg"
-        assert chromium.headers["vary"] == jpeg.headers["vary"] == "Accept"
+        # f:auto means q:auto, whose target Save-Data lowers: the response varies on both.
+        assert chromium.headers["vary"] == jpeg.headers["vary"] == "Accept, Save-Data"
         assert (chromium.headers["x-cache"], jpeg.headers["x-cache"]) == ("MISS", "MISS")
         before = lookups(stack)
         # Different Accept strings that imgedge would answer the same way share one Varnish copy.
@@ -81,3 +83,38 @@ def test_ban_requests_need_one_surrogate_key(stack: Stack) -> None:
         assert client.request("BAN", stack.varnish + "/").status_code == 400
         regex = client.request("BAN", stack.varnish + "/", headers={"Surrogate-Key": "a|.*"})
         assert regex.status_code == 400
+
+
+def test_client_hints_are_bucketed_by_varnish_and_honoured_by_imgedge(stack: Stack) -> None:
+    url = stack.varnish + stack.url("-o", "w:auto:300", "--format", "webp", "--quality", "auto")
+    with httpx.Client(timeout=60) as client:
+        first = client.get(url, headers={"Sec-CH-Width": "700"})
+        assert first.status_code == 200, first.text
+        assert first.headers["x-cache"] == "MISS" and first.headers["accept-ch"].startswith("Sec-CH-DPR")
+        assert first.headers["vary"] == "Save-Data, Sec-CH-Width, Sec-CH-Viewport-Width, Sec-CH-DPR"
+        assert pyvips.Image.new_from_buffer(first.content, "").width == 768
+        before = lookups(stack)
+        # 720 device pixels round to the same bucket: Varnish answers without asking imgedge.
+        same = client.get(url, headers={"Sec-CH-Width": "720.5"})
+        assert (same.headers["x-cache"], same.content) == ("HIT", first.content)
+        assert lookups(stack) == before
+        wider = client.get(url, headers={"Sec-CH-Width": "1000"})
+        assert wider.headers["x-cache"] == "MISS"
+        assert pyvips.Image.new_from_buffer(wider.content, "").width == 1024
+        fallback = client.get(url)
+        assert pyvips.Image.new_from_buffer(fallback.content, "").width == 300
+        saving = client.get(url, headers={"Sec-CH-Width": "700", "Save-Data": "on"})
+        assert saving.headers["x-cache"] == "MISS" and len(saving.content) < len(first.content)
+        assert client.get(url, headers={"Sec-CH-Width": "700", "Save-Data": "ON"}).headers["x-cache"] == "HIT"
+
+
+def test_dpr_hint_buckets_through_varnish(stack: Stack) -> None:
+    url = stack.varnish + stack.url("--width", "120", "-o", "dpr:auto", "--format", "jpeg", "--quality", "75")
+    with httpx.Client(timeout=60) as client:
+        double = client.get(url, headers={"Sec-CH-DPR": "2.2"})
+        assert pyvips.Image.new_from_buffer(double.content, "").width == 240
+        assert double.headers["content-dpr"] == "2" and double.headers["vary"] == "Sec-CH-DPR"
+        again = client.get(url, headers={"Sec-CH-DPR": "1.9"})
+        assert (again.headers["x-cache"], again.content) == ("HIT", double.content)
+        single = client.get(url, headers={"Sec-CH-DPR": "garbage"})
+        assert pyvips.Image.new_from_buffer(single.content, "").width == 120

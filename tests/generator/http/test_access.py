@@ -39,7 +39,7 @@ def test_on_a_public_address_every_api_call_needs_a_key(serve: Any, config: Gene
         assert client.get("/healthz").status_code == 200 and client.get("/").status_code == 200
         assert client.get(f"/originals/{'a' * 32}").status_code == 404
         metrics = client.get("/metrics").text
-        assert 'imgedge_generator_auth_refused_total{reason="missing"} 5' in metrics
+        assert 'imgedge_generator_auth_refused_total{reason="missing"} 5.0' in metrics
 
 
 def test_keys_missing_wrong_revoked_and_valid(serve: Any, config: GeneratorConfig) -> None:
@@ -64,12 +64,15 @@ def test_keys_missing_wrong_revoked_and_valid(serve: Any, config: GeneratorConfi
         status = client.get(accepted.json()["status_url"], headers=bearer(key))
         assert status.status_code == 200
         metrics = client.get("/metrics").text
-    key_id = ApiKeyRepository(database_for(config)).all()[0].id
+    key_id = next(k.id for k in ApiKeyRepository(database_for(config)).all() if k.name == "site")
     assert (
-        f'imgedge_generator_api_key_requests_total{{key="{key_id}",name="site",kind="generate"}} 1' in metrics
+        f'imgedge_generator_api_key_requests_total{{key="{key_id}",kind="generate",name="site"}} 1.0'
+        in metrics
     )
-    assert f'imgedge_generator_api_key_requests_total{{key="{key_id}",name="site",kind="read"}} 1' in metrics
-    assert 'imgedge_generator_auth_refused_total{reason="revoked"} 1' in metrics
+    assert (
+        f'imgedge_generator_api_key_requests_total{{key="{key_id}",kind="read",name="site"}} 1.0' in metrics
+    )
+    assert 'imgedge_generator_auth_refused_total{reason="revoked"} 1.0' in metrics
 
 
 def test_a_key_over_its_rate_or_quota_gets_429_with_retry_after(serve: Any, config: GeneratorConfig) -> None:
@@ -89,7 +92,7 @@ def test_a_key_over_its_rate_or_quota_gets_429_with_retry_after(serve: Any, conf
         # Reads are not work: they are never refused for the limits.
         assert client.get("/v1/images", headers=bearer(daily)).status_code == 200
         metrics = client.get("/metrics").text
-    assert 'name="burst",reason="rate"} 2' in metrics and 'name="daily",reason="quota"} 1' in metrics
+    assert 'name="burst",reason="rate"} 2.0' in metrics and 'name="daily",reason="quota"} 1.0' in metrics
 
 
 def test_allowing_anonymous_use_is_announced_and_holds_anonymous_uploads(

@@ -1,14 +1,19 @@
 from __future__ import annotations
 
+import base64
 import json
-import time
 from typing import Any
 
+import blurhash
+import pytest
 import pyvips
+import thash
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from imgedge.generator.config import GeneratorConfig
-from imgedge.generator.outbound.webhooks import SIGNATURE_HEADER, verify
-from tests.generator.conftest import Receiver, submit
+from imgedge.origin_protocol import label_from_headers
+from imgedge.provenance import TRAINED_ALGORITHMIC_MEDIA, ProvenanceLabel
+from tests.generator.conftest import WEBHOOK_SECRET, Receiver, submit
 
 
 def test_job_lifecycle_to_a_served_original(serve: Any, config: GeneratorConfig) -> None:
@@ -31,6 +36,14 @@ def test_job_lifecycle_to_a_served_original(serve: Any, config: GeneratorConfig)
         assert set(meta["transforms"]["widths"]) == {"64"}
         assert meta["transforms"]["widths"]["64"].endswith("/" + asset_id)
         assert "128w" not in meta["transforms"]["srcset"]
+        placeholders = meta["placeholders"]
+        assert set(placeholders) == {"thumbhash", "blurhash", "dominant_color", "average_color", "lqip"}
+        lqip = pyvips.Image.new_from_buffer(base64.b64decode(placeholders["lqip"].split(",", 1)[1]), "")
+        assert max(lqip.width, lqip.height) <= 16
+        assert thash.thumb_hash_to_approximate_aspect_ratio(
+            list(base64.b64decode(placeholders["thumbhash"]))
+        ) == pytest.approx(1.0, abs=0.1)
+        assert len(blurhash.decode(placeholders["blurhash"], 4, 4)) == 4
 
         original = client.get(f"/originals/{asset_id}")
         assert original.status_code == 200
@@ -98,16 +111,13 @@ def test_webhook_is_signed_and_carries_the_result(
     served = serve(config)
     created = submit(served, prompt="hooked", webhook_url=f"{url}/hook")
     delivered = recv.wait_for(1, "/hook")[0]
-    payload = json.loads(delivered.body)
-    assert payload["event"] == "job.done"
-    assert payload["job"]["id"] == created["job_id"]
-    assert payload["image"]["asset_id"] == payload["job"]["asset_id"]
-    assert verify(
-        "webhook-secret", delivered.headers[SIGNATURE_HEADER.lower()], delivered.body, now=time.time()
-    )
-    assert not verify(
-        "other-secret", delivered.headers[SIGNATURE_HEADER.lower()], delivered.body, now=time.time()
-    )
+    payload = Webhook(WEBHOOK_SECRET).verify(delivered.body, delivered.headers)
+    assert payload == json.loads(delivered.body)
+    assert payload["type"] == "job.done" and payload["timestamp"].endswith("Z")
+    assert payload["data"]["job"]["id"] == created["job_id"]
+    assert payload["data"]["image"]["asset_id"] == payload["data"]["job"]["asset_id"]
+    with pytest.raises(WebhookVerificationError):
+        Webhook("whsec_" + "b3RoZXItc2VjcmV0LW90aGVyLXNlY3JldA==").verify(delivered.body, delivered.headers)
 
 
 def test_metrics_count_jobs_and_invocations(serve: Any, config: GeneratorConfig) -> None:
@@ -122,3 +132,19 @@ def test_metrics_count_jobs_and_invocations(serve: Any, config: GeneratorConfig)
     assert "imgedge_generator_jobs_done_total 1" in text
     assert "imgedge_generator_generation_seconds_count 1" in text
     assert health["status"] == "ok" and health["model"]
+
+
+def test_originals_of_generated_images_announce_their_provenance(serve: Any, config: GeneratorConfig) -> None:
+    quiet = serve(config, public_generator_url="https://gen.example.com/")
+    asset_id = quiet.wait_job(submit(quiet, prompt="café at night")["job_id"])["asset_id"]
+    with quiet.client() as client:
+        headers = client.get(f"/originals/{asset_id}").headers
+    label = label_from_headers(headers)
+    assert label == ProvenanceLabel(
+        TRAINED_ALGORITHMIC_MEDIA, f"https://gen.example.com/v1/images/{asset_id}"
+    )
+
+    opted_in = serve(config, provenance_prompt=True)
+    with opted_in.client() as client:
+        label = label_from_headers(client.get(f"/originals/{asset_id}").headers)
+    assert label is not None and label.prompt == "café at night"

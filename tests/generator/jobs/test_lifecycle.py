@@ -44,7 +44,7 @@ async def test_a_job_runs_once_and_its_listener_hears_how_it_ended(config: Gener
     job = jobs.create(REQUEST)
     finished = await lifecycle.run(job.id)
     assert finished is not None and (finished.status, finished.asset_id) == ("done", "a" * 32)
-    assert recorder.told == [(job.id, "done")] and metrics.jobs_done == 1
+    assert recorder.told == [(job.id, "done")] and metrics.value("jobs_done_total") == 1
     # Settled: a second hand-off of the same id (a lost acknowledgement) runs nothing.
     assert await lifecycle.run(job.id) is None
     assert lifecycle.claim(job.id, retry=True) is None
@@ -57,7 +57,7 @@ async def test_a_failure_is_recorded_with_its_reason(config: GeneratorConfig) ->
     job = jobs.create(REQUEST)
     finished = await lifecycle.run(job.id)
     assert finished is not None and (finished.status, finished.error) == ("failed", "out of memory")
-    assert recorder.told == [(job.id, "failed")] and metrics.jobs_failed == 1
+    assert recorder.told == [(job.id, "failed")] and metrics.value("jobs_failed_total") == 1
 
 
 async def test_a_job_left_running_is_claimed_again_only_on_retry(config: GeneratorConfig) -> None:

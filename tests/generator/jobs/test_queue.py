@@ -40,7 +40,7 @@ async def test_full_queue_answers_429_with_retry_after(config: GeneratorConfig) 
         await submitter.submit(REQUEST)
     assert refused.value.status == 429
     assert int(refused.value.headers["Retry-After"]) >= 1
-    assert parts.metrics.jobs_refused_queue_full == 1
+    assert parts.metrics.value("jobs_refused_queue_full_total") == 1
     assert queue.depth == 2
     await parts.close()
 

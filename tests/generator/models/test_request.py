@@ -4,18 +4,32 @@ import pytest
 
 from imgedge.generator.config import GeneratorConfig
 from imgedge.generator.errors import ApiError
-from imgedge.generator.models.request import ASPECTS, parse_generation_request, size_for_aspect
+from imgedge.generator.models.request import (
+    ASPECTS,
+    model_size,
+    parse_generation_request,
+    size_for_aspect,
+)
 
 CONFIG = GeneratorConfig()
 
 
 @pytest.mark.parametrize("aspect", list(ASPECTS))
-def test_aspects_give_multiples_of_64_near_512_squared(aspect: str) -> None:
+def test_aspects_give_the_exact_ratio_near_512_squared(aspect: str) -> None:
     width, height = size_for_aspect(aspect)
-    assert width % 64 == 0 and height % 64 == 0
     w, h = ASPECTS[aspect]
-    assert abs(width / height - w / h) < 0.1
+    assert width * h == height * w  # exact: a 320 px wide 16:9 variant is 320x180
     assert 0.8 < width * height / 512**2 < 1.2
+    model_w, model_h = model_size(width, height)
+    assert model_w % 8 == 0 and model_h % 8 == 0
+    assert 0 <= model_w - width < 8 and 0 <= model_h - height < 8
+
+
+def test_sixteen_by_nine_and_its_variants() -> None:
+    assert size_for_aspect("16:9") == (672, 378)
+    assert size_for_aspect("4:3") == (576, 432)
+    assert model_size(672, 378) == (672, 384)
+    assert model_size(1024, 576) == (1024, 576)  # width/height requests are multiples of 8 already
 
 
 def test_defaults_and_explicit_values() -> None:

@@ -15,7 +15,10 @@ from imgedge.generator.storage.schema import ADDED_COLUMNS, LATEST, MIGRATIONS, 
 from imgedge.generator.storage.urls import path_from_url, sqlite_url
 from tests.engines.postgres import PostgresServer
 
-TABLES = ("assets", "jobs", "uploads", "purges", "api_keys", "api_key_usage")
+TABLES = (
+    "assets", "jobs", "uploads", "purges", "asset_placeholders", "webhook_deliveries",
+    "api_keys", "api_key_usage",
+)  # fmt: skip
 
 
 def versions(database: Database) -> list[tuple[int, str]]:

@@ -1,12 +1,14 @@
-"""Every repository's SQL on both engines: assets, jobs, upload grants and the purge outbox."""
+"""Every repository's SQL on both engines: assets, jobs, upload grants, placeholders, both outboxes."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+import pyvips
 
 from imgedge.generator.assets.canonical import Canonical
+from imgedge.generator.assets.placeholders import PlaceholderRepository
 from imgedge.generator.assets.records import Provenance
 from imgedge.generator.assets.repository import AssetRepository
 from imgedge.generator.assets.store import AssetStore
@@ -15,14 +17,18 @@ from imgedge.generator.errors import ApiError
 from imgedge.generator.jobs.repository import JobRepository
 from imgedge.generator.models.request import GenerationRequest
 from imgedge.generator.outbound.purge_outbox import PurgeOutbox
+from imgedge.generator.outbound.webhook_outbox import LEASE_S, WebhookOutbox
 from imgedge.generator.storage.blobs import FilesystemBlobStore
 from imgedge.generator.storage.database import Database
+from imgedge.imaging.placeholders import Placeholders
 
 REQUEST = GenerationRequest(prompt="p", width=64, height=64, seed=2**32 - 1, steps=2, guidance=7.3)
 
 
 def canonical(n: int) -> Canonical:
-    return Canonical(png=b"png-%d" % n, width=64, height=48, asset_id=f"{n:032x}")
+    # A real PNG (the store computes placeholders from it); the id is fixed so the test can name it.
+    png = bytes(pyvips.Image.black(64, 48).write_to_buffer(".png"))
+    return Canonical(png=png, width=64, height=48, asset_id=f"{n:032x}")
 
 
 def test_assets(database: Database, tmp_path: Path) -> None:
@@ -84,3 +90,17 @@ async def test_purge_outbox(database: Database) -> None:
     assert sorted(tried) == ["a", "b"] and outbox.pending() == ["b"]
     assert await outbox.flush(purge, now=101.0) == 1  # "b" waits for its backoff
     assert sorted(tried) == ["a", "b"]
+
+
+def test_placeholders_and_the_webhook_outbox(database: Database) -> None:
+    rows = PlaceholderRepository(database)
+    found = Placeholders("3OcRJYB4d3h/iIeHeEh3eIhw", "LEHV6nWB2yk8", "#102030", "#405060", "data:,", 64, 48)
+    rows.put("a" * 32, found)
+    rows.put("a" * 32, found)  # written once
+    assert rows.get("a" * 32, 64, 48) == found and rows.get("b" * 32, 64, 48) is None
+    outbox = WebhookOutbox(database)
+    delivery = outbox.add("https://hooks.example/x", b'{"n": 1}', now=100.0)
+    assert outbox.claim_due(now=100.0) == []  # its creator holds it while trying
+    assert [d.id for d in outbox.claim_due(now=100.0 + LEASE_S)] == [delivery.id]
+    outbox.finish(delivery.id)
+    assert outbox.pending() == 0

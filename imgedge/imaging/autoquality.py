@@ -1,0 +1,129 @@
+"""q:auto: the encoder quality that just meets a perceptual target, measured with SSIMULACRA2.
+
+A search encodes the un-encoded resize at a few qualities and scores each against it; it costs seconds
+of CPU (mostly the metric), so the proxy runs it once per asset, format and size class, in the background,
+and answers first misses with `estimate` meanwhile. Measurements and the choice of levels: docs/quality.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pyvips
+from ssimulacra2 import ssimulacra2 as s2
+
+from imgedge.formats import BY_NAME
+from imgedge.imaging.encode import EncoderSettings, encode
+
+# Longest output side → size class: a quality learned for one variant serves the others of its class.
+SIZE_CLASSES = ((256, "xs"), (512, "s"), (1024, "m"), (2048, "l"))
+LARGEST_CLASS = "xl"
+# What `estimate` gives a target of 70, and how much it moves per point of target: the quality that met
+# 70 on the hardest image of the calibration set at 400 px, plus a margin (docs/quality.md).
+_ESTIMATE = {"webp": (86, 1.0), "avif": (68, 1.2), "jpeg": (86, 1.0)}
+_LOWEST, _HIGHEST = 10, 100
+_STEP = 2  # the search stops when the bracket is this narrow
+
+
+@dataclass(frozen=True, slots=True)
+class Learned:
+    quality: int
+    score: float  # SSIMULACRA2 of the chosen quality
+    encodes: int  # how many trial encodes the search cost
+
+
+def has_quality(fmt: str) -> bool:
+    return BY_NAME[fmt].quality_option is not None
+
+
+def size_class(width: int, height: int) -> str:
+    longest = max(width, height)
+    for limit, name in SIZE_CLASSES:
+        if longest <= limit:
+            return name
+    return LARGEST_CLASS
+
+
+def estimate(fmt: str, target: int) -> int:
+    """A conservative quality for `target` without looking at the image: first misses use it."""
+    base, slope = _ESTIMATE.get(fmt, _ESTIMATE["jpeg"])
+    return int(min(_HIGHEST, max(_LOWEST, round(base + slope * (target - 70)))))
+
+
+def _linear_planes(image: pyvips.Image) -> np.ndarray:
+    rgb = image.flatten(background=[128, 128, 128]) if image.hasalpha() else image
+    if rgb.bands == 1:
+        rgb = rgb.bandjoin([rgb, rgb])
+    array = np.ndarray(buffer=rgb.write_to_memory(), dtype=np.uint8, shape=(rgb.height, rgb.width, 3))
+    linear: np.ndarray = s2.srgb_to_linear(array)
+    return linear
+
+
+def score(reference: pyvips.Image, encoded: bytes) -> float:
+    """SSIMULACRA2 (100: identical, 70: high quality, 50: medium) of an encoding against its source."""
+    return ssimulacra2_arrays(_linear_planes(reference), _linear_planes(_decode(encoded, reference.bands)))
+
+
+def ssimulacra2_arrays(original: np.ndarray, distorted: np.ndarray) -> float:
+    """The `ssimulacra2` package's metric on linear-light arrays (it only reads files itself)."""
+    if original.shape[0] < 8 or original.shape[1] < 8:
+        return 100.0 if np.allclose(original, distorted, atol=1 / 255) else 0.0
+    return float(_score_linear(original, distorted))
+
+
+def _score_linear(orig_linear: np.ndarray, dist_linear: np.ndarray) -> float:
+    # The package's compute_ssimulacra2 less its file reading, following its steps one for one.
+    msssim = s2.Msssim()
+    for scale in range(s2.kNumScales):
+        if scale:
+            orig_linear = s2.downsample(orig_linear, 2, 2)
+            dist_linear = s2.downsample(dist_linear, 2, 2)
+        if orig_linear.shape[0] < 8 or orig_linear.shape[1] < 8:
+            break
+        img1 = s2.make_positive_xyb(s2.linear_rgb_to_xyb(orig_linear))
+        img2 = s2.make_positive_xyb(s2.linear_rgb_to_xyb(dist_linear))
+        mu1, mu2 = s2.blur_image(img1), s2.blur_image(img2)
+        data = s2.MsssimScale()
+        data.avg_ssim = s2.ssim_map(
+            mu1, mu2, s2.blur_image(img1 * img1), s2.blur_image(img2 * img2), s2.blur_image(img1 * img2)
+        )
+        data.avg_edgediff = s2.edge_diff_map(img1, mu1, img2, mu2)
+        msssim.scales.append(data)
+    return float(msssim.score())
+
+
+def search(
+    image: pyvips.Image,
+    fmt: str,
+    target: int,
+    settings: EncoderSettings,
+    *,
+    check: Callable[[], None] = lambda: None,
+) -> Learned:
+    """The lowest quality (to within _STEP) whose encoding scores at least `target`; bisection, since the
+    score rises with the quality. `check` runs between trial encodes (a deadline or a cancellation)."""
+    reference = _linear_planes(image)
+    low, high = _LOWEST, _HIGHEST  # invariant: `high` meets the target, or is the most there is
+    best_score, encodes = -1.0, 0
+    while high - low > _STEP:
+        check()
+        middle = (low + high) // 2
+        encoded = encode(image, fmt, quality=middle, strip=True, settings=settings, auto=True)
+        trial = ssimulacra2_arrays(reference, _linear_planes(_decode(encoded, image.bands)))
+        encodes += 1
+        if trial >= target:
+            high, best_score = middle, trial
+        else:
+            low = middle
+    if best_score < 0:
+        encoded = encode(image, fmt, quality=high, strip=True, settings=settings, auto=True)
+        best_score = ssimulacra2_arrays(reference, _linear_planes(_decode(encoded, image.bands)))
+        encodes += 1
+    return Learned(high, round(best_score, 2), encodes)
+
+
+def _decode(encoded: bytes, bands: int) -> pyvips.Image:
+    decoded = pyvips.Image.new_from_buffer(encoded, "")
+    return decoded.extract_band(0, n=bands) if decoded.bands > bands else decoded

@@ -1,0 +1,165 @@
+"""q:auto in the proxy: qualities learned per asset, format and size class, kept with the asset's variants.
+
+A transform with q:auto looks up what this asset has learned (one small cache entry per asset, in the result
+cache, so every proxy sharing Redis shares it and a purge of the asset drops it). Nothing learned yet: the
+transform encodes with the estimate and hands its un-encoded image here, and a search runs in the background
+(one at a time, a bounded number waiting), so no request waits for it. See docs/quality.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import anyio
+import pyvips
+from cachetools import LRUCache
+
+from imgedge.cache.entry import Entry
+from imgedge.cache.keys import asset_tag, facts_key
+from imgedge.cache.tiered import TieredCache
+from imgedge.imaging.autoquality import Learned, estimate, has_quality, search, size_class
+from imgedge.imaging.encode import EncoderSettings
+from imgedge.proxy import metrics
+
+log = logging.getLogger("imgedge.proxy")
+
+_SEARCH_TIMEOUT_S = 60.0
+
+
+class SearchAbandoned(Exception):
+    pass
+
+
+def slot_name(fmt: str, klass: str, target: int) -> str:
+    return f"{fmt}/{klass}/{target}"
+
+
+@dataclass(frozen=True, slots=True)
+class LearnRequest:
+    slot: str
+    format: str
+    target: int
+    image: pyvips.Image  # the un-encoded variant, in memory
+
+
+@dataclass(frozen=True, slots=True)
+class QualityPlan:
+    """What a transform needs to choose a q:auto quality: the target and what the asset has learned."""
+
+    target: int
+    learned: Mapping[str, int]
+
+    def choose(self, fmt: str, image: pyvips.Image) -> tuple[int, LearnRequest | None]:
+        """The quality to encode with, and what to learn when it is only the estimate."""
+        slot = slot_name(fmt, size_class(image.width, image.height), self.target)
+        quality = self.learned.get(slot)
+        if quality is not None:
+            return quality, None
+        metrics.QUALITY_ESTIMATED.labels(fmt).inc()
+        return estimate(fmt, self.target), LearnRequest(slot, fmt, self.target, image)
+
+
+class QualityBook:
+    def __init__(
+        self,
+        results: TieredCache,
+        settings: EncoderSettings,
+        *,
+        learn: bool = True,
+        max_waiting: int = 16,
+        remembered_assets: int = 4096,
+    ) -> None:
+        self.results = results
+        self.settings = settings
+        self.learn = learn
+        self.max_waiting = max_waiting
+        self._name = f"quality-{settings.version}"
+        self._local: LRUCache[str, dict[str, int]] = LRUCache(maxsize=remembered_assets)
+        self._waiting: set[tuple[str, str]] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._limiter = anyio.CapacityLimiter(1)
+
+    async def plan(self, asset_id: str, target: int) -> QualityPlan:
+        return QualityPlan(target, dict(await self.learned(asset_id)))
+
+    async def learned(self, asset_id: str) -> Mapping[str, int]:
+        local = self._local.get(asset_id)
+        if local is not None:
+            return local
+        entry, _ = await self.results.get(facts_key(asset_id, self._name))
+        table = _parse(entry.body) if entry is not None else {}
+        self._local[asset_id] = table
+        return table
+
+    def learn_later(self, asset_id: str, request: LearnRequest) -> None:
+        """Schedules a search unless one for the same slot waits already, or too many do."""
+        if not (self.learn and has_quality(request.format)):
+            return
+        job = (asset_id, request.slot)
+        if job in self._waiting or len(self._waiting) >= self.max_waiting:
+            return
+        self._waiting.add(job)
+        task = asyncio.get_running_loop().create_task(self._learn(asset_id, request))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _learn(self, asset_id: str, request: LearnRequest) -> None:
+        try:
+            deadline = time.monotonic() + _SEARCH_TIMEOUT_S
+
+            def check() -> None:
+                if time.monotonic() > deadline:
+                    raise SearchAbandoned()
+
+            def run() -> Learned:
+                return search(request.image, request.format, request.target, self.settings, check=check)
+
+            learned = await anyio.to_thread.run_sync(run, limiter=self._limiter)
+            await self._remember(asset_id, request.slot, learned.quality)
+            metrics.QUALITY_LEARNED.labels(request.format).inc()
+            log.info(
+                "q:auto learned %s for %s: quality %d (score %.1f, %d encodes)",
+                request.slot, asset_id, learned.quality, learned.score, learned.encodes,
+            )  # fmt: skip
+        except (SearchAbandoned, pyvips.Error) as exc:
+            log.warning("q:auto search for %s %s gave up: %s", asset_id, request.slot, exc)
+        finally:
+            self._waiting.discard((asset_id, request.slot))
+
+    async def _remember(self, asset_id: str, slot: str, quality: int) -> None:
+        key = facts_key(asset_id, self._name)
+        # What `plan` read for this asset moments ago; another proxy's concurrent lesson may be overwritten,
+        # which costs only a repeated search.
+        table = {**self._local.get(asset_id, {}), slot: quality}
+        body = json.dumps(table, sort_keys=True).encode()
+        tag = asset_tag(asset_id)
+        fresh = Entry(
+            body=body, media_type="application/json", etag='"q"', tags=(tag,), created_at=time.time()
+        )
+        await self.results.put(key, fresh, fresh.tags)
+        self._local[asset_id] = table
+
+    async def drain(self) -> None:
+        """Waits for the searches in flight (tests and benchmarks; shutdown cancels instead)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def aclose(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+
+def _parse(body: bytes) -> dict[str, int]:
+    try:
+        raw = json.loads(body)
+    except ValueError:
+        return {}
+    if not isinstance(raw, dict):
+        return {}
+    return {str(k): v for k, v in raw.items() if isinstance(v, int) and 1 <= v <= 100}
