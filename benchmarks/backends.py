@@ -13,6 +13,7 @@ and a job enqueue (POST /v1/images). S3 is `rclone serve s3` and PostgreSQL a lo
 from __future__ import annotations
 
 import argparse
+import base64
 import contextlib
 import datetime
 import os
@@ -37,8 +38,7 @@ from tests.engines.s3 import rclone_s3
 RESULTS = Path(__file__).resolve().parent / "results" / "backends.md"
 IMGEDGE = [sys.executable, "-m", "imgedge.cli"]
 OPERATIONS = ("origin fetch", "asset lookup", "job enqueue")
-SHARED_SECRETS = ("IMGEDGE_KEYS", "IMGEDGE_ORIGIN_TOKEN", "IMGEDGE_ADMIN_TOKEN", "IMGEDGE_UPLOAD_SECRET",
-                  "IMGEDGE_WEBHOOK_SECRET")  # fmt: skip
+SHARED_SECRETS = ("IMGEDGE_KEYS", "IMGEDGE_ORIGIN_TOKEN", "IMGEDGE_ADMIN_TOKEN", "IMGEDGE_UPLOAD_SECRET")
 LABELS = {"embedded": "filesystem + SQLite", "engines": "S3 + PostgreSQL"}
 
 
@@ -85,6 +85,8 @@ def apis(scratch: Path) -> Iterator[list[Api]]:
             "IMGEDGE_DATABASE_URL": pg.create_database(),
             # Shared backends take every secret from the environment.
             **{name: secrets.token_urlsafe(16) for name in SHARED_SECRETS},
+            # Standard Webhooks secrets are `whsec_` + base64.
+            "IMGEDGE_WEBHOOK_SECRET": "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode(),
         }  # fmt: skip
         setups = {"embedded": {"IMGEDGE_QUEUE_REDIS_URL": redis_url + "/2"},
                   "engines": {**engines, "IMGEDGE_QUEUE_REDIS_URL": redis_url + "/3"}}  # fmt: skip

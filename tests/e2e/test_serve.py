@@ -11,12 +11,13 @@ import httpx
 import pytest
 import pyvips
 
+from imgedge.generator.outbound.signing import new_webhook_secret
 from tests.e2e.serving import IMGEDGE, imgedge, serve_env, serving
 
 SHARED_SECRETS = {
-    name: "a-secret-shared-by-every-host"
-    for name in ("IMGEDGE_KEYS", "IMGEDGE_ORIGIN_TOKEN", "IMGEDGE_ADMIN_TOKEN", "IMGEDGE_UPLOAD_SECRET",
-                 "IMGEDGE_WEBHOOK_SECRET")
+    **{name: "a-secret-shared-by-every-host"
+       for name in ("IMGEDGE_KEYS", "IMGEDGE_ORIGIN_TOKEN", "IMGEDGE_ADMIN_TOKEN", "IMGEDGE_UPLOAD_SECRET")},
+    "IMGEDGE_WEBHOOK_SECRET": new_webhook_secret(),
 }  # fmt: skip
 
 

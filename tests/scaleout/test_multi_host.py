@@ -18,6 +18,7 @@ import httpx
 import pytest
 import pyvips
 
+from imgedge.generator.outbound.signing import new_webhook_secret
 from tests.conftest import free_port, photo
 from tests.engines.postgres import PostgresServer
 from tests.engines.s3 import S3Server, rclone_s3
@@ -78,7 +79,7 @@ def shared_env(s3: S3Server, bucket: str, database_url: str, redis_url: str) -> 
         IMGEDGE_ORIGIN_TOKEN=secrets.token_urlsafe(24),
         IMGEDGE_ADMIN_TOKEN=secrets.token_urlsafe(24),
         IMGEDGE_UPLOAD_SECRET=secrets.token_urlsafe(24),
-        IMGEDGE_WEBHOOK_SECRET=secrets.token_urlsafe(24),
+        IMGEDGE_WEBHOOK_SECRET=new_webhook_secret(),
         IMGEDGE_WARM_ON_START="0",
         IMGEDGE_EAGER_VARIANTS="0",
         IMGEDGE_WORKER_JOB_TIMEOUT=str(JOB_TIMEOUT_S),
