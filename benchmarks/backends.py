@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urljoin
 
 import httpx
 import pyvips
@@ -116,7 +117,7 @@ def original_png() -> bytes:
 def upload(client: httpx.Client, api: Api, png: bytes) -> None:
     grant = client.post(f"{api.url}/v1/uploads", json={})
     grant.raise_for_status()
-    stored = client.put(grant.json()["upload_url"], content=png)
+    stored = client.put(urljoin(f"{api.url}/", grant.json()["upload_url"]), content=png)
     stored.raise_for_status()
     api.asset_id = stored.json()["asset_id"]
 

@@ -15,8 +15,7 @@ import pyvips
 
 from benchmarks.load_types import LoadResult
 from benchmarks.stats import percentile
-from imgedge.formats import BY_NAME
-from imgedge.imaging.encode import EncoderSettings
+from imgedge.imaging.encode import EncoderSettings, save
 
 _sources: list[bytes] = []
 _pixels: list[tuple[bytes, int, int, int]] = []
@@ -39,8 +38,7 @@ def transform_once(index: int, start: str, fmt: str, width: int) -> bytes:
     else:
         pixels, w, h, bands = _pixels[index]
         image = pyvips.Image.new_from_memory(pixels, w, h, bands, "uchar").thumbnail_image(width)
-    data: bytes = image.write_to_buffer(BY_NAME[fmt].suffix, keep="none", **options)
-    return data
+    return save(image, fmt, "none", **options)
 
 
 def _loop(start: str, fmt: str, width: int, duration_s: float, max_ops: int) -> list[float]:

@@ -21,6 +21,8 @@ from imgedge.generator.models.registry import load_model
 from imgedge.generator.models.request import GenerationRequest, parse_generation_request
 from imgedge.generator.storage.database import open_database
 from imgedge.generator.wiring import open_asset_store
+from imgedge.imaging.errors import LibvipsFailure
+from imgedge.imaging.requirements import require_libvips
 from imgedge.observability import configure_logging
 from imgedge.progress import Progress
 
@@ -44,6 +46,7 @@ def _generation_request(args: argparse.Namespace, config: GeneratorConfig) -> Ge
 
 
 def run_generate(args: argparse.Namespace) -> int:
+    require_libvips()
     try:
         config = GeneratorConfig.from_env()
         request = _generation_request(args, config)
@@ -78,6 +81,7 @@ def run_generate(args: argparse.Namespace) -> int:
 
 
 def run_ingest(args: argparse.Namespace) -> int:
+    require_libvips()
     try:
         config = GeneratorConfig.from_env()
     except ConfigError as exc:
@@ -89,9 +93,9 @@ def run_ingest(args: argparse.Namespace) -> int:
             progress.update(done, path.name)
             try:
                 canonical = canonicalize(path.read_bytes(), max_pixels=config.max_pixels)
-            except (OSError, InvalidImage) as exc:
+            except (OSError, InvalidImage, LibvipsFailure) as exc:
                 failed += 1
-                reason = exc.message if isinstance(exc, InvalidImage) else exc.strerror or str(exc)
+                reason = _why_not(exc)
                 progress.close()  # the message gets a line of its own; the next update redraws below it
                 print(f"imgedge: {path}: {reason}", file=sys.stderr)
                 continue
@@ -101,7 +105,14 @@ def run_ingest(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _why_not(exc: OSError | InvalidImage | LibvipsFailure) -> str:
+    if isinstance(exc, LibvipsFailure):  # the file is fine: the operator gets the library's own words
+        return f"libvips failed ({exc.stage}): {exc.detail}"
+    return exc.message if isinstance(exc, InvalidImage) else exc.strerror or str(exc)
+
+
 def run_worker(args: argparse.Namespace) -> int:
+    require_libvips()
     url = queue_redis_url()
     if url is None:
         print("imgedge worker: set IMGEDGE_QUEUE_REDIS_URL to the job queue's Redis", file=sys.stderr)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -14,6 +14,8 @@ from imgedge.generator.storage.blobs import BLOB_STORES
 from imgedge.generator.storage.database import DATABASES
 from imgedge.generator.storage.urls import file_url, sqlite_url
 from imgedge.secrets import setting_or_file
+from imgedge.web.limits import WebLimits
+from imgedge.web.metrics_listener import parse_address
 
 
 def _widths(raw: tuple[str, ...]) -> tuple[int, ...]:
@@ -94,6 +96,14 @@ class GeneratorConfig:
     # Without an API key: allowed anyway (announced), and whether such uploads wait for review.
     allow_anonymous: bool = False
     review_anonymous_uploads: bool = True
+    # Base of the absolute URLs the API returns; empty gives root-relative paths (never the request's Host).
+    public_url: str = ""
+    max_json_bytes: int = 64 * 1024
+    anon_max_pixels: int = 1_048_576
+    anon_max_steps: int = 0  # 0: default_steps
+    anon_max_jobs: int = 2
+    metrics_address: str = ""  # host:port for /metrics instead of the generator's port
+    web: WebLimits = field(default_factory=WebLimits)
 
     @classmethod
     def from_env(cls) -> GeneratorConfig:
@@ -140,6 +150,13 @@ class GeneratorConfig:
             warm_on_start=S.WARM_ON_START.read(),
             allow_anonymous=S.ALLOW_ANONYMOUS.read(),
             review_anonymous_uploads=S.REVIEW_ANONYMOUS_UPLOADS.read(),
+            public_url=S.PUBLIC_URL.read().rstrip("/"),
+            max_json_bytes=S.MAX_JSON_BYTES.read(),
+            anon_max_pixels=S.ANON_MAX_PIXELS.read(),
+            anon_max_steps=S.ANON_MAX_STEPS.read(),
+            anon_max_jobs=S.ANON_MAX_JOBS.read(),
+            metrics_address=S.METRICS_ADDRESS.read(),
+            web=WebLimits.from_env(),
         )
         cfg.validate()
         return cfg
@@ -176,6 +193,14 @@ class GeneratorConfig:
             raise ConfigError(f"IMGEDGE_PROXY_URL must be an http(s) URL, got {self.proxy_url!r}")
         if any(w < 1 for w in self.playground_widths):
             raise ConfigError("IMGEDGE_PLAYGROUND_WIDTHS must be positive")
+        if self.public_url and not self.public_url.startswith(("http://", "https://")):
+            raise ConfigError(f"IMGEDGE_PUBLIC_URL must be an http(s) URL, got {self.public_url!r}")
+        if self.max_json_bytes < 1024 or self.anon_max_jobs < 1 or self.anon_max_steps < 0:
+            raise ConfigError(
+                "IMGEDGE_MAX_JSON_BYTES must be at least 1024, IMGEDGE_ANON_MAX_JOBS at least 1"
+            )
+        if self.metrics_address:
+            parse_address(self.metrics_address, "IMGEDGE_GENERATOR_METRICS_ADDRESS")
 
     @property
     def originals_dir(self) -> Path:

@@ -35,6 +35,9 @@ class Metrics:
         self.webhook_failures = counter("webhook_failures", "Webhooks given up on")
         self.webhooks_delivered = counter("webhooks_delivered", "Webhooks the receiver accepted")
         self.purges_failed = counter("purges_failed", "Purges the proxy did not acknowledge")
+        self.libvips_failures = counter(
+            "libvips_failures", "libvips failing on images that decode (answered 500: the server's fault)"
+        )
         self.queue_depth = Gauge(
             "queue_depth", "Jobs waiting or running (as this API process counts them)",
             namespace=_PREFIX, registry=self.registry,

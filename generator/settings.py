@@ -84,6 +84,27 @@ PROVENANCE_PROMPT = s.flag(
     "generator", "IMGEDGE_PROVENANCE_PROMPT", False,
     "also publish each generated image's prompt in its served variants (IPTC AI Prompt Information)",
 )  # fmt: skip
+PUBLIC_URL = s.text(
+    "generator", "IMGEDGE_PUBLIC_URL", "",
+    "base of the absolute URLs the API returns (job status, images, uploads); unset: root-relative paths",
+    kind="url",
+)  # fmt: skip
+MAX_JSON_BYTES = s.size("generator", "IMGEDGE_MAX_JSON_BYTES", 64 << 10, "largest JSON request body (413)")
+ANON_MAX_PIXELS = s.integer(
+    "generator", "IMGEDGE_ANON_MAX_PIXELS", 1_048_576, "largest image an anonymous client may ask for (403)",
+    low=4096,
+)  # fmt: skip
+ANON_MAX_STEPS = s.integer(
+    "generator", "IMGEDGE_ANON_MAX_STEPS", 0, "most inference steps an anonymous client may ask for (403)",
+    low=0, shown_default="`IMGEDGE_DEFAULT_STEPS`",
+)  # fmt: skip
+ANON_MAX_JOBS = s.integer(
+    "generator", "IMGEDGE_ANON_MAX_JOBS", 2, "queued + running jobs per anonymous client (429 beyond)", low=1
+)
+METRICS_ADDRESS = s.text(
+    "generator", "IMGEDGE_GENERATOR_METRICS_ADDRESS", "",
+    "`host:port` to serve the generator's `/metrics` on instead of its own port", kind="address",
+)  # fmt: skip
 PLAYGROUND_WIDTHS = s.items(
     "generator", "IMGEDGE_PLAYGROUND_WIDTHS", ("320", "640", "960", "1280"),
     "srcset widths of the transform URLs in image metadata",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import platform
 import sys
 from importlib import metadata
@@ -12,8 +13,9 @@ from typing import cast
 from imgedge import common_settings as C
 from imgedge import serve
 from imgedge.env import ConfigError
+from imgedge.imaging.errors import LibvipsUnsupported
 from imgedge.secrets import load_signing_keys
-from imgedge.subcommands import MissingExtra, Subparsers
+from imgedge.subcommands import Lazy, MissingExtra, Subparsers
 from imgedge.url.build import build_path, info_path, srcset
 
 
@@ -51,7 +53,18 @@ def version_text() -> str:
         version = metadata.version("imgedge")
     except metadata.PackageNotFoundError:
         version = "unknown (not installed)"
-    return f"imgedge {version}\nPython {platform.python_version()}"
+    return "\n".join([f"imgedge {version}", f"Python {platform.python_version()}", *_libvips_lines()])
+
+
+def _libvips_lines() -> list[str]:
+    if importlib.util.find_spec("pyvips") is None:
+        return ["libvips: not installed (the 'server' extra)"]
+    try:
+        from imgedge.imaging.requirements import libvips_summary
+
+        return libvips_summary().splitlines()
+    except Exception as exc:  # pyvips is there but found no libvips it can load
+        return [f"libvips: cannot be loaded ({exc})"]
 
 
 def _data_dir() -> Path:
@@ -148,6 +161,25 @@ def _register_settings(sub: Subparsers) -> None:
     p.set_defaults(func=settings_command)
 
 
+def add_doctor_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument(
+        "--expect", choices=["pyvips-binary", "system"],
+        help="also fail unless the loaded libvips came from there (install checks; default: either)",
+    )  # fmt: skip
+
+
+def _register_doctor(sub: Subparsers) -> None:
+    p = sub.add_parser(
+        "doctor", help="check the libvips imgedge runs on: version, origin, formats, the options it passes",
+        description="Report the libvips this installation loads (version, pyvips-binary's or the system's),"
+        " the formats it reads and writes, and anything imgedge needs that it lacks, with the fix. Exits 1"
+        " when imgedge would refuse to start on it.",
+    )  # fmt: skip
+    add_doctor_arguments(p)
+    p.set_defaults(func=Lazy("imgedge.imaging.requirements:doctor", extra="server"))
+
+
 def build_parser() -> argparse.ArgumentParser:
     # Registering imports only argparse code; each subcommand's work is imported when it runs
     # (imgedge.subcommands), so the core install without extras can build the whole parser.
@@ -163,6 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.register(sub)
     _register_url(sub)
     _register_settings(sub)
+    _register_doctor(sub)
     generator_commands.register(sub)
     cache_commands.register(sub)
     return parser
@@ -182,6 +215,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except MissingExtra as exc:
         print(exc, file=sys.stderr)
+        return 2
+    except LibvipsUnsupported as exc:
+        print(f"imgedge {args.command}: {exc}", file=sys.stderr)
         return 2
     return code
 

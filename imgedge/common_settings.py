@@ -55,3 +55,29 @@ DATABASE_URL = s.text(
     "assets, jobs, upload grants and API keys: `sqlite:///FILE` or `postgresql://USER:PASSWORD@HOST/DB`",
     kind="url", shown_default="`sqlite://` data/imgedge.sqlite3",
 )  # fmt: skip
+
+# Limits of docs/security.md that both services enforce where the bytes are buffered (imgedge/web/).
+MAX_HEADER_BYTES = s.size(
+    "common", "IMGEDGE_MAX_HEADER_BYTES", 16 << 10, "request line + headers, at most (431 beyond)"
+)
+HEADER_TIMEOUT = s.seconds(
+    "common", "IMGEDGE_HEADER_TIMEOUT", 10.0, "a request's headers must arrive within this (408, closed)",
+    low=0.1,
+)  # fmt: skip
+BODY_TIMEOUT = s.seconds(
+    "common", "IMGEDGE_BODY_TIMEOUT", 30.0, "longest wait for the next piece of a request body (408)", low=0.1
+)
+TRUSTED_PROXIES = s.items(
+    "common", "IMGEDGE_TRUSTED_PROXIES", (),
+    "addresses or networks (CIDR) whose `X-Forwarded-For` / `Forwarded` name the client; nobody else's are "
+    "believed (rate limits, quotas, logs)",
+    shown_default="(none)",
+)  # fmt: skip
+CORS_ORIGINS = s.items(
+    "common", "IMGEDGE_CORS_ORIGINS", (),
+    "other origins (`https://app.example`) whose pages may send state-changing requests; others get 403",
+    shown_default="(none)",
+)  # fmt: skip
+METRICS_TOKEN = s.secret(
+    "common", "IMGEDGE_METRICS_TOKEN", "bearer token for `/metrics` from clients off loopback (else 403)"
+)

@@ -83,6 +83,8 @@ def configure_logging(level: int = logging.INFO) -> None:
     # uvicorn gives its loggers handlers of their own; route them through ours so every line has one form.
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logger = logging.getLogger(name)
+        if not logger.handlers and not logger.propagate:
+            continue  # silenced on purpose (`--no-access-log`): uvicorn's line would print secrets in paths
         logger.handlers[:] = []
         logger.propagate = True
 
@@ -95,9 +97,11 @@ class RequestIdMiddleware:
         app: ASGIApp,
         observe: Callable[[str, int, float], None] | None = None,
         quiet_paths: tuple[str, ...] = QUIET_PATHS,
+        redact: Callable[[str], str] | None = None,
     ) -> None:
         self.app = app
         self.observe = observe  # (path, status, seconds): one wrapper for logs and metrics, not two
+        self.redact = redact  # secrets in paths (upload tokens) never reach the log
         # all | misses (everything except successful cache hits, which a CDN logs anyway) | off
         self.mode = ACCESS_LOG.read()
         self.quiet_paths = quiet_paths
@@ -133,16 +137,22 @@ class RequestIdMiddleware:
                 quiet = (
                     status < 400 and scope["method"] == "GET" and scope["path"].startswith(self.quiet_paths)
                 )
-                _log_request(scope, status, started, cache_status, logging.DEBUG if quiet else logging.INFO)
+                path = self.redact(scope["path"]) if self.redact is not None else scope["path"]
+                _log_request(
+                    scope, path, status, started, cache_status, logging.DEBUG if quiet else logging.INFO
+                )
             request_id.reset(token)
 
 
-def _log_request(scope: Scope, status: int, started: float, cache_status: str, level: int) -> None:
+def _log_request(scope: Scope, path: str, status: int, started: float, cache_status: str, level: int) -> None:
     if not access_log.isEnabledFor(level):
         return
+    client = scope.get("client")
     fields = {
-        "method": scope["method"], "path": scope["path"], "status": status,
+        "method": scope["method"], "path": path, "status": status,
         "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+        # imgedge.web.clients has put the client there: the socket peer, or who a trusted proxy names.
+        "client": client[0] if client else None,
     }  # fmt: skip
     if cache_status:
         fields["cache"] = cache_status

@@ -22,6 +22,7 @@ from imgedge import common_settings as C
 from imgedge.secrets import load_or_create, load_signing_keys, shared_backend
 from imgedge.subcommands import Lazy, require
 from imgedge.url.build import build_path
+from imgedge.web.uvicorn_args import UVICORN_ARGS
 
 if TYPE_CHECKING:
     from imgedge.subcommands import Subparsers
@@ -50,7 +51,7 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout_s: float) 
 def _uvicorn(factory: str, host: str, port: int, workers: int) -> list[str]:
     return [
         sys.executable, "-m", "uvicorn", "--factory", factory, "--host", host, "--port", str(port),
-        "--workers", str(workers), "--no-access-log", "--timeout-graceful-shutdown", "10",
+        "--workers", str(workers), "--no-access-log", "--timeout-graceful-shutdown", "10", *UVICORN_ARGS,
         # uvicorn's own lines in imgedge's format: JSON off a terminal, one readable line on one.
         "--log-config", str(LOG_CONFIG),
     ]  # fmt: skip
@@ -69,6 +70,9 @@ def _proxy_env(env: dict[str, str], workers: int, data_dir: Path) -> dict[str, s
 def serve_command(args: argparse.Namespace) -> int:
     # A proxy host needs the server extra only; the generator needs torch too.
     require("httpx", "uvicorn", "starlette", "pyvips", *(() if args.only == "proxy" else ("torch",)))
+    from imgedge.imaging.requirements import require_libvips  # the server extra, checked just above
+
+    require_libvips()  # here, once, rather than as a traceback from every child process
     host = C.HOST.read()
     port = C.PORT.read()
     generator_port = C.GENERATOR_PORT.read()

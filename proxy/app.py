@@ -1,9 +1,14 @@
-"""Wiring only: caches, source, renderer, dialects and routes into one ASGI app (see docs/architecture.md)."""
+"""Wiring only: caches, source, renderer, dialects and routes into one ASGI app (see docs/architecture.md).
+
+Run it as `uvicorn --factory imgedge.proxy.app:create_app_from_env --http
+imgedge.web.protocol:LimitedHttpToolsProtocol --no-proxy-headers`: the header limits of docs/security.md
+live in that protocol, and `imgedge serve` passes the same options."""
 
 from __future__ import annotations
 
 import anyio
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.types import ASGIApp
 
 from imgedge.cache.build import (
@@ -13,6 +18,8 @@ from imgedge.cache.build import (
     build_source_cache,
 )
 from imgedge.cache.config import CacheConfig
+from imgedge.imaging.errors import LibvipsUnsupported
+from imgedge.imaging.requirements import require_libvips
 from imgedge.observability import RequestIdMiddleware, configure_logging
 from imgedge.proxy import metrics
 from imgedge.proxy.asgi import ProxyApp
@@ -23,7 +30,7 @@ from imgedge.proxy.dialects import build_dialects
 from imgedge.proxy.info import InfoService
 from imgedge.proxy.lifespan import ProxyLifespan
 from imgedge.proxy.render import Renderer
-from imgedge.proxy.replies import EXCEPTION_HANDLERS
+from imgedge.proxy.replies import EXCEPTION_HANDLERS, error_response
 from imgedge.proxy.routes.admin import AdminRoutes
 from imgedge.proxy.routes.health import HealthRoutes
 from imgedge.proxy.routes.info import InfoRoutes
@@ -31,6 +38,11 @@ from imgedge.proxy.routes.metrics import MetricsRoute
 from imgedge.proxy.security import SecurityPolicy
 from imgedge.proxy.sources import Source, build_source
 from imgedge.proxy.transform_handler import TransformHandler
+from imgedge.web.bodies import BodyLimit
+from imgedge.web.clients import ClientAddress
+from imgedge.web.headers import SecurityHeaders
+from imgedge.web.metrics_listener import MetricsListener, parse_address
+from imgedge.web.origins import OriginCheck
 
 
 def create_app(
@@ -39,6 +51,7 @@ def create_app(
     source: Source | None = None,
     cache_config: CacheConfig | None = None,
 ) -> ASGIApp:
+    require_libvips()
     cache_cfg = cache_config or CacheConfig.from_env(config.data_dir)
     results = build_result_cache(cache_cfg)
     sources = build_source_cache(cache_cfg)
@@ -59,25 +72,53 @@ def create_app(
         InfoService(renderer, results, max_pixels=config.max_src_pixels), config.keys,
         allow_unsigned=config.allow_unsigned,
     )  # fmt: skip
+    assert renderer.budget is not None
     admin = AdminRoutes(
         config.admin_token, broadcaster=broadcaster, results=results, sources=sources, flights=flights,
-        origin=origin,
+        origin=origin, transforms=renderer.budget.stats,
     )  # fmt: skip
+    scrape = MetricsRoute(results, sources, config.web.metrics_token)
+    listener = (
+        MetricsListener(parse_address(config.metrics_address, "IMGEDGE_METRICS_ADDRESS"), scrape.body)
+        if config.metrics_address
+        else None
+    )
     service = Starlette(
         routes=[
             *HealthRoutes(origin, cache_cfg.disk_dir).routes(),
-            *MetricsRoute(results, sources).routes(),
+            *(scrape.routes() if listener is None else []),
             *admin.routes(),
             *info.routes(),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[Middleware(SecurityHeaders)],
         lifespan=ProxyLifespan(
-            config.allow_unsigned, results, sources, broadcaster, flights, origin, qualities
+            config.allow_unsigned,
+            results,
+            sources,
+            broadcaster,
+            flights,
+            origin,
+            qualities,
+            metrics_listener=listener,
         ),
     )
-    return RequestIdMiddleware(ProxyApp(transforms, service), observe=metrics.observe_request)
+    return web_layers(ProxyApp(transforms, service), config)
+
+
+def web_layers(app: ASGIApp, config: ProxyConfig) -> ASGIApp:
+    """Around the proxy, outermost first: who the client is, the access log, no request bodies (no proxy
+    route takes one), other origins' state-changing requests refused (see docs/security.md)."""
+    app = OriginCheck(app, allowed=config.web.cors_origins, public_base="", respond=error_response)
+    app = BodyLimit(app, limit_for=lambda _: 0, respond=error_response, timeout_s=config.web.body_timeout_s)
+    app = RequestIdMiddleware(app, observe=metrics.observe_request)
+    return ClientAddress(app, config.web.trusted_proxies)
 
 
 def create_app_from_env() -> ASGIApp:
     configure_logging()
-    return create_app(ProxyConfig.from_env())
+    try:
+        require_libvips()  # before reading settings, which may create files
+        return create_app(ProxyConfig.from_env())
+    except LibvipsUnsupported as exc:
+        raise SystemExit(f"imgedge proxy: {exc}") from None

@@ -18,6 +18,8 @@ from imgedge.proxy.sources import SOURCES
 from imgedge.proxy.sources.allowlist import AllowedPrefix, parse_prefixes
 from imgedge.secrets import load_signing_keys, setting_or_file
 from imgedge.url import ParseSettings, parse_options
+from imgedge.web.limits import WebLimits
+from imgedge.web.metrics_listener import parse_address
 
 
 def parse_presets(raw: str) -> dict[str, str]:
@@ -99,6 +101,8 @@ class ProxyConfig:
     max_width: int = 8192
     max_height: int = 8192
     max_dpr: float = 4.0
+    max_result_pixels: int = 25_000_000
+    transform_memory: int = 1 << 30  # estimated peak bytes of the transforms in flight (security/cost.py)
     transform_threads: int = 2  # libvips transforms in flight at once, per process
     transform_timeout_s: float = 20.0
     decoded_source_max_pixels: int = 4_194_304  # keep originals up to 2048x2048 as raw pixels; 0 = never
@@ -118,6 +122,8 @@ class ProxyConfig:
     imgproxy_prefix: str = "/imgproxy"
     imgproxy_keys: tuple[tuple[bytes, bytes], ...] = ()  # (key, salt) pairs
     imgproxy_signature_size: int = 32
+    web: WebLimits = field(default_factory=WebLimits)
+    metrics_address: str = ""  # host:port for /metrics instead of the proxy's port
 
     @classmethod
     def from_env(cls) -> ProxyConfig:
@@ -147,6 +153,8 @@ class ProxyConfig:
             max_width=S.MAX_WIDTH.read(),
             max_height=S.MAX_HEIGHT.read(),
             max_dpr=S.MAX_DPR.read(),
+            max_result_pixels=S.MAX_RESULT_PIXELS.read(),
+            transform_memory=S.TRANSFORM_MEMORY.read(),
             transform_threads=S.TRANSFORM_THREADS.read(default=os.cpu_count() or 2),
             transform_timeout_s=S.TRANSFORM_TIMEOUT.read(),
             decoded_source_max_pixels=S.DECODED_SOURCE_MAX_PIXELS.read(),
@@ -166,6 +174,8 @@ class ProxyConfig:
             imgproxy_prefix=S.IMGPROXY_PREFIX.read(),
             imgproxy_keys=imgproxy_keys_from_env(),
             imgproxy_signature_size=S.IMGPROXY_SIGNATURE_SIZE.read(),
+            web=WebLimits.from_env(),
+            metrics_address=S.METRICS_ADDRESS.read(),
         )
         cfg.validate()
         return cfg
@@ -186,6 +196,8 @@ class ProxyConfig:
             "IMGEDGE_MAX_HEIGHT": self.max_height,
             "IMGEDGE_TRANSFORM_THREADS": self.transform_threads,
             "IMGEDGE_TRANSFORM_QUEUE_SIZE": self.queue_size,
+            "IMGEDGE_MAX_RESULT_PIXELS": self.max_result_pixels,
+            "IMGEDGE_TRANSFORM_MEMORY": self.transform_memory,
         }
         for name, value in positive.items():
             if value <= 0:
@@ -194,6 +206,8 @@ class ProxyConfig:
             raise ConfigError(f"IMGEDGE_MAX_DPR must be within 1..4, got {self.max_dpr}")
         check_encoder_settings(self.encoder)
         self._validate_dialects()
+        if self.metrics_address:
+            parse_address(self.metrics_address, "IMGEDGE_METRICS_ADDRESS")
         for name, definition in self.presets.items():
             try:
                 parse_options(definition.split("/"), ParseSettings(max_dpr=self.max_dpr))

@@ -17,6 +17,7 @@ from imgedge.cache.tiered import TieredCache
 from imgedge.proxy import metrics
 from imgedge.proxy.autoquality import QualityBook
 from imgedge.proxy.sources import Source
+from imgedge.web.metrics_listener import MetricsListener
 
 log = logging.getLogger("imgedge.proxy")
 
@@ -32,6 +33,7 @@ class ProxyLifespan:
     flights: Flights
     origin: Source
     qualities: QualityBook | None = None
+    metrics_listener: MetricsListener | None = None
 
     @contextlib.asynccontextmanager
     async def __call__(self, _: Starlette) -> AsyncIterator[None]:
@@ -42,6 +44,8 @@ class ProxyLifespan:
                 "unsigned URLs are allowed (IMGEDGE_ALLOW_UNSIGNED=1): anyone can request any transform"
             )
         await self.broadcaster.start()
+        if self.metrics_listener is not None:
+            await self.metrics_listener.start()
         try:
             async with anyio.create_task_group() as tasks:
                 tasks.start_soon(self.refresh_gauges)
@@ -52,6 +56,8 @@ class ProxyLifespan:
         finally:
             if self.qualities is not None:
                 await self.qualities.aclose()
+            if self.metrics_listener is not None:
+                await self.metrics_listener.stop()
             await self.broadcaster.stop()
             await self.origin.aclose()
             await self.flights.aclose()

@@ -21,6 +21,9 @@ STAGES = Histogram(
 CACHE_LOOKUPS = Counter("imgedge_cache_lookups_total", "Result cache lookups", ["result", "tier"])
 ORIGIN_FETCHES = Counter("imgedge_origin_fetches_total", "Fetches of originals from the origin")
 TRANSFORM_ERRORS = Counter("imgedge_transform_errors_total", "Failed requests by error kind", ["kind"])
+LIBVIPS_FAILURES = Counter(
+    "imgedge_libvips_failures_total", "libvips failing on images that decode (a 500), by stage", ["stage"]
+)
 QUEUE_DEPTH = Gauge("imgedge_transform_queue_depth", "Transforms admitted", multiprocess_mode="livesum")
 VIPS_MEMORY = Gauge("imgedge_vips_memory_bytes", "Memory libvips has allocated", multiprocess_mode="livesum")
 CACHE_BYTES = Gauge(

@@ -22,9 +22,11 @@ from imgedge.proxy.config import ProxyConfig
 from imgedge.proxy.errors import Forbidden, Overloaded
 from imgedge.proxy.http_headers import variant_cache_control
 from imgedge.proxy.metrics import QUEUE_DEPTH
+from imgedge.proxy.pipeline.deadline import Deadline, run_in_thread
 from imgedge.proxy.pipeline.decoded import DecodedImage, decode
 from imgedge.proxy.pipeline.run import Rendered, transform
 from imgedge.proxy.security import check_moderation
+from imgedge.proxy.security.cost import TransformBudget, transform_cost
 from imgedge.proxy.sources import ASSET, Source, SourceImage, SourceRef
 from imgedge.url.spec import TransformSpec
 
@@ -55,6 +57,11 @@ class Renderer:
     flights: SingleFlight = field(default_factory=SingleFlight)
     admitted: int = 0
     qualities: QualityBook | None = None  # q:auto; without it q:auto encodes with the estimate
+    budget: TransformBudget | None = None
+
+    def __post_init__(self) -> None:
+        if self.budget is None:
+            self.budget = TransformBudget(self.config.transform_threads, self.config.transform_memory)
 
     async def original(self, ref: SourceRef) -> SourceImage:
         key = source_key(ref.cache_id)
@@ -187,21 +194,31 @@ class Renderer:
         # Admission: running + waiting transforms are bounded, so overload costs a 503, not memory.
         if self.admitted >= self.config.transform_threads + self.config.queue_size:
             raise Overloaded("too many transforms queued", headers={"Retry-After": "1"})
-        deadline = time.monotonic() + self.config.transform_timeout_s
+        deadline = Deadline.after(self.config.transform_timeout_s)
         queued_at = time.perf_counter()
+        budget = self.budget
+        assert budget is not None
 
         def work() -> Rendered:
             timings["queue"] = (time.perf_counter() - queued_at) * 1000
-            return transform(
-                source, spec, negotiated, max_pixels=self.config.max_src_pixels,
-                settings=self.config.encoder, deadline=deadline, quality_plan=plan, label=label,
-                mark=mark,
+            cost = transform_cost(
+                source, spec, negotiated, max_src_pixels=self.config.max_src_pixels,
+                max_result_pixels=self.config.max_result_pixels,
             )  # fmt: skip
+            with budget.reserve(cost, deadline):
+                try:
+                    return transform(
+                        source, spec, negotiated, max_pixels=self.config.max_src_pixels,
+                        settings=self.config.encoder, deadline=deadline, quality_plan=plan, label=label,
+                        mark=mark,
+                    )  # fmt: skip
+                finally:
+                    deadline.release()  # its images go before its reservation does
 
         self.admitted += 1
         QUEUE_DEPTH.inc()
         try:
-            return await anyio.to_thread.run_sync(work, limiter=self.limiter)
+            return await run_in_thread(work, deadline, self.limiter)
         finally:
             self.admitted -= 1
             QUEUE_DEPTH.dec()

@@ -9,10 +9,11 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Send
+from starlette.types import ASGIApp, Scope, Send
 
 from imgedge.cache.entry import Entry
 from imgedge.errors import PublicError
+from imgedge.imaging.errors import LibvipsFailure
 from imgedge.origin_protocol import MODERATION_HEADER, etag_matches
 from imgedge.proxy import metrics
 from imgedge.proxy.http_headers import error_cache_control, server_timing, variant_cache_control
@@ -24,6 +25,7 @@ log = logging.getLogger("imgedge.proxy")
 RawHeaders = list[tuple[bytes, bytes]]
 _TEXT = b"text/plain; charset=utf-8"
 ACCEPT_CH_BYTES = ACCEPT_CH.encode("latin-1")
+_NOSNIFF = (b"x-content-type-options", b"nosniff")
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +87,8 @@ def variant_reply(
 def error_reply(exc: PublicError, method: str) -> Reply:
     """Every PublicError, on any route, becomes a response here and nowhere else."""
     metrics.TRANSFORM_ERRORS.labels(type(exc).__name__).inc()
+    if isinstance(exc, LibvipsFailure):
+        metrics.LIBVIPS_FAILURES.labels(exc.stage).inc()
     body = "" if method == "HEAD" else exc.message + "\n"
     return _plain_text(exc.status, {"Cache-Control": error_cache_control(exc.status), **exc.headers}, body)
 
@@ -97,7 +101,7 @@ def internal_error_reply(path: str, exc: BaseException) -> Reply:
 def _plain_text(status: int, headers: dict[str, str], text: str) -> Reply:
     body = text.encode()
     raw = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]
-    raw += [(b"content-length", str(len(body)).encode("latin-1")), (b"content-type", _TEXT)]
+    raw += [(b"content-length", str(len(body)).encode("latin-1")), (b"content-type", _TEXT), _NOSNIFF]
     return Reply(status, raw, body)
 
 
@@ -110,6 +114,11 @@ def starlette_response(reply: Reply) -> Response:
     response = Response(reply.body, status_code=reply.status)
     response.raw_headers = list(reply.headers)
     return response
+
+
+def error_response(scope: Scope, exc: PublicError) -> ASGIApp:
+    """For middleware that refuses a request before any route runs."""
+    return starlette_response(error_reply(exc, scope["method"]))
 
 
 async def handle_public_error(request: Request, exc: Exception) -> Response:

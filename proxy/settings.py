@@ -145,3 +145,15 @@ EFFORT = {
     for f in FORMATS
     if f.effort_option
 }
+
+MAX_RESULT_PIXELS = s.integer(
+    "proxy", "IMGEDGE_MAX_RESULT_PIXELS", 25_000_000, "largest output, in pixels (400 beyond)", low=1
+)
+TRANSFORM_MEMORY = s.size(
+    "proxy", "IMGEDGE_TRANSFORM_MEMORY", 1 << 30,
+    "estimated peak memory of the transforms in flight in one process, at most (larger ones wait)",
+)  # fmt: skip
+METRICS_ADDRESS = s.text(
+    "proxy", "IMGEDGE_METRICS_ADDRESS", "",
+    "`host:port` to serve `/metrics` on instead of the proxy's own port", kind="address",
+)  # fmt: skip

@@ -24,6 +24,7 @@ from imgedge.proxy.negotiate import Negotiated, negotiate
 from imgedge.proxy.render import Renderer, moderation_of
 from imgedge.proxy.replies import Reply, variant_reply
 from imgedge.proxy.security import SecurityPolicy, check_moderation
+from imgedge.proxy.security.verified import VerifiedRequests
 from imgedge.proxy.sources import ASSET, SourceRef
 from imgedge.url.hints import NO_HINTS, ClientHints, parse_hints
 from imgedge.url.spec import TransformSpec
@@ -98,6 +99,7 @@ class TransformHandler:
         self.remote_ttl_s = remote_ttl_s
         self.facts = FactsReplies(renderer)
         self._local_tier = results.tiers[0].name if results.tiers else ""
+        self.verified = VerifiedRequests()
         # Keys are pure in their inputs, and building one hashes; checked requests only reach this.
         self._variant_key = functools.lru_cache(maxsize=16384)(
             functools.partial(_variant_key, encoder_version=encoder_version)
@@ -106,8 +108,7 @@ class TransformHandler:
     async def respond(self, request: TransformRequest) -> Reply:
         """The response for a transform URL; a PublicError for anything the client must be told."""
         started = time.perf_counter()
-        parsed = self.dialects.parse(request.raw_path or request.path, request.query)
-        self.policy.check_request(parsed)
+        parsed = self._verified(request)
         remote = parsed.source.kind != ASSET  # its origin may change it: a bounded lifetime, not immutable
         lifetime = max(1, int(self.remote_ttl_s)) if remote else 0
         if parsed.reply != IMAGE:
@@ -136,6 +137,18 @@ class TransformHandler:
             timings=timings, hint_vary=resolved.vary, content_dpr=resolved.dpr, accept_ch=self.hints.honour,
             lifetime=lifetime,
         )  # fmt: skip
+
+    def _verified(self, request: TransformRequest) -> ParsedRequest:
+        # Keyed by the path as sent: what the dialects parse and thumbor and imgproxy sign.
+        path = request.raw_path or request.path
+        parsed = self.verified.get(path, request.query)
+        if parsed is not None:
+            self.policy.check_fresh(parsed)  # the signature and limits held; only time moves on
+            return parsed
+        parsed = self.dialects.parse(path, request.query)
+        self.policy.check_request(parsed)
+        self.verified.put(path, request.query, parsed)
+        return parsed
 
     async def _lookup(self, key: str) -> tuple[Entry | None, str]:
         # The process-local tier answers without awaiting; most hits end here.

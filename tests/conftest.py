@@ -16,6 +16,8 @@ from starlette.types import ASGIApp
 
 from imgedge.generator.config import GeneratorConfig
 from imgedge.generator.models.diffusers_directory import DiffusersDirectoryBackend
+from imgedge.imaging.requirements import require_libvips
+from imgedge.web.uvicorn_args import PROTOCOL
 from tests.engines.postgres import PostgresServer, postgres_cluster
 from tests.engines.s3 import S3Server, rclone_s3
 
@@ -32,8 +34,11 @@ def running(app: ASGIApp, port: int | None = None) -> Iterator[str]:
     """Serve an ASGI app over real HTTP on 127.0.0.1 in a background thread."""
     port = port or free_port()
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
+        uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", http=PROTOCOL,
+            proxy_headers=False,
+        )
+    )  # fmt: skip
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -46,6 +51,19 @@ def running(app: ASGIApp, port: int | None = None) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=20)
+
+
+@contextlib.contextmanager
+def libvips_blocked(*operations: str) -> Iterator[None]:
+    """libvips' own switch for refusing operations: a real library failure, on input that is fine."""
+    require_libvips()  # its facts (and the saver options it caches) are gathered with nothing blocked
+    for name in operations:
+        pyvips.operation_block_set(name, True)
+    try:
+        yield
+    finally:
+        for name in operations:
+            pyvips.operation_block_set(name, False)
 
 
 def photo(name: str, size: int | None = None) -> pyvips.Image:

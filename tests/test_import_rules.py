@@ -31,6 +31,7 @@ LIGHT = {
     "imgedge.provenance": (),
     "imgedge.subcommands": (),
     "imgedge.netcheck": (),
+    "imgedge.web.uvicorn_args": (),
     "imgedge.url": ("imgedge.errors", "imgedge.formats", "imgedge.url"),
 }
 

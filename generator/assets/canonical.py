@@ -15,6 +15,9 @@ import pyvips
 from imgedge.errors import PublicError
 from imgedge.generator.assets.png_provenance import embed
 from imgedge.imaging.colour import to_srgb
+from imgedge.imaging.encode import save
+from imgedge.imaging.errors import LibvipsFailure
+from imgedge.imaging.failures import blame
 from imgedge.imaging.inspect import inspect
 
 ASSET_ID_HEX = 32
@@ -49,10 +52,17 @@ def canonicalize(data: bytes, *, max_pixels: int) -> Canonical:
     try:
         image = pyvips.Image.new_from_buffer(data, "", fail_on="error").autorot()
         image = to_srgb(image, keep_profile=False)
-        png = image.write_to_buffer(".png", compression=6, keep="none")
-    except pyvips.Error:
+        png = _png(image)
+    except pyvips.Error as exc:
+        failure = blame(exc, data, stage="canonicalize")
+        if isinstance(failure, LibvipsFailure):
+            raise failure from None
         raise InvalidImage(422, "image data is corrupt or truncated") from None
     return Canonical(png=png, width=image.width, height=image.height, asset_id=asset_id_for(png))
+
+
+def _png(image: pyvips.Image) -> bytes:
+    return save(image, "png", "none", compression=6)
 
 
 def canonical_from_pixels(
@@ -62,6 +72,8 @@ def canonical_from_pixels(
     rgb = np.ascontiguousarray((np.clip(pixels, 0.0, 1.0) * 255).round().astype(np.uint8))
     height, width, bands = rgb.shape
     image = pyvips.Image.new_from_memory(rgb.tobytes(), width, height, bands, "uchar")
-    image = image.copy(interpretation="srgb")
-    png = embed(image.write_to_buffer(".png", compression=6, keep="none"), text, digital_source_type)
+    try:
+        png = embed(_png(image.copy(interpretation="srgb")), text, digital_source_type)
+    except pyvips.Error as exc:
+        raise blame(exc, None, stage="canonicalize") from None
     return Canonical(png=png, width=width, height=height, asset_id=asset_id_for(png))

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from imgedge.env import ConfigError
 from imgedge.generator.config import GeneratorConfig
+from imgedge.generator.security.text import fold_pattern, moderation_form
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +23,7 @@ def _compile(patterns: tuple[str, ...], setting: str) -> tuple[re.Pattern[str], 
     compiled = []
     for pattern in patterns:
         try:
-            compiled.append(re.compile(pattern, re.IGNORECASE))
+            compiled.append(re.compile(fold_pattern(pattern), re.IGNORECASE))
         except re.error as exc:
             raise ConfigError(f"{setting}: {pattern!r} is not a valid regular expression: {exc}") from None
     return tuple(compiled)
@@ -41,11 +42,13 @@ class ModerationPolicy:
         )
 
     def check_prompt(self, prompt: str) -> Verdict:
+        # Matched in one normal form, so invisible or look-alike characters do not hide a word.
+        text = moderation_form(prompt)
         for pattern in self.blocklist:
-            if pattern.search(prompt):
+            if pattern.search(text):
                 return Verdict("rejected", "prompt matches the block list")
         for pattern in self.review:
-            if pattern.search(prompt):
+            if pattern.search(text):
                 return Verdict("pending", "prompt needs review")
         return Verdict("approved")
 

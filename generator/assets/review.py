@@ -28,4 +28,9 @@ class ModerationReview:
             self.variants.purge(asset_id)
             if state == "approved":
                 self.variants.warm(asset_id, updated.width)
+        if state == "rejected":
+            # The decision is about the picture: every other record of it goes with it.
+            for other in self.store.same_content(asset_id):
+                if self.store.set_moderation(other, "rejected", reason):
+                    self.variants.purge(other)
         return updated

@@ -5,8 +5,10 @@ from __future__ import annotations
 import time
 
 from imgedge.generator.assets.canonical import Canonical
+from imgedge.generator.assets.content_hash import content_hash
 from imgedge.generator.assets.placeholders import PlaceholderRepository, compute
 from imgedge.generator.assets.records import AssetRecord, Provenance, check_moderation_state, valid_asset_id
+from imgedge.generator.assets.rejections import REJECTED_BEFORE, RejectedContent
 from imgedge.generator.assets.repository import AssetRepository
 from imgedge.generator.storage.blobs import BlobNotFound, BlobStore
 from imgedge.imaging.errors import ImagingError
@@ -28,6 +30,7 @@ class AssetStore:
         self.records = records
         self.placeholder_rows = placeholders or PlaceholderRepository(records.database)
         self.max_pixels = max_pixels
+        self.rejections = RejectedContent(records.database)
 
     def put(
         self,
@@ -39,12 +42,19 @@ class AssetStore:
         expires_at: float | None = None,
         moderation_reason: str | None = None,
     ) -> AssetRecord:
-        """Idempotent: the same pixels give the same id, and a second put keeps the first record.
+        """Idempotent: the same pixels give the same id, and a second put keeps the first record. A new record
+        of a picture that was rejected before is rejected from the start.
 
         One exception: storing a permanent copy of an asset that only exists as a temporary one makes it
         permanent, or the janitor would delete an asset somebody asked to keep.
         """
         check_moderation_state(moderation)
+        content = content_hash(canonical.png)
+        if self.rejections.is_rejected(content):
+            moderation, moderation_reason = "rejected", REJECTED_BEFORE
+        elif moderation == "rejected":
+            self.rejections.reject(content, moderation_reason)
+        self.rejections.record(canonical.asset_id, content)
         # Bytes before the row: a crash in between leaves an orphan blob, never a row without bytes.
         if not self.blobs.exists(canonical.asset_id):
             self.blobs.put(canonical.asset_id, canonical.png)
@@ -84,7 +94,29 @@ class AssetStore:
         return self.blobs.get(asset_id)
 
     def set_moderation(self, asset_id: str, state: str, reason: str | None = None) -> bool:
+        """An administrator's decision, which the picture keeps beyond this record (rejections.py)."""
+        content = self.rejections.content_of(asset_id) or self._content_from_blob(asset_id)
+        if content is not None and state == "rejected":
+            self.rejections.reject(content, reason)
+        elif content is not None and state == "approved":
+            self.rejections.forgive(content)
         return self.records.set_moderation(asset_id, state, reason)
+
+    def same_content(self, asset_id: str) -> list[str]:
+        """Other assets holding the same picture (a generated original and its upload, say)."""
+        content = self.rejections.content_of(asset_id)
+        if content is None:
+            return []
+        return [other for other in self.rejections.assets_with(content) if other != asset_id]
+
+    def _content_from_blob(self, asset_id: str) -> str | None:
+        # Assets stored before content hashes were kept.
+        try:
+            content = content_hash(self.blobs.get(asset_id))
+        except (BlobNotFound, ValueError):
+            return None
+        self.rejections.record(asset_id, content)
+        return content
 
     def expired(self, now: float, limit: int = 100) -> list[str]:
         return self.records.expired(now, limit)
@@ -94,6 +126,7 @@ class AssetStore:
         deleted = self.records.delete(asset_id)
         self.placeholder_rows.delete(asset_id)
         self.blobs.delete(asset_id)
+        self.rejections.forget(asset_id)
         return deleted
 
     def list_by_moderation(self, state: str, limit: int = 100) -> list[AssetRecord]:

@@ -2,8 +2,10 @@
 
 Anonymous use is allowed when the service listens on loopback and no key has been created (the operator's
 own machine: `make run` and its playground need no key), or anywhere with IMGEDGE_ALLOW_ANONYMOUS=1, which
-the service announces at start-up. Work (generation, upload grants) is charged to the key: its rate limit
-and daily quota answer 429 with Retry-After; anonymous callers get the per-address token buckets instead.
+the service announces at start-up. The administrator's token (IMGEDGE_ADMIN_TOKEN) is accepted as a caller
+too. Work (generation, upload grants) is charged to the key: its rate limit and daily quota answer 429 with
+Retry-After; everyone else gets the per-address token buckets instead. What each caller may ask for (the
+anonymous caps, a key's own) is generator/security/clients.py.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import logging
 from starlette.requests import Request
 
 from imgedge.generator.errors import ApiError
+from imgedge.generator.http.auth import bearer_matches
 from imgedge.generator.http.rate_limit import RateGate, client_key
 from imgedge.generator.keys.records import ApiKey, Caller
 from imgedge.generator.keys.repository import ApiKeyRepository
@@ -48,6 +51,7 @@ class Access:
         gate: RateGate,
         metrics: Metrics,
         *,
+        admin_token: str,
         listen_host: str,
         allow_anonymous: bool,
         review_anonymous_uploads: bool,
@@ -56,6 +60,7 @@ class Access:
         self.meter = meter
         self.gate = gate
         self.metrics = metrics
+        self.admin_token = admin_token
         self.loopback = is_loopback(listen_host)
         self.allow_anonymous = allow_anonymous
         self.review_anonymous_uploads = review_anonymous_uploads
@@ -65,6 +70,8 @@ class Access:
         address = client_key(request)
         header = request.headers.get("authorization")
         if header is not None:
+            if bearer_matches(request, self.admin_token):
+                return Caller(None, address, admin=True)
             return Caller(await asyncio.to_thread(self._key_for, header), address)
         if self.allow_anonymous:
             return Caller(None, address)

@@ -12,12 +12,21 @@ from imgedge.generator.assets.store import AssetStore
 from imgedge.generator.errors import ApiError
 from imgedge.generator.http.auth import bearer_matches
 from imgedge.generator.http.bodies import read_json
+from imgedge.generator.security.text import check_text
 
 NO_STORE = {"Cache-Control": "no-store"}
 
 
+MAX_REASON_CHARS = 500
+
+
 def routes(
-    admin_token: str, review: ModerationReview, store: AssetStore, describer: AssetDescriber
+    admin_token: str,
+    review: ModerationReview,
+    store: AssetStore,
+    describer: AssetDescriber,
+    *,
+    max_json_bytes: int,
 ) -> list[Route]:
     def require_admin(request: Request) -> None:
         if not bearer_matches(request, admin_token):
@@ -31,10 +40,14 @@ def routes(
 
     async def decide(request: Request, state: str) -> Response:
         require_admin(request)
-        body = await read_json(request)
-        reason = body.get("reason") if isinstance(body, dict) else None
+        body = await read_json(request, max_json_bytes)
+        if not isinstance(body, dict) or any(key != "reason" for key in body):
+            raise ApiError(422, "the body is an object with one optional field, reason")
+        reason = body.get("reason")
         if reason is not None and not isinstance(reason, str):
             raise ApiError(422, "reason must be a string")
+        if reason is not None:
+            check_text("reason", reason, max_chars=MAX_REASON_CHARS, multiline=True)
         record = review.decide(request.path_params["asset_id"], state, reason or f"{state} by admin")
         return JSONResponse(describer.record(record), headers=NO_STORE)
 

@@ -16,8 +16,14 @@ from imgedge.generator.models.backend import ModelSlot
 from imgedge.generator.storage.blobs import BlobStore
 from imgedge.generator.storage.database import Database
 from imgedge.generator.storage.errors import StorageUnavailable
+from imgedge.web.metrics_access import check_metrics_access
 
 NO_STORE = {"Cache-Control": "no-store"}
+
+
+def metrics_body(metrics: Metrics, queue: JobQueue) -> tuple[bytes, str]:
+    metrics.queue_depth.set(queue.depth)
+    return metrics.render(), CONTENT_TYPE_LATEST
 
 
 def _database_problem(database: Database) -> str | None:
@@ -30,9 +36,17 @@ def _database_problem(database: Database) -> str | None:
 
 
 def routes(
-    model: ModelSlot | None, queue: JobQueue, metrics: Metrics, blobs: BlobStore, database: Database
+    model: ModelSlot | None,
+    queue: JobQueue,
+    metrics: Metrics,
+    blobs: BlobStore,
+    database: Database,
+    *,
+    metrics_token: str = "",
+    metrics_here: bool = True,
 ) -> list[Route]:
-    """`model` is None in an API whose jobs run on `imgedge worker`s: it never loads one."""
+    """`model` is None in an API whose jobs run on `imgedge worker`s: it never loads one.
+    `metrics_here=False`: /metrics lives on IMGEDGE_GENERATOR_METRICS_ADDRESS instead (404 here)."""
 
     async def healthz(_: Request) -> Response:
         loaded = model.model if model is not None else None
@@ -46,9 +60,10 @@ def routes(
             headers=NO_STORE,
         )
 
-    async def metrics_text(_: Request) -> Response:
-        metrics.queue_depth.set(queue.depth)
-        return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST, headers=NO_STORE)
+    async def metrics_text(request: Request) -> Response:
+        check_metrics_access(request.scope, metrics_token)
+        body, media_type = metrics_body(metrics, queue)
+        return Response(body, media_type=media_type, headers=NO_STORE)
 
     async def readyz(_: Request) -> Response:
         problems = []
@@ -63,4 +78,5 @@ def routes(
             headers=NO_STORE,
         )
 
-    return [Route("/healthz", healthz), Route("/readyz", readyz), Route("/metrics", metrics_text)]
+    health = [Route("/healthz", healthz), Route("/readyz", readyz)]
+    return [*health, Route("/metrics", metrics_text)] if metrics_here else health

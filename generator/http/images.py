@@ -19,6 +19,10 @@ from imgedge.generator.jobs.repository import JobRepository
 from imgedge.generator.jobs.submission import JobSubmitter
 from imgedge.generator.models.request import GenerationRequest, parse_generation_request
 from imgedge.generator.outbound.destinations import ForbiddenDestination, check_destination
+from imgedge.generator.security.clients import caps_for, check_generation_caps
+from imgedge.generator.security.limits import GeneratorLimits
+from imgedge.generator.security.public_urls import public_url
+from imgedge.generator.security.query import int_param
 
 DEFAULT_LIST_LIMIT = 12
 MAX_LIST_LIMIT = 100
@@ -26,6 +30,7 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 
 async def _check_webhook(generation: GenerationRequest, allow_private: bool) -> None:
+    # The URL's form was checked with the request; here, where its name resolves to.
     if generation.webhook_url is not None:
         try:
             await check_destination(generation.webhook_url, allow_private=allow_private)
@@ -41,13 +46,17 @@ def routes(
     store: AssetStore,
     describer: AssetDescriber,
 ) -> list[Route]:
+    limits = GeneratorLimits.from_config(config)
+
     async def create_image(request: Request) -> Response:
         caller = await access.caller(request)
         await access.charge(request, caller, "generate")
-        generation = parse_generation_request(await read_json(request), config)
+        generation = parse_generation_request(await read_json(request, limits.max_json_bytes), config)
+        caps = caps_for(caller, limits)
+        check_generation_caps(generation, caps)
         await _check_webhook(generation, config.webhook_allow_private)
-        job = await submitter.submit(generation)
-        status_url = str(request.url_for("job", job_id=job.id))
+        job = await submitter.submit(generation, owner=caller.owner, max_jobs=caps.max_jobs)
+        status_url = public_url(request, config.public_url, "job", job_id=job.id)
         return JSONResponse(
             {"job_id": job.id, "status": job.status, "status_url": status_url},
             status_code=202,
@@ -61,7 +70,7 @@ def routes(
             raise ApiError(404, "job not found")
         body = found.to_json()
         if found.asset_id is not None:
-            body["image_url"] = str(request.url_for("image", asset_id=found.asset_id))
+            body["image_url"] = public_url(request, config.public_url, "image", asset_id=found.asset_id)
         return JSONResponse(body, headers=NO_STORE)
 
     async def image(request: Request) -> Response:
@@ -73,10 +82,10 @@ def routes(
 
     async def recent_images(request: Request) -> Response:
         access.count_read(await access.caller(request))
-        limit = request.query_params.get("limit", str(DEFAULT_LIST_LIMIT))
-        if not limit.isdigit() or not 1 <= int(limit) <= MAX_LIST_LIMIT:
-            raise ApiError(422, f"limit must be an integer between 1 and {MAX_LIST_LIMIT}")
-        records = await asyncio.to_thread(store.recent, "approved", int(limit))
+        limit = int_param(
+            "limit", request.query_params.get("limit"), default=DEFAULT_LIST_LIMIT, low=1, high=MAX_LIST_LIMIT
+        )
+        records = await asyncio.to_thread(store.recent, "approved", limit)
         images = await anyio.to_thread.run_sync(lambda: [describer.record(r) for r in records])
         return JSONResponse({"images": images}, headers=NO_STORE)
 

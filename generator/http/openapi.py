@@ -13,8 +13,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from imgedge.generator.http.bodies import MAX_JSON_BYTES
 from imgedge.generator.models.request import ASPECTS, MAX_PROMPT_CHARS, MAX_SEED
+from imgedge.generator.settings import MAX_JSON_BYTES as MAX_JSON_SETTING
 from imgedge.generator.version import software_version
 
 JSON = "application/json"
@@ -202,7 +202,10 @@ def _body(schema: dict[str, Any], required: bool = True) -> dict[str, Any]:
     return {"required": required, "content": {JSON: {"schema": schema}}}
 
 
-_BAD_JSON = {"400": _error("body is not JSON"), "413": _error(f"body larger than {MAX_JSON_BYTES} bytes")}
+_BAD_JSON = {
+    "400": _error("body is not JSON"),
+    "413": _error(f"body larger than {MAX_JSON_SETTING.default} bytes"),
+}
 _ADMIN = {"401": _error("admin token required")}
 _KEYED = {"401": _error("API key missing, not valid, or revoked (WWW-Authenticate: Bearer)")}
 _REASON = {"type": "object", "properties": {"reason": {"type": "string"}}}

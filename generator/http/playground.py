@@ -41,12 +41,29 @@ def render_index(template: str, base_url: str) -> str:
     return template.replace(CONFIG_MARKER, head)
 
 
+def page_headers(base_url: str) -> dict[str, str]:
+    """No inline script or style runs (the config block is JSON data, which CSP does not execute), nothing
+    frames the page, and no Referer leaves it."""
+    images = " ".join(filter(None, ["'self'", proxy_origin(base_url), "blob:", "data:"]))
+    policy = (
+        f"default-src 'none'; script-src 'self'; style-src 'self'; img-src {images}; connect-src 'self'; "
+        "font-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+    return {
+        "Cache-Control": "no-cache",
+        "Content-Security-Policy": policy,
+        "Referrer-Policy": "no-referrer",
+        "X-Frame-Options": "DENY",
+    }
+
+
 def routes(base_url: str) -> list[BaseRoute]:
     """`base_url`: where the page finds the proxy; empty for root-relative URLs."""
     index = render_index((PLAYGROUND_DIR / "index.html").read_text(encoding="utf-8"), base_url)
+    headers = page_headers(base_url)
 
     async def page(_: Request) -> Response:
-        return HTMLResponse(index, headers={"Cache-Control": "no-cache"})
+        return HTMLResponse(index, headers=headers)
 
     return [
         Route("/", page, methods=["GET", "HEAD"]),

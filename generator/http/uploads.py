@@ -15,22 +15,33 @@ from imgedge.generator.http.access import Access
 from imgedge.generator.http.bodies import read_body, read_json
 from imgedge.generator.metrics import Metrics
 from imgedge.generator.outbound.proxy_variants import ProxyVariants
+from imgedge.generator.security.public_urls import public_url
+from imgedge.imaging.errors import LibvipsFailure
 
 
 def routes(
-    access: Access, grants: UploadGrants, intake: UploadIntake, variants: ProxyVariants, metrics: Metrics
+    access: Access,
+    grants: UploadGrants,
+    intake: UploadIntake,
+    variants: ProxyVariants,
+    metrics: Metrics,
+    *,
+    max_json_bytes: int,
+    public_base: str,
 ) -> list[Route]:
     max_bytes = intake.limits.max_bytes
 
     async def create_upload(request: Request) -> Response:
         caller = await access.caller(request)
         await access.charge(request, caller, "upload")
-        body = await read_json(request)
-        temporary = body.get("temporary", False) if isinstance(body, dict) else None
+        body = await read_json(request, max_json_bytes)
+        if not isinstance(body, dict) or any(key != "temporary" for key in body):
+            raise ApiError(422, "the body is an object with one optional field, temporary")
+        temporary = body.get("temporary", False)
         if not isinstance(temporary, bool):
             raise ApiError(422, "temporary must be true or false")
         token = await asyncio.to_thread(grants.issue, temporary, review=access.holds_uploads(caller))
-        url = str(request.url_for("upload", token=token))
+        url = public_url(request, public_base, "upload", token=token)
         return JSONResponse(
             {"upload_url": url, "method": "PUT", "expires_in": grants.ttl_s, "max_bytes": max_bytes},
             status_code=201, headers={"Cache-Control": "no-store"},
@@ -42,15 +53,17 @@ def routes(
         try:
             data = await read_body(request, max_bytes)
             record = await asyncio.to_thread(intake.accept, data, grant.temporary, review=grant.review)
-        except BaseException:
+        except BaseException as exc:
             metrics.uploads_refused.inc()
+            if isinstance(exc, LibvipsFailure):
+                metrics.libvips_failures.inc()
             await asyncio.to_thread(grants.release, grant.upload_id)
             raise
         metrics.uploads_stored.inc()
         if record.moderation == "approved":
             variants.warm(record.id, record.width)
         await asyncio.to_thread(grants.complete, grant.upload_id, record.id)
-        image_url = str(request.url_for("image", asset_id=record.id))
+        image_url = public_url(request, public_base, "image", asset_id=record.id)
         return JSONResponse(
             {"asset_id": record.id, "image_url": image_url, "moderation": record.moderation},
             status_code=201, headers={"Location": image_url, "Cache-Control": "no-store"},

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from imgedge.generator.jobs.records import SETTLED_STATES, Job
 from imgedge.generator.jobs.repository import JobRepository
 from imgedge.generator.metrics import Metrics
+from imgedge.imaging.errors import LibvipsFailure
 
 log = logging.getLogger("imgedge.generator")
 
@@ -50,6 +51,8 @@ class JobLifecycle:
             raise
         except Exception as exc:
             log.warning("job %s failed: %s", job.id, exc)
+            if isinstance(exc, LibvipsFailure):
+                self.metrics.libvips_failures.inc()
             self.fail(job.id, str(exc) or type(exc).__name__)
             return "failed"
         self.jobs.set_status(job.id, "done", asset_id=asset_id)

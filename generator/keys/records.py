@@ -24,8 +24,10 @@ class ApiKey:
     daily_quota: int | None
     created_at: float
     revoked_at: float | None = None
-    # Per-key caps on what a request may ask for (largest image, most steps) belong here as further optional
-    # fields; routes receive the Caller, so the request parsers can read them there.
+    # Caps on what one request with this key may ask for; None: the service's maxima (IMGEDGE_MAX_SIDE²,
+    # IMGEDGE_MAX_STEPS). generator/security/clients.py turns them into the caller's Caps.
+    max_pixels: int | None = None
+    max_steps: int | None = None
 
     @property
     def revoked(self) -> bool:
@@ -34,16 +36,25 @@ class ApiKey:
 
 @dataclass(frozen=True, slots=True)
 class Caller:
-    """Who is asking: the key they showed, or nobody."""
+    """Who is asking: the key they showed, the administrator (IMGEDGE_ADMIN_TOKEN), or nobody (anonymous,
+    known by its address: the socket peer, or what a trusted proxy names)."""
 
     key: ApiKey | None
     address: str
     # Anonymous because the service listens on loopback and no key exists: the operator's own machine.
     local: bool = False
+    admin: bool = False
 
     @property
     def anonymous(self) -> bool:
-        return self.key is None
+        return self.key is None and not self.admin
+
+    @property
+    def owner(self) -> str:
+        """What this caller's jobs are counted under, across processes (the job_owners table)."""
+        if self.key is not None:
+            return f"key:{self.key.id}"
+        return "admin" if self.admin else f"anon:{self.address}"
 
 
 def new_key() -> str:

@@ -9,6 +9,8 @@ from typing import Any
 
 from imgedge.generator.config import GeneratorConfig
 from imgedge.generator.errors import ApiError
+from imgedge.generator.security.text import check_text
+from imgedge.generator.security.urls import check_webhook_url
 
 ASPECTS = {"1:1": (1, 1), "16:9": (16, 9), "9:16": (9, 16), "4:3": (4, 3), "3:4": (3, 4)}
 # The side an aspect ratio scales from: 512² is the native size of the SD 1.x/Turbo family.
@@ -58,25 +60,35 @@ def model_size(width: int, height: int) -> tuple[int, int]:
 
 
 def _int_field(body: dict[str, Any], name: str, default: int | None) -> int | None:
-    value = body.get(name, default)
-    if value is None:
-        return None
+    value = body.get(name)
+    if value is None:  # absent or null: the default
+        return default
     if isinstance(value, bool) or not isinstance(value, int):
         raise ApiError(422, f"{name} must be an integer")
     return value
 
 
+FIELDS = frozenset(
+    {"prompt", "negative_prompt", "aspect", "width", "height", "seed", "steps", "guidance", "temporary",
+     "webhook_url"}
+)  # fmt: skip
+
+
 def parse_generation_request(body: object, config: GeneratorConfig) -> GenerationRequest:
     if not isinstance(body, dict):
         raise ApiError(422, "request body must be a JSON object")
+    unknown = sorted(str(k) for k in body if k not in FIELDS)
+    if unknown:
+        raise ApiError(422, f"unknown field {unknown[0][:40]!r} (fields: {', '.join(sorted(FIELDS))})")
     prompt = body.get("prompt")
     if not isinstance(prompt, str) or not prompt.strip():
         raise ApiError(422, "prompt is required")
-    if len(prompt) > MAX_PROMPT_CHARS:
-        raise ApiError(422, f"prompt is longer than {MAX_PROMPT_CHARS} characters")
+    check_text("prompt", prompt, max_chars=MAX_PROMPT_CHARS, multiline=True)
     negative = body.get("negative_prompt")
-    if negative is not None and (not isinstance(negative, str) or len(negative) > MAX_PROMPT_CHARS):
-        raise ApiError(422, "negative_prompt must be a string of at most 2000 characters")
+    if negative is not None and not isinstance(negative, str):
+        raise ApiError(422, f"negative_prompt must be a string of at most {MAX_PROMPT_CHARS} characters")
+    if negative is not None:
+        check_text("negative_prompt", negative, max_chars=MAX_PROMPT_CHARS, multiline=True)
     width, height = _size(body, config)
     seed = _int_field(body, "seed", None)
     if seed is None:
@@ -89,15 +101,15 @@ def parse_generation_request(body: object, config: GeneratorConfig) -> Generatio
         raise ApiError(422, f"steps must be between 1 and {config.max_steps}")
     guidance = body.get("guidance", config.default_guidance)
     if isinstance(guidance, bool) or not isinstance(guidance, int | float) or not 0 <= guidance <= 30:
-        raise ApiError(422, "guidance must be a number between 0 and 30")
+        raise ApiError(422, "guidance must be a number between 0 and 30")  # NaN compares false: refused
     temporary = body.get("temporary", False)
     if not isinstance(temporary, bool):
         raise ApiError(422, "temporary must be true or false")
     webhook = body.get("webhook_url")
-    if webhook is not None and (
-        not isinstance(webhook, str) or not webhook.startswith(("http://", "https://"))
-    ):
+    if webhook is not None and not isinstance(webhook, str):
         raise ApiError(422, "webhook_url must be an http(s) URL")
+    if webhook is not None:
+        check_webhook_url(webhook)
     return GenerationRequest(
         prompt=prompt, negative_prompt=negative or None, width=width, height=height, seed=seed, steps=steps,
         guidance=float(guidance), temporary=temporary, webhook_url=webhook,

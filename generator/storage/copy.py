@@ -27,6 +27,9 @@ TABLE_KEYS: dict[str, tuple[str, ...]] = {
     "webhook_deliveries": ("id",),
     "api_keys": ("id",),
     "api_key_usage": ("key_id", "period"),
+    "rejected_content": ("content_hash",),
+    "asset_content": ("asset_id",),
+    "job_owners": ("job_id",),
 }
 BATCH = 200
 

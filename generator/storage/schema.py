@@ -116,6 +116,28 @@ API_KEY_TABLES = (
     )""",
 )
 
+# Moderation decisions that belong to content rather than to a record (a rejected picture stays rejected
+# under any new id: generator/assets/rejections.py, content_hash.py), and who submitted each job, for the
+# per-client caps on anonymous callers (generator/jobs/owners.py). IF NOT EXISTS: a data dir from before
+# versioned migrations may have them already.
+SECURITY_TABLES = (
+    """CREATE TABLE IF NOT EXISTS rejected_content (
+        content_hash TEXT PRIMARY KEY,
+        reason TEXT,
+        rejected_at DOUBLE PRECISION NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS asset_content (
+        asset_id TEXT PRIMARY KEY,
+        content_hash TEXT NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS asset_content_hash ON asset_content (content_hash)",
+    """CREATE TABLE IF NOT EXISTS job_owners (
+        job_id TEXT PRIMARY KEY,
+        owner TEXT NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS job_owners_owner ON job_owners (owner)",
+)
+
 
 def _baseline(conn: Connection) -> None:
     for statement in BASELINE_TABLES:
@@ -146,6 +168,7 @@ class Migration:
 MIGRATIONS = (
     Migration(1, "assets, jobs, upload grants, purge outbox, placeholders, webhook outbox", _baseline),
     Migration(2, "API keys and their usage", _statements(*API_KEY_TABLES)),
+    Migration(3, "rejected content hashes, asset content hashes, job owners", _statements(*SECURITY_TABLES)),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -18,6 +18,7 @@ from typing import Any
 import pyvips
 
 from imgedge.formats import BY_NAME, FORMATS
+from imgedge.imaging.libvips import saver_arguments
 
 # What the encoder writes besides pixels; part of the fingerprint, so a change here rotates cache keys.
 METADATA_POLICY = "strip-keeps-provenance-xmp-1"
@@ -83,6 +84,53 @@ def encode(
         image = image.copy()  # metadata is set on a copy: the input may be shared (a cached source)
         image.set_type(pyvips.GValue.blob_type, "xmp-data", xmp)
         keep = "xmp" if strip else keep
-    options = settings.options(fmt, quality, auto=auto)
-    data: bytes = image.write_to_buffer(BY_NAME[fmt].suffix, keep=keep, **options)
+    return save(image, fmt, keep, **settings.options(fmt, quality, auto=auto))
+
+
+def save(image: pyvips.Image, fmt: str, keep: str, **options: Any) -> bytes:
+    """`image` as `fmt` with the saver `options`, with only the metadata `keep` names (libvips 8.15's
+    spelling: "none", or kinds joined by ':'), whatever the libvips."""
+    image = keep_only(image, fmt, keep)
+    data: bytes = image.write_to_buffer(BY_NAME[fmt].suffix, **options, **metadata_options(fmt, keep))
     return data
+
+
+def metadata_options(fmt: str, keep: str) -> dict[str, Any]:
+    """`keep` from libvips 8.15; before (Debian 12 has 8.14) savers know only an all-or-nothing `strip`."""
+    if _has_keep(fmt):
+        return {"keep": keep}
+    return {"strip": keep == "none"}
+
+
+def saver_options(
+    fmt: str, *, quality: int, keep: str, settings: EncoderSettings, auto: bool = False
+) -> dict[str, Any]:
+    """Every option imgedge passes to the saver of `fmt`, as this libvips spells them."""
+    return {**settings.options(fmt, quality, auto=auto), **metadata_options(fmt, keep)}
+
+
+def keep_only(image: pyvips.Image, fmt: str, keep: str) -> pyvips.Image:
+    """Before `keep`, what it would leave out is removed from the image itself: `strip` cannot say "only
+    XMP", and 8.14's WebP saver ignores it altogether (libvips issue #3340), EXIF with GPS and all."""
+    if _has_keep(fmt):
+        return image
+    kept = set() if keep == "none" else set(keep.split(":"))
+    drop = [name for name in image.get_fields() if _metadata_kind(name) not in (None, *kept)]
+    if not drop:
+        return image
+    image = image.copy()
+    for name in drop:
+        image.remove(name)
+    return image
+
+
+def _has_keep(fmt: str) -> bool:
+    return "keep" in saver_arguments(BY_NAME[fmt].suffix)
+
+
+def _metadata_kind(field_name: str) -> str | None:
+    """The `keep` kind a metadata field belongs to; None for what is not metadata (size, pages, loader)."""
+    for prefix, kind in (("exif-", "exif"), ("xmp-", "xmp"), ("iptc-", "iptc"), ("icc-", "icc")):
+        if field_name.startswith(prefix):
+            return kind
+    return "other" if "comment" in field_name else None  # PNG text chunks, GIF and JPEG comments

@@ -16,6 +16,7 @@ import pyvips
 import thash
 
 from imgedge.imaging.colour import to_srgb
+from imgedge.imaging.encode import save
 from imgedge.imaging.errors import CorruptImage
 from imgedge.imaging.inspect import inspect
 
@@ -102,5 +103,5 @@ def _hex(colour: np.ndarray) -> str:
 
 def _lqip(image: pyvips.Image) -> str:
     tiny = _fit(image, LQIP_SIDE)
-    data = tiny.write_to_buffer(".webp", Q=40, keep="none")
+    data = save(tiny, "webp", "none", Q=40)
     return "data:image/webp;base64," + base64.b64encode(data).decode("ascii")

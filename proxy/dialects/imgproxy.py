@@ -33,11 +33,10 @@ _BASIC_TYPES = ("fit", "fill", "fill-down", "force", "auto")
 class ImgproxyDialect:
     def __init__(self, config: ProxyConfig) -> None:
         self.prefix = config.imgproxy_prefix
-        parse = functools.partial(
+        # Pure, and not memoised here: the transform handler memoises requests once they have been verified.
+        self._parse = functools.partial(
             parse_imgproxy_path, settings=config.parse_settings, signed=bool(config.imgproxy_keys)
         )
-        # Memoised like native URLs; valid parses only (errors are raised), of bounded paths.
-        self._parse = functools.lru_cache(maxsize=2048)(parse)
 
     def parse(self, path: str, query: str) -> ParsedRequest:
         check_length(path)

@@ -54,9 +54,8 @@ _COLLAPSED_SCHEME = re.compile(r"^(https?|s3):/(?!/)")
 class ThumborDialect:
     def __init__(self, config: ProxyConfig) -> None:
         self.prefix = config.thumbor_prefix
-        parse = functools.partial(parse_thumbor_path, settings=config.parse_settings)
-        # Memoised like native URLs; valid parses only (errors are raised), of bounded paths.
-        self._parse = functools.lru_cache(maxsize=2048)(parse)
+        # Pure, and not memoised here: the transform handler memoises requests once they have been verified.
+        self._parse = functools.partial(parse_thumbor_path, settings=config.parse_settings)
 
     def parse(self, path: str, query: str) -> ParsedRequest:
         check_length(path)

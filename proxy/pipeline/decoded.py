@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import pyvips
 
 from imgedge.imaging.colour import to_srgb
-from imgedge.imaging.errors import CorruptImage
+from imgedge.imaging.failures import blame
 from imgedge.imaging.inspect import Header, inspect
 
 
@@ -37,5 +37,5 @@ def decode(data: bytes, *, max_pixels: int) -> DecodedImage:
         image = pyvips.Image.new_from_buffer(data, "", fail_on="error").autorot()
         image = to_srgb(image, keep_profile=False)
         return DecodedImage(image.write_to_memory(), image.width, image.height, image.bands)
-    except pyvips.Error:
-        raise CorruptImage("source image could not be decoded") from None
+    except pyvips.Error as exc:
+        raise blame(exc, data, stage="decode") from None

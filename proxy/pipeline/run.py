@@ -10,24 +10,19 @@ import pyvips
 from imgedge.imaging.autoquality import has_quality
 from imgedge.imaging.colour import to_srgb
 from imgedge.imaging.encode import EncoderSettings
-from imgedge.imaging.errors import CorruptImage
+from imgedge.imaging.failures import blame
 from imgedge.imaging.inspect import Header, inspect
 from imgedge.provenance import ProvenanceLabel
 from imgedge.proxy.autoquality import LearnRequest, QualityPlan
-from imgedge.proxy.errors import ProxyError
 from imgedge.proxy.negotiate import resolve as resolve_format
 from imgedge.proxy.pipeline import load
 from imgedge.proxy.pipeline.animation import keeps_animation, load_animated
 from imgedge.proxy.pipeline.budget import encode_within
+from imgedge.proxy.pipeline.deadline import Deadline, TransformTimeout
 from imgedge.proxy.pipeline.decoded import DecodedImage
 from imgedge.proxy.pipeline.geometry import Plan, plan, resolve
 from imgedge.proxy.pipeline.steps import STEPS, StepContext
 from imgedge.url.spec import TransformSpec
-
-
-class TransformTimeout(ProxyError):
-    status = 503
-    default_message = "transform took too long"
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,28 +36,33 @@ class Rendered:
     learn: LearnRequest | None = None  # q:auto used the estimate; this is what to learn from
 
 
-def _check(deadline: float | None) -> None:
-    if deadline is not None and time.monotonic() > deadline:
-        raise TransformTimeout()
+def _watch(image: pyvips.Image, deadline: Deadline | None) -> pyvips.Image:
+    return deadline.watch(image) if deadline is not None else image
+
+
+def _check(deadline: Deadline | None) -> None:
+    if deadline is not None:
+        deadline.check()
 
 
 def _load(
-    data: bytes | DecodedImage, spec: TransformSpec, header: Header, animated: bool
+    data: bytes | DecodedImage, spec: TransformSpec, header: Header, animated: bool, deadline: Deadline | None
 ) -> tuple[pyvips.Image, TransformSpec, Plan]:
-    """The source decoded, cut and scaled, with the spec settled against the size it was cut to."""
+    """The source decoded, cut and scaled, with the spec settled against the size it was cut to; every
+    image libvips computes from is watched, so the deadline can stop it mid-operation."""
     if animated:
         assert isinstance(data, bytes)
         spec = resolve(spec, header.width, header.height)
         geometry = plan(header.width, header.height, spec)
-        return load_animated(data, geometry.scaled), spec, geometry
+        return _watch(load_animated(data, geometry.scaled), deadline), spec, geometry
     if load.needs_full_decode(spec):
-        image, origin = load.cut(load.orient(load.load_full(data), spec), spec)
+        image, origin = load.cut(load.orient(_watch(load.load_full(data), deadline), spec), spec)
         spec = resolve(spec, image.width, image.height, origin)
         geometry = plan(image.width, image.height, spec)
         return load.scale_to(image, geometry.scaled), spec, geometry
     spec = resolve(spec, header.width, header.height)
     geometry = plan(header.width, header.height, spec)
-    return load.load_scaled(data, geometry.scaled), spec, geometry
+    return _watch(load.load_scaled(data, geometry.scaled), deadline), spec, geometry
 
 
 def transform(
@@ -72,7 +72,7 @@ def transform(
     *,
     max_pixels: int,
     settings: EncoderSettings,
-    deadline: float | None = None,
+    deadline: Deadline | None = None,
     mark: bytes | None = None,
     quality_plan: QualityPlan | None = None,
     label: ProvenanceLabel | None = None,
@@ -83,8 +83,9 @@ def transform(
     animated = isinstance(data, bytes) and keeps_animation(
         header, spec, negotiated_format, max_pixels=max_pixels
     )
+    stage = "transform"
     try:
-        image, spec, geometry = _load(data, spec, header, animated)
+        image, spec, geometry = _load(data, spec, header, animated, deadline)
         image = to_srgb(image, keep_profile=not spec.strip)
         pads_transparent = geometry.pad is not None and len(spec.background) == 8
         corners_transparent = spec.round_corner is not None and len(spec.round_corner[2]) == 8
@@ -95,9 +96,10 @@ def transform(
             _check(deadline)
             image = step(image, ctx)
         # Materialise here: libvips is lazy, and without this the encode stage would absorb all the work.
-        image = image.copy_memory()
+        image = _watch(_watch(image, deadline).copy_memory(), deadline)
         transformed = time.perf_counter()
         _check(deadline)
+        stage = "encode"
         quality, learn = spec.quality, None
         if quality_plan is not None and has_quality(output_format) and not animated:
             quality, learn = quality_plan.choose(output_format, image)
@@ -107,7 +109,11 @@ def transform(
             xmp=label.xmp() if label is not None else None,
         )  # fmt: skip
     except pyvips.Error as exc:
-        raise CorruptImage(_public_reason(str(exc))) from None
+        if deadline is not None and deadline.killed:
+            raise TransformTimeout() from None
+        # Until the copy above the input may be at fault (decoding is lazy); after it, only the library.
+        suspect = data if isinstance(data, bytes) and stage == "transform" else None
+        raise blame(exc, suspect, stage=stage, all_pages=animated) from None
     done = time.perf_counter()
     return Rendered(
         body=body,
@@ -118,10 +124,3 @@ def transform(
         quality=quality if quality_plan is not None else 0,
         learn=learn,
     )
-
-
-def _public_reason(detail: str) -> str:
-    lowered = detail.lower()
-    if "truncat" in lowered or "premature" in lowered or "end of" in lowered:
-        return "source image is truncated"
-    return "source image could not be decoded"

@@ -102,6 +102,12 @@ def grayscale(image: pyvips.Image, ctx: StepContext) -> pyvips.Image:
     return _with_alpha(colour.colourspace("b-w").colourspace("srgb"), alpha)
 
 
+def _clamp(values: pyvips.Image, low: float, high: float | None = None) -> pyvips.Image:
+    # Not maxpair/minpair: they arrived in libvips 8.15, and imgedge also runs on Debian 12's 8.14.
+    values = (values < low).ifthenelse(low, values)
+    return values if high is None else (values > high).ifthenelse(high, values)
+
+
 def round_corner(image: pyvips.Image, ctx: StepContext) -> pyvips.Image:
     """Elliptical corners of radii a x b; outside them the corner colour, or transparency for rrggbb00."""
     if ctx.spec.round_corner is None:
@@ -111,11 +117,11 @@ def round_corner(image: pyvips.Image, ctx: StepContext) -> pyvips.Image:
     xy = pyvips.Image.xyz(image.width, image.height)
     x, y = xy[0], xy[1]
     # Distance into each corner's ellipse box, 0 along the straight edges.
-    dx = ((a - 0.5 - x) > 0).ifthenelse(a - 0.5 - x, (x - (image.width - a - 0.5)).maxpair(0))
-    dy = ((b - 0.5 - y) > 0).ifthenelse(b - 0.5 - y, (y - (image.height - b - 0.5)).maxpair(0))
+    dx = ((a - 0.5 - x) > 0).ifthenelse(a - 0.5 - x, _clamp(x - (image.width - a - 0.5), 0))
+    dy = ((b - 0.5 - y) > 0).ifthenelse(b - 0.5 - y, _clamp(y - (image.height - b - 0.5), 0))
     radius = ((dx / a) ** 2 + (dy / b) ** 2) ** 0.5
     # A one-pixel ramp at the ellipse's edge keeps the curve smooth.
-    inside = ((1 - radius) * min(a, b) + 0.5).maxpair(0).minpair(1)
+    inside = _clamp((1 - radius) * min(a, b) + 0.5, 0, 1)
     rgba = background_rgba(colour)
     if rgba[3] < 255:
         colour_bands, alpha = _colour_bands(image)

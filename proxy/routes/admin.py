@@ -3,6 +3,8 @@ and `GET /admin/stats`, behind the admin bearer token."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -29,8 +31,10 @@ class AdminRoutes:
         sources: TieredCache,
         flights: Flights,
         origin: Source,
+        transforms: Callable[[], dict[str, int]] | None = None,
     ) -> None:
         self.admin_token = admin_token
+        self.transforms = transforms  # the transform budget's slots and bytes in use (security/cost.py)
         self.broadcaster = broadcaster
         self.results = results
         self.sources = sources
@@ -53,6 +57,7 @@ class AdminRoutes:
                 "single_flight": self.flights.stats(),
                 "purge": self.broadcaster.stats(),
                 "origin_fetches": getattr(self.origin, "fetches", None),
+                "transforms": self.transforms() if self.transforms is not None else None,
             }
         )
 

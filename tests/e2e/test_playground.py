@@ -8,6 +8,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -100,14 +101,21 @@ def browser() -> Iterator[Any]:
 class Session:
     """One browser page plus every response it received, keyed by URL."""
 
-    def __init__(self, browser: Any, url: str) -> None:
-        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
+    def __init__(self, browser: Any, url: str, *, enforce_csp: bool = False) -> None:
+        # Playwright's wait_for_function evaluates strings in the page, which the page's CSP forbids (no
+        # 'unsafe-eval'): the measuring sessions bypass it; test_the_page_works_under_its_csp does not.
+        viewport = {"width": 1280, "height": 900}
+        self.context = browser.new_context(viewport=viewport, bypass_csp=not enforce_csp)
         self.context.add_init_script(OBSERVERS)
         self.page = self.context.new_page()
         self.responses: dict[str, dict[str, str]] = {}
         self.errors: list[str] = []
         self.page.on("response", lambda r: self.responses.__setitem__(r.url, r.headers))
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        # The page runs under a CSP without 'unsafe-inline': anything it blocks is reported on the console.
+        self.page.on(
+            "console", lambda m: self.errors.append(m.text) if "Content Security Policy" in m.text else None
+        )
         self.page.goto(url)
 
     def close(self) -> None:
@@ -257,6 +265,26 @@ def test_upload_is_delivered_like_a_generated_image(browser: Any, generator_url:
     assert details.locator('[data-field="model"]').text_content() == "Upload"
     assert details.locator('[data-field="moderation"]').text_content() == "approved"
     assert layout_shift_score(session.shifts_since(0)) == 0, session.shifts_since(0)
+    assert session.errors == []
+    session.close()
+
+
+def test_the_page_works_under_its_csp(browser: Any, generator_url: str) -> None:
+    """The real policy, enforced: an image is generated and shown without anything the CSP blocks."""
+    session = Session(browser, generator_url, enforce_csp=True)
+    headers = session.responses[generator_url]
+    csp = headers["content-security-policy"]
+    assert "'unsafe-inline'" not in csp and "'unsafe-eval'" not in csp and "frame-ancestors 'none'" in csp
+    assert headers["referrer-policy"] == "no-referrer" and headers["x-content-type-options"] == "nosniff"
+    page = session.page
+    page.get_by_label("Prompt").fill("a lighthouse under a strict content security policy")
+    page.get_by_role("button", name="Generate").click()
+    deadline = time.monotonic() + WAIT_MS / 1000
+    # Polled from here: page.evaluate is not subject to the page's CSP, wait_for_function's predicate is.
+    while not page.evaluate("!!document.querySelector('.frame img')?.complete"):
+        assert time.monotonic() < deadline, "no image under the enforced CSP"
+        time.sleep(0.2)
+    assert session.errors == []
     session.close()
 
 

@@ -24,6 +24,7 @@ from imgedge.generator.outbound.transform_urls import TransformUrls
 from imgedge.generator.storage.database import Database, SqliteDatabase, open_database
 from imgedge.generator.storage.urls import sqlite_url
 from imgedge.generator.wiring import open_asset_store
+from imgedge.web.uvicorn_args import PROTOCOL
 from tests.engines.postgres import PostgresServer
 
 SIGNING_KEY = b"test-signing-key"
@@ -38,7 +39,9 @@ class ServerThread:
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
         self.port: int = self.sock.getsockname()[1]
-        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+        self.server = uvicorn.Server(
+            uvicorn.Config(app, log_level="warning", lifespan="on", http=PROTOCOL, proxy_headers=False)
+        )
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 
     @property

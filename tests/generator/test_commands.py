@@ -9,10 +9,13 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 import pyvips
 
+from imgedge.cli import main
 from imgedge.generator.config import GeneratorConfig
 from imgedge.generator.models.tiny import ensure_tiny_model
+from tests.conftest import libvips_blocked
 from tests.generator.conftest import store_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,6 +60,19 @@ def test_ingest_prints_ids_and_fails_on_bad_files(tmp_path: Path) -> None:
     assert mixed.returncode == 1
     assert mixed.stdout.split() == [asset_id]
     assert "bad.png" in mixed.stderr and "missing.png" in mixed.stderr
+
+
+def test_ingest_tells_a_library_failure_from_a_bad_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = tmp_path / "good.png"
+    pyvips.Image.black(30, 20, bands=3).write_to_file(str(good))
+    monkeypatch.setenv("IMGEDGE_DATA_DIR", str(tmp_path / "data"))
+    with libvips_blocked("VipsForeignSavePng"):
+        assert main(["ingest", str(good)]) == 1
+    err = capsys.readouterr().err
+    assert f"imgedge: {good}: libvips failed (canonicalize): " in err
+    assert "corrupt" not in err
 
 
 def test_generate_prints_the_asset_id_deterministically(tmp_path: Path, model_data_dir: Path) -> None:

@@ -12,6 +12,7 @@ from imgedge.proxy.config import ProxyConfig
 from imgedge.proxy.dialects import DIALECTS, UNSIGNED, DialectRouter, ParsedRequest, build_dialects
 from imgedge.proxy.dialects.base import Credential
 from imgedge.proxy.dialects.native import NATIVE, NativeDialect
+from imgedge.proxy.errors import Forbidden
 from imgedge.proxy.sources import SourceRef
 from imgedge.url.build import build_path
 from imgedge.url.errors import UrlError
@@ -39,9 +40,20 @@ def test_unsigned_markers_give_an_unsigned_credential(marker: str) -> None:
     assert (parsed.spec.width, parsed.spec.height, parsed.spec.fit) == (64, 64, "cover")
 
 
-def test_native_parse_is_memoised_but_errors_are_not() -> None:
+@pytest.mark.parametrize(
+    "signature",
+    ["A" * 42, "A" * 44, "A" * 42 + "B", "A" * 42 + "=", "+" * 43, "A" * 15_000, "%41" * 43, "Ä" * 43],
+)
+def test_a_signature_of_the_wrong_shape_is_refused_before_the_options_are_read(signature: str) -> None:
+    # w:abc would be a 400 if the options were parsed first.
+    with pytest.raises(Forbidden, match="invalid signature"):
+        NativeDialect(CONFIG).parse(f"/{signature}/w:abc/cat", "")
+
+
+def test_native_parse_keeps_nothing() -> None:
     dialect = NativeDialect(CONFIG)
-    assert dialect.parse("/_/w:10/cat", "") is dialect.parse("/_/w:10/cat", "a=1")
+    assert dialect.parse("/_/w:10/cat", "") == dialect.parse("/_/w:10/cat", "a=1")
+    assert dialect.parse("/_/w:10/cat", "") is not dialect.parse("/_/w:10/cat", "")
     for _ in range(2):
         with pytest.raises(UrlError):
             dialect.parse("/_/w:abc/cat", "")
@@ -66,7 +78,7 @@ def test_router_gives_a_prefix_its_paths_whole_segments_only() -> None:
     router.parse("/echo", "")
     assert echo.seen == [("/a/b", "url=x"), ("", "")]
     assert router.parse("/_/w:5/echoes", "").source == SourceRef.asset("echoes")
-    assert router.parse("/echoes/w:5/cat", "").credential.scheme == NATIVE  # not /echo's
+    assert router.parse("/echoes" + "A" * 37 + "/w:5/cat", "").credential.scheme == NATIVE  # not /echo's
     assert len(echo.seen) == 2
 
 

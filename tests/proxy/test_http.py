@@ -27,6 +27,8 @@ from tests.proxy.test_negotiate import CHROMIUM, SAFARI_15
 
 KEY, OLD_KEY = b"current-key", b"previous-key"
 PRESETS = {"thumb": "w:128/h:128/fit:cover"}
+WRONG_SIGNATURE = "A" * 43  # the shape of a signature, not the value
+
 PHOTO, ALPHA, PENDING, REJECTED, BOMB, CORRUPT, TEXT, SLOW = (
     "photo", "alpha", "pending", "rejected", "bomb", "corrupt", "text", "slow"
 )  # fmt: skip
@@ -184,10 +186,10 @@ def test_moderation_gates_delivery(stack: Stack) -> None:
     ("url", "status", "message"),
     [
         (f"/_/w:abc/{PHOTO}", 400, "w:"),
-        (f"/sig/zoom:3/{PHOTO}", 400, "zoom"),
+        (f"/{WRONG_SIGNATURE}/zoom:3/{PHOTO}", 400, "zoom"),
         (build_path(PHOTO, key=KEY, width=99999), 400, "width: 99999 exceeds the maximum"),
         ("/only-one-segment", 400, "expected"),
-        (f"/sig/w:10/{PHOTO}.bmp", 400, "extension"),
+        (f"/{WRONG_SIGNATURE}/w:10/{PHOTO}.bmp", 400, "extension"),
         ("/sig/w:10/bad!id", 400, "asset id"),
     ],
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from starlette.applications import Starlette
@@ -12,7 +13,6 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from imgedge.cache.config import CacheConfig
-from imgedge.observability import RequestIdMiddleware
 from imgedge.proxy.app import create_app
 from imgedge.proxy.asgi import ProxyApp
 from imgedge.proxy.config import ProxyConfig
@@ -56,8 +56,10 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
 
 
 def service_routes(client: TestClient) -> list[Route]:
-    assert isinstance(client.app, RequestIdMiddleware) and isinstance(client.app.app, ProxyApp)
-    service = client.app.app.service
+    app: Any = client.app
+    while not isinstance(app, ProxyApp):  # the web layers (client address, access log, limits) wrap it
+        app = app.app
+    service = app.service
     assert isinstance(service, Starlette)
     return [r for r in service.routes if isinstance(r, Route)]
 

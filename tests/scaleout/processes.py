@@ -20,6 +20,7 @@ import httpx
 import pytest
 import redis
 
+from imgedge.web.uvicorn_args import UVICORN_ARGS
 from tests.conftest import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -127,7 +128,7 @@ def imgedge_serve(env: Mapping[str, str]) -> Iterator[None]:
 @contextlib.contextmanager
 def uvicorn_app(factory: str, port: int, env: Mapping[str, str]) -> Iterator[subprocess.Popen[bytes]]:
     command = [sys.executable, "-m", "uvicorn", "--factory", factory, "--host", "127.0.0.1",
-               "--port", str(port), "--no-access-log"]  # fmt: skip
+               "--port", str(port), "--no-access-log", *UVICORN_ARGS]  # fmt: skip
     process = subprocess.Popen(command, env=dict(env))
     try:
         wait_http(f"http://127.0.0.1:{port}/healthz", process)

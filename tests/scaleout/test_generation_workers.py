@@ -57,6 +57,9 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, model_data_dir: Path) -> I
             IMGEDGE_EAGER_VARIANTS="0",
             IMGEDGE_WARM_ON_START="0",
             IMGEDGE_RATE_BURST="100",
+            # One anonymous test client submits every job, at more steps than strangers get.
+            IMGEDGE_ANON_MAX_STEPS="8",
+            IMGEDGE_ANON_MAX_JOBS="10",
             IMGEDGE_WORKER_JOB_TIMEOUT=str(JOB_TIMEOUT_S),
             IMGEDGE_WORKER_MAX_TRIES="3",
             # Two workers share two cores: one thread each keeps them from fighting over both.

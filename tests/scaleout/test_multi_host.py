@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 import httpx
 import pytest
@@ -58,7 +59,8 @@ class Cluster:
     def upload(self, client: httpx.Client, api: str, png: bytes) -> str:
         grant = client.post(f"{api}/v1/uploads", json={}, headers=self.auth)
         assert grant.status_code == 201, grant.text
-        stored = client.put(grant.json()["upload_url"], content=png)
+        # Root-relative without IMGEDGE_PUBLIC_URL: relative to the API that issued it.
+        stored = client.put(urljoin(f"{api}/", grant.json()["upload_url"]), content=png)
         assert stored.status_code == 201 and stored.json()["moderation"] == "approved", stored.text
         asset_id: str = stored.json()["asset_id"]
         return asset_id
@@ -230,7 +232,7 @@ def test_s3_down_gives_503_from_the_api_and_cached_variants_keep_being_served(cl
             original = client.get(f"{cluster.apis[0]}/originals/{asset_id}", headers=origin_headers)
             assert original.status_code == 503 and int(original.headers["retry-after"]) >= 1, original.text
             grant = client.post(f"{cluster.apis[1]}/v1/uploads", json={}, headers=cluster.auth).json()
-            refused = client.put(grant["upload_url"], content=png(4))
+            refused = client.put(urljoin(f"{cluster.apis[1]}/", grant["upload_url"]), content=png(4))
             assert refused.status_code == 503 and "retry-after" in refused.headers
             ready = client.get(f"{cluster.apis[0]}/readyz")  # what a load balancer asks
             assert ready.status_code == 503 and "store s3://imgedge/originals/ unavailable" in ready.text

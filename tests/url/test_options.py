@@ -183,3 +183,23 @@ def test_expiry_is_in_the_signed_form_but_not_in_the_key_form() -> None:
     spec = parse("w:10/exp:2000000000")
     assert spec.canonical() == "w:10/exp:2000000000"
     assert spec.canonical(with_expiry=False) == "w:10"
+
+
+@pytest.mark.parametrize(
+    "option",
+    [
+        "w:\u0661\u0662\u0660",  # Arabic-Indic digits, which int() reads as 120
+        "w:1_000",
+        "w: 5",
+        "w:+5",
+        "w:0x10",
+        "dpr:1e0",
+        "bl:\u0661",
+        "bl:nan",
+        "bg:fffffff\n",
+        "bg:fff\n",
+    ],
+)
+def test_numbers_are_ascii_digits_in_one_spelling(option: str) -> None:
+    with pytest.raises(OptionError):
+        parse_options([option], ParseSettings())

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from imgedge.secrets import load_signing_keys
 from imgedge.url.build import build_path, srcset
-from imgedge.url.signing import sign, verify
+from imgedge.url.signing import sign, verify, well_formed_signature
 
 
 def test_signature_is_plain_hmac_sha256_of_the_canonical_path() -> None:
@@ -76,3 +76,17 @@ def test_srcset_signs_each_candidate() -> None:
         url, _ = candidate.split(" ")
         signature, *options, asset = url.removeprefix("http://img/").split("/")
         assert verify([b"k"], "/".join(options), asset, signature)
+
+
+@given(st.binary(min_size=1, max_size=64), st.text(max_size=40))
+def test_every_real_signature_has_the_one_accepted_shape(key: bytes, options: str) -> None:
+    assert well_formed_signature(sign([key], options, "asset"))
+
+
+@pytest.mark.parametrize(
+    "signature",
+    ["", "A" * 42, "A" * 44, "A" * 42 + "B", "A" * 43 + "=", "+" + "A" * 42, "/" + "A" * 42, "Ä" + "A" * 42],
+)
+def test_other_shapes_are_refused_before_any_hmac(signature: str) -> None:
+    assert not well_formed_signature(signature)
+    assert not verify([b"k"], "w:1", "a", signature)

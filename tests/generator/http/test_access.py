@@ -9,7 +9,10 @@ import httpx
 import pytest
 
 from imgedge.generator.config import GeneratorConfig
+from imgedge.generator.jobs.owners import JobOwners
+from imgedge.generator.jobs.repository import JobRepository
 from imgedge.generator.keys.repository import ApiKeyRepository
+from imgedge.generator.models.request import GenerationRequest
 from tests.generator.conftest import database_for
 from tests.generator.http.test_uploads import png_bytes
 
@@ -117,3 +120,22 @@ def test_anonymous_uploads_on_the_operators_own_machine_are_not_held(
     with httpx.Client(base_url=served.url) as client:
         url = client.post("/v1/uploads", json={}).json()["upload_url"]
         assert client.put(url, content=png_bytes()).json()["moderation"] == "approved"
+
+
+def test_the_anonymous_caps_are_for_callers_without_a_key(serve: Any, config: GeneratorConfig) -> None:
+    key = make_key(config, "site")
+    served = serve(config, host="0.0.0.0", allow_anonymous=True, anon_max_jobs=1)
+    # A job of this anonymous client (127.0.0.1) still queued, as another API host would have left it.
+    database = database_for(config)
+    waiting = JobRepository(database).create(GenerationRequest("w", 64, 64, 1, 2, 1.0))
+    JobOwners(database).record(waiting.id, "anon:127.0.0.1")
+    slow = {**BODY, "steps": config.default_steps + 1}
+    with served.client() as client:
+        capped = client.post("/v1/images", json=slow)
+        assert capped.status_code == 403 and "IMGEDGE_ANON_MAX_STEPS" in capped.json()["error"]
+        busy = client.post("/v1/images", json=BODY)
+        assert busy.status_code == 429 and "IMGEDGE_ANON_MAX_JOBS" in busy.json()["error"]
+        # A key, or the administrator's token, lifts the anonymous caps; neither needs the other.
+        for headers in (bearer(key), bearer(key), bearer(served.config.admin_token)):
+            accepted = client.post("/v1/images", json=slow, headers=headers)
+            assert accepted.status_code == 202, accepted.text

@@ -15,6 +15,7 @@ from PIL import Image
 from skimage import data as skimage_data
 
 from imgedge.generator.config import GeneratorConfig
+from tests.conftest import libvips_blocked
 
 
 def astronaut() -> np.ndarray:
@@ -156,3 +157,15 @@ def test_temporary_upload_expires(serve: Any, config: GeneratorConfig) -> None:
         stored = client.put(upload_url(client, temporary=True), content=png_bytes())
         meta = client.get(f"/v1/images/{stored.json()['asset_id']}").json()
     assert meta["temporary"] is True and meta["expires_at"] is not None
+
+
+def test_a_library_failure_on_a_good_upload_is_a_counted_500(serve: Any, config: GeneratorConfig) -> None:
+    served = serve(config)
+    with served.client() as client:
+        url, upload = upload_url(client), png_bytes()
+        with libvips_blocked("VipsForeignSavePng"):  # the canonical PNG cannot be written
+            failed = client.put(url, content=upload)
+        assert failed.status_code == 500 and failed.json()["error"] == "image processing failed"
+        assert "imgedge_generator_libvips_failures_total 1.0\n" in client.get("/metrics").text
+        assert stored_files(served.config.data_dir) == []
+        assert client.put(url, content=upload).status_code == 201  # the URL was not used up

@@ -9,6 +9,7 @@ import pytest
 from imgedge.cli import main
 from imgedge.generator.keys.repository import ApiKeyRepository
 from imgedge.generator.storage.database import open_database
+from imgedge.generator.storage.schema import LATEST
 from imgedge.generator.storage.urls import sqlite_url
 
 
@@ -57,6 +58,7 @@ def test_db_upgrade_applies_what_is_missing_once(data_dir: Path, capsys: pytest.
     assert main(["db", "upgrade"]) == 0
     out = capsys.readouterr().out
     assert "applied 1: assets, jobs, upload grants, purge outbox" in out and "applied 2: API keys" in out
-    assert "upgraded from version 0 to version 2" in out
+    assert "applied 3: rejected content hashes, asset content hashes, job owners" in out
+    assert f"upgraded from version 0 to version {LATEST}" in out
     assert main(["db", "upgrade"]) == 0
-    assert "already at version 2" in capsys.readouterr().out
+    assert f"already at version {LATEST}" in capsys.readouterr().out

@@ -14,6 +14,7 @@ from imgedge.generator.assets.canonical import Canonical, asset_id_for
 from imgedge.generator.assets.records import Provenance
 from imgedge.generator.assets.repository import AssetRepository
 from imgedge.generator.assets.store import AssetStore
+from imgedge.generator.jobs.owners import JobOwners
 from imgedge.generator.jobs.repository import JobRepository
 from imgedge.generator.keys.repository import ApiKeyRepository
 from imgedge.generator.models.request import GenerationRequest
@@ -41,9 +42,11 @@ def data_dir(tmp_path: Path) -> Path:
         store.put(
             canonical(n), Provenance(origin="generated", prompt=f"p{n}", seed=2**32 - 1 - n, guidance=7.3)
         )
-    JobRepository(database).create(
+    store.set_moderation(canonical(0).asset_id, "rejected", "not this")  # a rejection kept by content hash
+    job = JobRepository(database).create(
         GenerationRequest(prompt="p", width=64, height=64, seed=1, steps=2, guidance=2.0)
     )
+    JobOwners(database).record(job.id, "anon:198.51.100.1")
     ApiKeyRepository(database).create("site", rate_per_minute=60, daily_quota=None)
     return data
 
@@ -94,7 +97,7 @@ def test_an_interrupted_migration_run_again_loses_nothing(
     assert f"originals: {ASSETS - 3} copied, 3 already there; verified {ASSETS} assets" in done.stdout
     assert (
         "copied rows: assets 7, jobs 1, uploads 0, purges 0, asset_placeholders 7, webhook_deliveries 0,"
-        in done.stdout
+        " api_keys 1, api_key_usage 0, rejected_content 1, asset_content 7, job_owners 1\n" in done.stdout
     )
     assert "IMGEDGE_KEYS" not in done.stderr  # this data dir generated no signing key: nothing to carry over
     again = migrate(env, store_url, database_url)
@@ -106,6 +109,9 @@ def test_an_interrupted_migration_run_again_loses_nothing(
     for record in original.recent("approved", 100):
         assert moved.get(record.id) == record and moved.read(record.id) == original.read(record.id)
     assert ApiKeyRepository(target_db).all() == ApiKeyRepository(source[1]).all()
+    # The rejection moved with the picture: a new record of it is rejected in the new backends too.
+    moved.delete(canonical(0).asset_id)
+    assert moved.put(canonical(0), Provenance(origin="upload")).moderation == "rejected"
     target_db.close()
 
 

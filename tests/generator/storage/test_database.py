@@ -17,7 +17,7 @@ from tests.engines.postgres import PostgresServer
 
 TABLES = (
     "assets", "jobs", "uploads", "purges", "asset_placeholders", "webhook_deliveries",
-    "api_keys", "api_key_usage",
+    "api_keys", "api_key_usage", "rejected_content", "asset_content", "job_owners",
 )  # fmt: skip
 
 
@@ -126,7 +126,28 @@ def test_a_data_dir_from_before_migrations_is_brought_up_to_date(tmp_path: Path)
         columns = {row[1] for row in conn.execute("PRAGMA table_info(assets)")}
         assert set(ADDED_COLUMNS["assets"]) <= columns
         assert conn.execute("SELECT width FROM assets WHERE id = 'x'").fetchone() == (7,)
-        assert [r[0] for r in conn.execute("SELECT version FROM schema_migrations")] == [1, 2]
+        applied = [r[0] for r in conn.execute("SELECT version FROM schema_migrations")]
+        assert applied == [m.version for m in MIGRATIONS]
+
+
+def test_a_data_dir_with_tables_from_before_migrations_keeps_their_rows(tmp_path: Path) -> None:
+    # What imgedge made before versioned migrations: every table created if missing, REAL timestamps.
+    path = tmp_path / "older.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "CREATE TABLE rejected_content"
+            " (content_hash TEXT PRIMARY KEY, reason TEXT, rejected_at REAL NOT NULL)"
+        )
+        conn.execute("CREATE TABLE job_owners (job_id TEXT PRIMARY KEY, owner TEXT NOT NULL)")
+        conn.execute("INSERT INTO rejected_content VALUES ('h', 'no', 1.5)")
+        conn.execute("INSERT INTO job_owners VALUES ('j', 'anon:198.51.100.1')")
+    database = SqliteDatabase(path)
+    with database.transaction() as db:
+        assert tuple(db.execute("SELECT * FROM rejected_content").fetchone()) == ("h", "no", 1.5)
+        assert db.execute("SELECT owner FROM job_owners").fetchone()[0] == "anon:198.51.100.1"
+        db.execute("SELECT asset_id, content_hash FROM asset_content LIMIT 0")
+    assert current_version(database) == LATEST
+    database.close()
 
 
 def test_databases_are_opened_by_url(tmp_path: Path, postgres: PostgresServer) -> None:

@@ -1,4 +1,5 @@
-"""Every repository's SQL on both engines: assets, jobs, upload grants, placeholders, both outboxes."""
+"""Every repository's SQL on both engines: assets, jobs, upload grants, placeholders, both outboxes, rejected
+content hashes and job owners."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ import pyvips
 from imgedge.generator.assets.canonical import Canonical
 from imgedge.generator.assets.placeholders import PlaceholderRepository
 from imgedge.generator.assets.records import Provenance
+from imgedge.generator.assets.rejections import REJECTED_BEFORE, RejectedContent
 from imgedge.generator.assets.repository import AssetRepository
 from imgedge.generator.assets.store import AssetStore
 from imgedge.generator.assets.upload_grants import UploadGrants
 from imgedge.generator.errors import ApiError
+from imgedge.generator.jobs.owners import JobOwners
 from imgedge.generator.jobs.repository import JobRepository
 from imgedge.generator.models.request import GenerationRequest
 from imgedge.generator.outbound.purge_outbox import PurgeOutbox
@@ -104,3 +107,34 @@ def test_placeholders_and_the_webhook_outbox(database: Database) -> None:
     assert [d.id for d in outbox.claim_due(now=100.0 + LEASE_S)] == [delivery.id]
     outbox.finish(delivery.id)
     assert outbox.pending() == 0
+
+
+def test_rejected_content_and_job_owners(database: Database, tmp_path: Path) -> None:
+    rejections = RejectedContent(database)
+    rejections.record("a" * 32, "h1")
+    rejections.record("a" * 32, "h2")  # an asset's content never changes: the first stays
+    rejections.record("b" * 32, "h1")
+    assert rejections.content_of("a" * 32) == "h1" and rejections.content_of("c" * 32) is None
+    assert sorted(rejections.assets_with("h1")) == ["a" * 32, "b" * 32]
+    rejections.reject("h1", "no")
+    rejections.reject("h1", "again")
+    assert rejections.is_rejected("h1") and not rejections.is_rejected("h2")
+    rejections.forget("a" * 32)
+    assert rejections.assets_with("h1") == ["b" * 32] and rejections.is_rejected("h1")
+    rejections.forgive("h1")
+    assert not rejections.is_rejected("h1")
+    # Through the store: a rejected picture stays rejected under a new record.
+    store = AssetStore(FilesystemBlobStore(tmp_path / "o"), AssetRepository(database))
+    record = store.put(canonical(5), Provenance(origin="upload"))
+    assert store.set_moderation(record.id, "rejected", "not this") and store.delete(record.id)
+    assert store.put(canonical(5), Provenance(origin="upload")).moderation_reason == REJECTED_BEFORE
+
+    jobs, owners = JobRepository(database), JobOwners(database)
+    first, second, other = (jobs.create(REQUEST) for _ in range(3))
+    for job, owner in ((first, "anon:198.51.100.1"), (second, "anon:198.51.100.1"), (other, "key:k1")):
+        owners.record(job.id, owner)
+    owners.record(first.id, "key:k1")  # a job's owner never changes
+    assert owners.active("anon:198.51.100.1") == 2 and owners.active("key:k1") == 1
+    jobs.set_status(first.id, "running")
+    jobs.set_status(second.id, "done", asset_id="a" * 32)
+    assert owners.active("anon:198.51.100.1") == 1 and owners.active("nobody") == 0

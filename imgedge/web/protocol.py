@@ -1,0 +1,182 @@
+"""uvicorn's httptools protocol with the header limits of docs/security.md, enforced where the bytes are
+buffered: the request line and headers hold at most IMGEDGE_MAX_HEADER_BYTES (431 and the connection closes)
+and must be complete within IMGEDGE_HEADER_TIMEOUT of the connection opening or the request's first byte
+(408 and closed). Both services run under it: `uvicorn --http imgedge.web.protocol:LimitedHttpToolsProtocol`.
+
+It also takes uvicorn's own X-Forwarded-For handling off the app: who the client is, is decided by
+imgedge.web.clients from IMGEDGE_TRUSTED_PROXIES, and uvicorn's default trusts any loopback peer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from dataclasses import dataclass
+from typing import Any
+
+import httptools
+from uvicorn.config import Config
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.server import ServerState
+
+from imgedge import common_settings as C
+
+_REQUEST_LINE_OVERHEAD = len(b"  HTTP/1.1\r\n") + len(b"\r\n")  # and the blank line ending the head
+_HEADER_OVERHEAD = len(b": \r\n")
+
+
+@dataclass(frozen=True, slots=True)
+class HeaderLimits:
+    max_bytes: int
+    timeout_s: float
+
+
+@functools.cache
+def header_limits() -> HeaderLimits:
+    return HeaderLimits(C.MAX_HEADER_BYTES.read(), C.HEADER_TIMEOUT.read())
+
+
+class _HeadRefused(Exception):
+    pass
+
+
+def _plain_response(status: bytes, message: bytes) -> bytes:
+    return (
+        b"HTTP/1.1 " + status + b"\r\ncontent-type: text/plain; charset=utf-8\r\nconnection: close\r\n"
+        b"x-content-type-options: nosniff\r\ncontent-length: " + str(len(message)).encode() + b"\r\n\r\n"
+    ) + message
+
+
+_TOO_LARGE = _plain_response(b"431 Request Header Fields Too Large", b"request headers too large\n")
+_TIMED_OUT = _plain_response(b"408 Request Timeout", b"request headers took too long\n")
+_MALFORMED = _plain_response(b"400 Bad Request", b"malformed HTTP request\n")
+
+
+class LimitedHttpToolsProtocol(HttpToolsProtocol):
+    def __init__(
+        self,
+        config: Config,
+        server_state: ServerState,
+        app_state: dict[str, Any],
+        _loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        super().__init__(config, server_state, app_state, _loop)
+        self.app = _without_uvicorn_proxy_headers(self.app)
+        self.limits = header_limits()
+        self._in_head = True  # until the current request's headers are complete
+        self._head_bytes = 0  # bytes of the current head fed to the parser so far
+        self._feed_size = 0
+        self._began_in_feed = self._completed_in_feed = False
+        self._head_timer: asyncio.TimerHandle | None = None
+        self._seen_bytes = False
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm_head_timer()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_head_timer()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        self._unset_keepalive_if_required()
+        self._seen_bytes = True
+        self._feed_size = len(data)
+        self._began_in_feed = self._completed_in_feed = False
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            if self._should_upgrade():
+                self.handle_websocket_upgrade()
+            else:
+                self._unsupported_upgrade_warning()
+            return
+        except httptools.HttpParserCallbackError as exc:
+            if isinstance(exc.__context__, _HeadRefused):
+                self._refuse(_TOO_LARGE)
+                return
+            raise
+        except httptools.HttpParserError:
+            self.logger.warning("Invalid HTTP request received.")
+            self.send_400_response("Invalid HTTP request received.")
+            return
+        if self._in_head:
+            self._partial_head(len(data))
+
+    def _partial_head(self, size: int) -> None:
+        """The parser holds a head still arriving: count it, and give it until the header timeout."""
+        # How much of this piece belongs to the head is known only when no earlier request ended in the same
+        # piece (pipelining); a count low by at most one read (256 KiB) is the price of never refusing an
+        # honest pipelined request.
+        if not self._began_in_feed or not self._completed_in_feed:
+            self._head_bytes += size
+        if self._head_bytes > self.limits.max_bytes:
+            self._refuse(_TOO_LARGE)
+        elif self._head_timer is None:
+            # Most heads arrive in one piece and never need a timer; this one began just now, in this piece.
+            self._arm_head_timer()
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._began_in_feed = True
+        self._in_head = True
+        self._head_bytes = 0
+
+    def on_headers_complete(self) -> None:
+        # A head that began and ended within one piece no larger than the limit is within it: only heads that
+        # span pieces, or big pieces, are measured.
+        measure = not self._began_in_feed or self._feed_size > self.limits.max_bytes
+        if measure and self._exact_head_size() > self.limits.max_bytes:
+            raise _HeadRefused()
+        self._in_head = False
+        self._cancel_head_timer()
+        super().on_headers_complete()
+
+    def _exact_head_size(self) -> int:
+        headers = sum(len(name) + len(value) + _HEADER_OVERHEAD for name, value in self.headers)
+        return len(self.parser.get_method()) + len(self.url) + _REQUEST_LINE_OVERHEAD + headers
+
+    def on_message_complete(self) -> None:
+        self._completed_in_feed = True
+        super().on_message_complete()
+
+    def _arm_head_timer(self) -> None:
+        self._cancel_head_timer()
+        self._head_timer = self.loop.call_later(self.limits.timeout_s, self._head_timed_out)
+
+    def _cancel_head_timer(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _head_timed_out(self) -> None:
+        self._head_timer = None
+        if not self._in_head or self.transport.is_closing():
+            return
+        if self._seen_bytes:
+            self._refuse(_TIMED_OUT)
+        else:
+            self.transport.close()  # a connection that never said anything gets no answer
+
+    def send_400_response(self, msg: str) -> None:
+        # uvicorn's own answer, with the headers every imgedge response carries.
+        self._refuse(_MALFORMED)
+
+    def _refuse(self, response: bytes) -> None:
+        self._cancel_head_timer()
+        self._in_head = False
+        if not self.transport.is_closing():
+            self.transport.write(response)
+            self.transport.close()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        # The next request's head begins with its first byte; until then uvicorn's keep-alive timeout runs.
+        self._seen_bytes = False
+
+
+def _without_uvicorn_proxy_headers(app: Any) -> Any:
+    while isinstance(app, ProxyHeadersMiddleware):
+        app = app.app
+    return app

@@ -1,0 +1,61 @@
+"""The deadline reaches into libvips: a transform killed mid-operation stops, and raises TransformTimeout."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import anyio
+import pytest
+import pyvips
+
+from imgedge.imaging.encode import EncoderSettings
+from imgedge.proxy.pipeline.deadline import Deadline, TransformTimeout, run_in_thread
+from imgedge.proxy.pipeline.run import transform
+from imgedge.url import ParseSettings, parse_options
+
+
+@pytest.fixture(scope="module")
+def big_png() -> bytes:
+    xy = pyvips.Image.xyz(3000, 3000)
+    image = (xy[0] % 256).cast("uchar").bandjoin([(xy[1] % 256).cast("uchar"), (xy[0] * 0).cast("uchar")])
+    return bytes(image.copy(interpretation="srgb").write_to_buffer(".png", compression=1))
+
+
+def heavy(png: bytes, deadline: Deadline) -> None:
+    spec = parse_options(["w:3000", "h:3000", "fit:force", "bl:80", "f:webp"], ParseSettings())
+    transform(png, spec, "webp", max_pixels=10**8, settings=EncoderSettings(), deadline=deadline)
+
+
+def test_a_kill_stops_libvips_work_in_progress(big_png: bytes) -> None:
+    deadline = Deadline.after(60)
+    threading.Timer(0.3, deadline.kill).start()
+    started = time.monotonic()
+    with pytest.raises(TransformTimeout):
+        heavy(big_png, deadline)
+    assert time.monotonic() - started < 5  # the blur alone takes far longer here
+
+
+def test_an_expired_deadline_refuses_before_the_next_step(big_png: bytes) -> None:
+    with pytest.raises(TransformTimeout) as refused:
+        heavy(big_png, Deadline(time.monotonic() - 1))
+    assert refused.value.status == 503 and refused.value.headers["Retry-After"]
+
+
+async def test_the_request_answers_at_the_deadline_and_the_thread_is_killed(big_png: bytes) -> None:
+    deadline = Deadline.after(0.3)
+    finished = threading.Event()
+
+    def work() -> None:
+        try:
+            heavy(big_png, deadline)
+        finally:
+            finished.set()
+
+    started = time.monotonic()
+    with pytest.raises(TransformTimeout):
+        await run_in_thread(work, deadline, anyio.CapacityLimiter(1))
+    assert time.monotonic() - started < 1.0
+    assert deadline.killed
+    await anyio.to_thread.run_sync(finished.wait, 10)
+    assert finished.is_set()
