@@ -29,6 +29,7 @@ PHOTOS: tuple[Callable[[], np.ndarray], ...] = (
 
 
 def _vips(array: np.ndarray) -> pyvips.Image:
+    """RGB, or RGBA when the photo has alpha; grey photos become three equal bands."""
     if array.ndim == 2:
         array = np.stack([array] * 3, axis=-1)
     image = pyvips.Image.new_from_array(np.ascontiguousarray(array, dtype=np.uint8))
@@ -38,7 +39,7 @@ def _vips(array: np.ndarray) -> pyvips.Image:
 def contact_sheet(columns: int, rows: int, cell_width: int, cell_height: int) -> pyvips.Image:
     cells = []
     for index in range(columns * rows):
-        photo = _vips(PHOTOS[index % len(PHOTOS)]()[..., :3])
+        photo = _vips(PHOTOS[index % len(PHOTOS)]())
         cells.append(photo.thumbnail_image(cell_width, height=cell_height, crop="centre"))
     sheet: pyvips.Image = pyvips.Image.arrayjoin(cells, across=columns)
     return sheet.copy_memory()
