@@ -14,11 +14,11 @@ import numpy as np
 import pyvips
 from ssimulacra2 import ssimulacra2 as s2
 
-from imgedge.formats import BY_NAME
+from imgedge.formats import BY_NAME, SMALL_SIDE
 from imgedge.imaging.encode import EncoderSettings, encode
 
 # Longest output side → size class: a quality learned for one variant serves the others of its class.
-SIZE_CLASSES = ((256, "xs"), (512, "s"), (1024, "m"), (2048, "l"))
+SIZE_CLASSES = ((SMALL_SIDE, "xs"), (512, "s"), (1024, "m"), (2048, "l"))
 LARGEST_CLASS = "xl"
 # What `estimate` gives a target of 70, and how much it moves per point of target: the quality that met
 # 70 on the hardest image of the calibration set at 400 px, plus a margin (docs/quality.md).
