@@ -62,7 +62,7 @@ bench-full: $(TEST_STAMP)
 
 # Remake the visual regression references on purpose, after a change that is meant to move renders
 # (tests/proxy/test_visual_regression.py); it prints how far each render moved. Review, then commit them.
-visual-references: $(STAMP)
+visual-references: $(TEST_STAMP)
 	$(BIN)/python -m tests.proxy.visual
 
 clean:
