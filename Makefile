@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 RUN_STAMP  := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test lint bench bench-full install system-deps system-libvips test-system-libvips clean
+.PHONY: run test lint bench bench-full visual-references install system-deps system-libvips test-system-libvips clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -121,6 +121,11 @@ bench-full: $(TEST_STAMP)
 	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 	$(BIN)/python -m benchmarks.run --full
+
+# Remake the visual regression references on purpose, after a change that is meant to move renders
+# (tests/proxy/test_visual_regression.py); it prints how far each render moved. Review, then commit them.
+visual-references: $(TEST_STAMP)
+	$(BIN)/python -m tests.proxy.visual
 
 clean:
 	rm -rf $(VENV) $(SYSVENV) build/pyvips-recipe .pytest_cache .mypy_cache .ruff_cache
