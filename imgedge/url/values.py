@@ -15,6 +15,11 @@ _HEX = re.compile(r"^[0-9a-fA-F]+$")
 _BASE64URL = re.compile(r"^[A-Za-z0-9_-]*={0,2}$")
 ASSET_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 MAX_SOURCE_URL = 2048  # bytes of a source URL, as browsers and CDNs bound them
+# ASCII only, one grammar in every language: Python's int() and float() would also take " 5", "1_0", "inf"
+# and other scripts' digits, which a JavaScript client could not reproduce.
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+MAX_NUMBER_TEXT = 32  # characters; longer spellings of a number in range are only zeros
 
 
 def arity(name: str, args: list[str], *counts: int) -> None:
@@ -24,20 +29,18 @@ def arity(name: str, args: list[str], *counts: int) -> None:
 
 
 def integer(name: str, raw: str, lo: int, hi: int) -> int:
-    try:
-        value = int(raw, 10)
-    except ValueError:
-        raise OptionError(name, f"{raw!r} is not an integer") from None
+    if len(raw) > MAX_NUMBER_TEXT or not _INTEGER.fullmatch(raw):
+        raise OptionError(name, f"{raw!r} is not an integer")
+    value = int(raw, 10)
     if not lo <= value <= hi:
         raise OptionError(name, f"{value} is out of range {lo}..{hi}")
     return value
 
 
 def number(name: str, raw: str, lo: float, hi: float) -> float:
-    try:
-        value = float(raw)
-    except ValueError:
-        raise OptionError(name, f"{raw!r} is not a number") from None
+    if len(raw) > MAX_NUMBER_TEXT or not _NUMBER.fullmatch(raw):
+        raise OptionError(name, f"{raw!r} is not a number")
+    value = float(raw)
     if not math.isfinite(value) or not lo <= value <= hi:
         raise OptionError(name, f"{raw} is out of range {lo:g}..{hi:g}")
     return round(value, 3)
@@ -57,7 +60,7 @@ def colour(name: str, args: list[str]) -> str:
     if len(args) in (3, 4):
         channels = [integer(name, a, 0, 255) for a in args]
         text = "".join(f"{c:02x}" for c in channels)
-    elif len(args) == 1 and _HEX.match(args[0]) and len(args[0]) in (3, 6, 8):
+    elif len(args) == 1 and _HEX.fullmatch(args[0]) and len(args[0]) in (3, 6, 8):
         text = args[0].lower()
         if len(text) == 3:
             text = "".join(ch * 2 for ch in text)

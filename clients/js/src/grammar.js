@@ -1,0 +1,55 @@
+// The native URL grammar's names, as imgedge/url/parse.py and imgedge/formats.py define them. The shared
+// vectors file carries the Python tables too, and the tests check that these equal them.
+
+/** Every option spelling → its long name. */
+export const OPTION_NAMES = Object.freeze({
+  width: "width", w: "width",
+  height: "height", h: "height",
+  fit: "fit", rt: "fit", resize: "fit", resizing_type: "fit",
+  gravity: "gravity", g: "gravity",
+  focus: "focus", fp: "focus",
+  crop: "crop", c: "crop",
+  aspect: "aspect", ar: "aspect", aspect_ratio: "aspect",
+  dpr: "dpr",
+  quality: "quality", q: "quality",
+  format: "format", f: "format", ext: "format",
+  blur: "blur", bl: "blur",
+  sharpen: "sharpen", sh: "sharpen",
+  rotate: "rotate", rot: "rotate",
+  flip: "flip",
+  flop: "flop",
+  background: "background", bg: "background",
+  strip: "strip", sm: "strip", strip_metadata: "strip",
+  enlarge: "enlarge", el: "enlarge",
+  expires: "expires", exp: "expires",
+  preset: "preset", pr: "preset",
+});
+
+export const FIT_ALIASES = Object.freeze({
+  inside: "inside", fit: "inside", limit: "inside",
+  cover: "cover", fill: "cover", crop: "cover",
+  force: "force", stretch: "force", scale: "force",
+  pad: "pad", contain: "pad",
+});
+
+export const GRAVITY_ALIASES = Object.freeze({
+  ce: "ce", c: "ce", center: "ce", centre: "ce",
+  no: "no", n: "no", north: "no", top: "no",
+  so: "so", s: "so", south: "so", bottom: "so",
+  ea: "ea", e: "ea", east: "ea", right: "ea",
+  we: "we", w: "we", west: "we", left: "we",
+  noea: "noea", ne: "noea", northeast: "noea",
+  nowe: "nowe", nw: "nowe", northwest: "nowe",
+  soea: "soea", se: "soea", southeast: "soea",
+  sowe: "sowe", sw: "sowe", southwest: "sowe",
+  sm: "sm", smart: "sm", attention: "sm", auto: "sm",
+});
+
+export const FORMAT_SPELLINGS = Object.freeze({
+  auto: "auto", avif: "avif", webp: "webp", jpeg: "jpeg", jpg: "jpeg", png: "png", gif: "gif",
+});
+
+export const FITS = Object.freeze(["inside", "cover", "force", "pad"]);
+export const FORMATS = Object.freeze(["auto", "avif", "webp", "jpeg", "png", "gif"]);
+export const DEFAULT_BACKGROUND = "ffffff";
+export const MAX_DIMENSION = 100000;

@@ -1,0 +1,123 @@
+/** A signing key as IMGEDGE_KEYS spells it (its UTF-8 bytes are the HMAC key), or raw bytes. */
+export type Key = string | Uint8Array;
+/** One key, or several where the first signs and every one verifies. */
+export type Keys = Key | readonly Key[];
+
+export type Fit = "inside" | "cover" | "force" | "pad";
+export type Format = "auto" | "avif" | "webp" | "jpeg" | "png" | "gif";
+type Arg = number | string;
+
+/**
+ * Transform options by their URL names, long or short (`width` or `w`). Values are written as a URL would
+ * spell them: numbers, aliases (`fit: "crop"`), `"16:9"` or `[16, 9]` for pairs, booleans for flags.
+ */
+export interface TransformOptions {
+  width?: number; w?: number;
+  height?: number; h?: number;
+  fit?: Fit | string; rt?: string; resize?: string; resizing_type?: string;
+  gravity?: string; g?: string;
+  focus?: readonly [number, number] | string; fp?: readonly [number, number] | string;
+  crop?: readonly [number, number, number, number] | string; c?: readonly [number, number, number, number] | string;
+  aspect?: readonly [number, number] | string; ar?: readonly [number, number] | string; aspect_ratio?: readonly [number, number] | string;
+  dpr?: number;
+  quality?: number; q?: number;
+  format?: Format | string; f?: Format | string; ext?: Format | string;
+  blur?: number; bl?: number;
+  sharpen?: number; sh?: number;
+  rotate?: number; rot?: number;
+  flip?: boolean; flop?: boolean;
+  background?: string | readonly Arg[]; bg?: string | readonly Arg[];
+  strip?: boolean; sm?: boolean; strip_metadata?: boolean;
+  enlarge?: boolean; el?: boolean;
+  expires?: number; exp?: number;
+  preset?: string; pr?: string;
+}
+
+export interface ParseSettings {
+  /** The proxy's IMGEDGE_PRESETS, name → options (`"w:256/h:256/fit:cover"`). */
+  presets?: Readonly<Record<string, string>>;
+  /** The proxy's IMGEDGE_MAX_DPR. */
+  maxDpr?: number;
+}
+
+export interface BuildOptions extends TransformOptions, ParseSettings {
+  /** The signing key (server-side only); `null` gives an unsigned `/_/…` path. */
+  key: Keys | null;
+  /** Seconds until the URL stops working (adds `exp:`). */
+  expiresIn?: number;
+  /** The clock for `expiresIn`, unix seconds; default now. */
+  now?: number;
+  /** Option segments as a URL spells them, before the named options. */
+  extra?: readonly string[];
+}
+
+export interface SrcsetOptions extends Omit<BuildOptions, "width" | "w"> {
+  /** Prepended to every path, e.g. `https://img.example.com`. */
+  baseUrl?: string;
+}
+
+/** The parsed options: what the proxy signs and caches by (through `canonical`). */
+export interface TransformSpec {
+  readonly width: number;
+  readonly height: number;
+  readonly fit: Fit;
+  readonly gravity: string;
+  readonly focus: readonly [number, number] | null;
+  readonly crop: readonly [number, number, number, number] | null;
+  readonly aspect: readonly [number, number] | null;
+  readonly enlarge: boolean;
+  readonly rotate: number;
+  readonly flip: boolean;
+  readonly flop: boolean;
+  readonly blur: number;
+  readonly sharpen: number;
+  readonly background: string;
+  readonly quality: number;
+  readonly format: Format;
+  readonly strip: boolean;
+  readonly expires: number;
+}
+
+export declare const UNSIGNED: "_";
+export declare const FITS: readonly Fit[];
+export declare const FORMATS: readonly Format[];
+export declare const NEXT_DEVICE_SIZES: readonly number[];
+export declare const NEXT_IMAGE_SIZES: readonly number[];
+export declare const NEXT_SIZES: readonly number[];
+export declare const NEXT_QUALITIES: readonly number[];
+
+/** A URL the proxy would refuse with a 400; `option` names the offending option when there is one. */
+export declare class UrlError extends Error {
+  readonly option: string | null;
+}
+
+/** `/{signature}/{canonical options}/{assetId}`. Throws UrlError for options the proxy would refuse. */
+export declare function buildPath(assetId: string, options: BuildOptions): string;
+/** `url 320w, url 640w, …` with each candidate signed on its own. */
+export declare function srcset(assetId: string, widths: readonly number[], options: SrcsetOptions): string;
+/** Option segments (`["w:400", "rt:fill"]`) → the spec the proxy would parse. */
+export declare function parseOptions(
+  segments: readonly string[],
+  settings?: ParseSettings & { suffixFormat?: string | null },
+): TransformSpec;
+/** Options in a fixed order, defaults left out: what signatures and cache keys are computed from. */
+export declare function canonical(spec: TransformSpec, options?: { withExpiry?: boolean }): string;
+export declare function fmtNumber(value: number): string;
+/** `{ width: 400, ar: "16:9" }` → `["width:400", "ar:16:9"]`. */
+export declare function segmentsOf(options: TransformOptions): string[];
+export declare function signedMessage(canonicalOptions: string, assetId: string): string;
+export declare function sign(keys: Keys, canonicalOptions: string, assetId: string): string;
+export declare function verify(keys: Keys, canonicalOptions: string, assetId: string, signature: string): boolean;
+
+export interface NextImageSourceOptions extends Omit<TransformOptions, "width" | "w" | "quality" | "q" | "preset" | "pr"> {
+  key: Keys;
+  /** The proxy's public URL, e.g. `https://img.example.com`. */
+  baseUrl?: string;
+  /** The widths to sign: Next.js's deviceSizes and imageSizes (default: Next's defaults). */
+  widths?: readonly number[];
+  /** A fixed quality for every width; default: imgedge's per-format quality. */
+  quality?: number;
+}
+
+/** A `src` for next/image with the imgedge loader: every width signed here, on the server. */
+export declare function nextImageSource(assetId: string, options: NextImageSourceOptions): string;
