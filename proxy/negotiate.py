@@ -36,12 +36,13 @@ def accepted_types(accept: str | None) -> frozenset[str]:
     return frozenset(accepted)
 
 
-def negotiate(requested: str, accept: str | None) -> Negotiated:
+def negotiate(requested: str, accept: str | None, allowed: tuple[str, ...] | None = None) -> Negotiated:
+    """`allowed` narrows what f:auto may pick (a dialect's configured formats); None allows every one."""
     if requested != "auto":
         return Negotiated(requested, varies=False)
     accepted = accepted_types(accept)
     for candidate in AUTO_ORDER:
-        if candidate.media_type in accepted:
+        if candidate.media_type in accepted and (allowed is None or candidate.name in allowed):
             return Negotiated(candidate.name, varies=True)
     return Negotiated(LEGACY, varies=True)
 

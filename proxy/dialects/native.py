@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from imgedge.proxy.config import ProxyConfig
 
 NATIVE = "native"  # HMAC-SHA256 over the canonical options and asset id (imgedge.url.signing)
-_UNSIGNED_MARKERS = (UNSIGNED_MARKER, "unsafe")
+UNSIGNED_MARKERS = (UNSIGNED_MARKER, "unsafe")
 
 
 class NativeDialect:
@@ -36,7 +36,7 @@ class NativeDialect:
 def parse_native_path(path: str, settings: ParseSettings) -> ParsedRequest:
     parts = split_path(unquote(path))
     spec = parse_options(parts.options, settings, suffix_format=parts.extension)
-    if parts.signature in _UNSIGNED_MARKERS:
+    if parts.signature in UNSIGNED_MARKERS:
         credential = Credential.unsigned()
     else:
         message = signed_message(spec.canonical(), parts.asset_id)
