@@ -70,7 +70,7 @@ class NextImageDialect:
         self.prefix = self.config.path  # "" switches the dialect off
 
     def parse(self, path: str, query: str) -> ParsedRequest:
-        if path:
+        if path not in ("", "/"):  # "/" when the site sets trailingSlash
             raise NotFound()
         params = _query(query)
         url = _one(params, "url", "")
