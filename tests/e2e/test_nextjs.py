@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -89,14 +90,16 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     imgedge(env, "ingest", *files)
     proxy = f"http://127.0.0.1:{env['IMGEDGE_PORT']}"
     generator = f"http://127.0.0.1:{env['IMGEDGE_GENERATOR_PORT']}"
-    nextjs_app.install()
-    nextjs_app.build(proxy)
-    with serving(env, "--no-sample"):
-        images = httpx.get(f"{generator}/v1/images?limit=24", timeout=30).json()["images"]
-        originals = {image["asset_id"]: image["bytes"] for image in images}
-        app_env = {"GENERATOR_URL": generator, "IMGEDGE_KEYS": KEY, "NEXT_PUBLIC_IMGEDGE_URL": proxy}
-        with nextjs_app.started(free_port(), **app_env) as next_url:
-            yield Site(proxy, next_url, originals)
+    with ThreadPoolExecutor(1) as pool:
+        # npm ci and next build run while imgedge starts (it builds its tiny model on a first run).
+        built = pool.submit(lambda: (nextjs_app.install(), nextjs_app.build(proxy)))
+        with serving(env, "--no-sample"):
+            built.result()
+            images = httpx.get(f"{generator}/v1/images?limit=24", timeout=30).json()["images"]
+            originals = {image["asset_id"]: image["bytes"] for image in images}
+            app_env = {"GENERATOR_URL": generator, "IMGEDGE_KEYS": KEY, "NEXT_PUBLIC_IMGEDGE_URL": proxy}
+            with nextjs_app.started(free_port(), **app_env) as next_url:
+                yield Site(proxy, next_url, originals)
 
 
 @pytest.fixture(scope="module")
@@ -150,7 +153,7 @@ def check_images(seen: Visit, site: Site, url_shape: re.Pattern[str]) -> list[di
         assert headers["status"] == "200" and headers["content-type"] in ("image/avif", "image/webp"), headers
     images = [u for u, h in seen.responses.items() if h.get("content-type", "").startswith("image/")]
     others = [u for u in images if not u.startswith(site.proxy + "/")]
-    assert [urlsplit(u).path for u in others] == ["/icon.svg"], others  # the site's own icon only
+    assert {urlsplit(u).path for u in others} <= {"/icon.svg"}, others  # the site's own icon only
     assert not [u for u in seen.responses if u.startswith(site.next + "/_next/image")]  # Next's optimizer
     assert seen.errors == []  # no hydration mismatch: the loader gives the server's URLs in the browser
     return facts
@@ -172,8 +175,9 @@ def check_page(browser: Any, site: Site, path: str, url_shape: re.Pattern[str]) 
     seen.close()
 
     again = visit(browser, site.next + path)  # a new visitor: the browser's cache is empty, imgedge's is not
-    check_images(again, site, url_shape)
-    assert all(again.responses[f["currentSrc"]]["cache-status"].startswith("imgedge; hit") for f in facts)
+    # Chromium may now pick another candidate it holds in memory (the hero's, for the 16:9 box).
+    for fact in check_images(again, site, url_shape):
+        assert again.responses[fact["currentSrc"]]["cache-status"].startswith("imgedge; hit"), fact
     warm_lcp = again.page.evaluate("window.__lcp.at(-1)")
     again.close()
 
