@@ -20,11 +20,15 @@ from imgedge.url.build import build_path, srcset
 from imgedge.url.errors import OptionError, UrlError
 from imgedge.url.parse import _FIT_ALIASES, _GRAVITY_ALIASES, ALIASES
 from imgedge.url.signing import sign
+from imgedge.url.spec import QUALITY_LEVELS
 
 VECTORS_FILE = Path(__file__).resolve().parents[2] / "clients" / "js" / "test" / "vectors.json"
 KEY = "imgedge-test-vectors-key"
 ASSET = "3f2a9c0d1e-_Zz"
-PRESETS = {"thumb": "w:256/h:256/fit:cover/g:sm", "hero": "w:1600/q:70", "soft": "bl:2/q:60/f:webp"}
+PRESETS = {
+    "thumb": "w:256/h:256/fit:cover/g:sm", "hero": "w:1600/q:70", "soft": "bl:2/q:60/f:webp",
+    "adaptive": "w:auto:800/q:auto:low",
+}  # fmt: skip
 NOW = 1_800_000_000
 
 # Written by hand: every option, its long and short names, value aliases, folding and the edge cases of
@@ -71,6 +75,16 @@ CASES: list[str] = [
     "sm:0/exp:1800000000",
     "bac\u212aground:102030", "w:\u0664\u0660\u0660", "w: 5", "w:5 ", "w:1_0", "bl:1_0", "bl:1e400",
     "fp:0.5:1e-400", "w:" + "0" * 30 + "5", "w:" + "0" * 32 + "5", "bg:ff\n", "q:\uff17\uff15",
+    # Client hints and q:auto.
+    "w:auto", "W:AUTO", "w:auto:640", "w:auto:0", "w:auto:640/dpr:2", "w:auto:640/dpr:1.5", "w:auto:1:2",
+    "w:auto:x", "w:auto/h:100", "w:auto/h:0", "w:auto/dpr:auto", "w:auto/ar:16:9",
+    "w:auto:1200/ar:16:9/fit:cover", "w:auto:1200/ar:16:9/fit:cover/g:sm", "w:auto/fit:cover/g:sm",
+    "w:auto/w:100", "dpr:auto", "DPR:Auto/w:400", "dpr:auto/h:300/ar:4:3", "dpr:auto:2", "q:auto", "Q:AUTO",
+    "quality:auto", "q:auto:low", "q:auto:good", "q:auto:best", "q:auto:BEST", "q:auto:55", "q:auto:70",
+    "q:auto:080", "q:auto:50", "q:auto:10", "q:auto:99", "q:auto:9", "q:auto:100", "q:auto:+55",
+    "q:auto:5.5", "q:auto:\u00b2", "q:auto:high", "q:auto:", "q:auto:1:2", "q:auto/q:75", "q:auto/f:webp",
+    "pr:adaptive", "pr:adaptive/q:60", "pr:adaptive/ar:1:1/fit:cover", "pr:adaptive:hero",
+    "pr:adaptive/w:640", "pr:adaptive/w:auto", "dpr:2/pr:adaptive",
 ]  # fmt: skip
 
 # Spellings the generated cases draw from, so many combinations are checked, not only the hand-written ones.
@@ -79,7 +93,8 @@ _POOL: list[str] = [
     "fit:pad", "fit:force", "fit:inside", "g:sm", "g:north", "gravity:sowe", "fp:0.25:0.75", "fp:0.0625:0.5",
     "ar:16:9", "ar:4:3", "aspect:9:16", "c:10:10:500:400", "q:70", "quality:80", "f:webp", "format:avif",
     "ext:jpg", "bl:1.5", "sh:0.3", "rot:90", "rotate:180", "flip", "flop:1", "bg:000", "bg:ff000080",
-    "strip:0", "el:1", "exp:1800000000", "pr:thumb", "pr:hero",
+    "strip:0", "el:1", "exp:1800000000", "pr:thumb", "pr:hero", "w:auto", "w:auto:960", "dpr:auto", "q:auto",
+    "q:auto:best", "q:auto:60", "pr:adaptive",
 ]  # fmt: skip
 GENERATED_CASES = 400
 
@@ -123,6 +138,9 @@ def build_vectors() -> list[dict[str, Any]]:
         {"width": 200, "height": 150, "dpr": 2, "fit": "crop"},
         {"width": 1200, "fmt": "webp", "quality": 70},
         {"width": 320, "expires_in": 3600},
+        {"width": 640, "quality": "auto"},
+        {"width": 640, "quality": "auto:best", "fmt": "avif"},
+        {"extra": ["w:auto:800", "ar:16:9", "fit:cover"], "quality": "auto:low"},
         {"height": 500, "dpr": 1.5, "extra": ["ar:4:3", "fit:cover", "g:fp:0.25:0.125"]},
         {"extra": ["pr:thumb"]},
         {},
@@ -167,6 +185,7 @@ def all_vectors() -> dict[str, Any]:
             "fits": dict(sorted(_FIT_ALIASES.items())),
             "gravities": dict(sorted(_GRAVITY_ALIASES.items())),
             "formats": dict(sorted(SPELLINGS.items())),
+            "quality_levels": QUALITY_LEVELS,
         },
         "options": [option_vector(case) for case in CASES + _generated(GENERATED_CASES)]
         + [option_vector("w:400", suffix) for suffix in ("webp", "JPG", "tiff")]

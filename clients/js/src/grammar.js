@@ -52,4 +52,8 @@ export const FORMAT_SPELLINGS = Object.freeze({
 export const FITS = Object.freeze(["inside", "cover", "force", "pad"]);
 export const FORMATS = Object.freeze(["auto", "avif", "webp", "jpeg", "png", "gif"]);
 export const DEFAULT_BACKGROUND = "ffffff";
+// q:auto's perceptual targets (SSIMULACRA2), as imgedge/url/spec.py names them; `good` is q:auto's own.
+export const QUALITY_LEVELS = Object.freeze({ low: 50, good: 70, best: 80 });
+export const DEFAULT_QUALITY_TARGET = QUALITY_LEVELS.good;
+export const QUALITY_TARGET_RANGE = Object.freeze([10, 99]);
 export const MAX_DIMENSION = 100000;

@@ -11,16 +11,20 @@ type Arg = number | string;
  * Transform options by their URL names, long or short (`width` or `w`). Values are written as a URL would
  * spell them: numbers, aliases (`fit: "crop"`), `"16:9"` or `[16, 9]` for pairs, booleans for flags.
  */
+/** `auto` (the default target), `auto:low`, `auto:good`, `auto:best` or `auto:{10..99}`. */
+export type AutoQuality = "auto" | `auto:${string}`;
+
 export interface TransformOptions {
-  width?: number; w?: number;
+  /** Pixels, or `"auto"` / `"auto:{fallback}"`: the width from client hints where the proxy honours them. */
+  width?: number | "auto" | `auto:${number}`; w?: number | "auto" | `auto:${number}`;
   height?: number; h?: number;
   fit?: Fit | string; rt?: string; resize?: string; resizing_type?: string;
   gravity?: string; g?: string;
   focus?: readonly [number, number] | string; fp?: readonly [number, number] | string;
   crop?: readonly [number, number, number, number] | string; c?: readonly [number, number, number, number] | string;
   aspect?: readonly [number, number] | string; ar?: readonly [number, number] | string; aspect_ratio?: readonly [number, number] | string;
-  dpr?: number;
-  quality?: number; q?: number;
+  dpr?: number | "auto";
+  quality?: number | AutoQuality; q?: number | AutoQuality;
   format?: Format | string; f?: Format | string; ext?: Format | string;
   blur?: number; bl?: number;
   sharpen?: number; sh?: number;
@@ -76,6 +80,10 @@ export interface TransformSpec {
   readonly format: Format;
   readonly strip: boolean;
   readonly expires: number;
+  /** q:auto's perceptual target (SSIMULACRA2), 0 for a fixed quality. */
+  readonly qualityTarget: number;
+  readonly widthAuto: boolean;
+  readonly dprAuto: boolean;
 }
 
 export declare const UNSIGNED: "_";
@@ -115,8 +123,8 @@ export interface NextImageSourceOptions extends Omit<TransformOptions, "width" |
   baseUrl?: string;
   /** The widths to sign: Next.js's deviceSizes and imageSizes (default: Next's defaults). */
   widths?: readonly number[];
-  /** A fixed quality for every width; default: imgedge's per-format quality. */
-  quality?: number;
+  /** A quality for every width (a number or q:auto's); default: the proxy's (q:auto for f:auto). */
+  quality?: number | AutoQuality;
 }
 
 /** A `src` for next/image with the imgedge loader: every width signed here, on the server. */

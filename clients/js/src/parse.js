@@ -1,7 +1,10 @@
 // URL option segments → a frozen spec, as imgedge/url/parse.py has it: a name → handler table, long and
 // short names, presets, and the folding of shortcuts (dpr, aspect) into plain fields.
 import { UrlError, optionError } from "./errors.js";
-import { DEFAULT_BACKGROUND, FIT_ALIASES, FORMATS, FORMAT_SPELLINGS, GRAVITY_ALIASES, MAX_DIMENSION, OPTION_NAMES } from "./grammar.js";
+import {
+  DEFAULT_BACKGROUND, DEFAULT_QUALITY_TARGET, FIT_ALIASES, FORMATS, FORMAT_SPELLINGS, GRAVITY_ALIASES, MAX_DIMENSION,
+  OPTION_NAMES, QUALITY_LEVELS, QUALITY_TARGET_RANGE,
+} from "./grammar.js";
 import { makeSpec } from "./spec.js";
 import * as v from "./values.js";
 
@@ -26,8 +29,15 @@ function gcd(a, b) {
 
 const HANDLERS = {
   width(name, args) {
+    if (args.length && args[0].toLowerCase() === "auto") {
+      // `w:auto[:fallback]`: the width from client hints, else the fallback (0: the original's).
+      v.arity(name, args, 1, 2);
+      const fallback = args.length === 2 ? v.integer(name, args[1], 0, MAX_DIMENSION) : 0;
+      return { widthAuto: true, width: fallback };
+    }
     v.arity(name, args, 1);
-    return { width: v.integer(name, args[0], 0, MAX_DIMENSION) };
+    // widthAuto is named, so an explicit width wins over a preset's w:auto, as explicit options do.
+    return { width: v.integer(name, args[0], 0, MAX_DIMENSION), widthAuto: false };
   },
   height(name, args) {
     v.arity(name, args, 1);
@@ -63,11 +73,23 @@ const HANDLERS = {
   },
   dpr(name, args) {
     v.arity(name, args, 1);
-    return { dpr: v.number(name, args[0], 1, 4) };
+    if (args[0].toLowerCase() === "auto") return { dprAuto: true };
+    return { dpr: v.number(name, args[0], 1, 4), dprAuto: false };
   },
   quality(name, args) {
+    if (args.length && args[0].toLowerCase() === "auto") {
+      // `q:auto[:low|good|best|target]`: the encoder quality that meets a perceptual target.
+      v.arity(name, args, 1, 2);
+      if (args.length === 1) return { qualityTarget: DEFAULT_QUALITY_TARGET, quality: 0 };
+      const level = lookup(QUALITY_LEVELS, args[1].toLowerCase());
+      if (level !== undefined) return { qualityTarget: level, quality: 0 };
+      if (!/^[0-9]+$/.test(args[1])) {
+        throw optionError(name, `'${args[1]}' is not one of ${Object.keys(QUALITY_LEVELS).join(", ")} or a number`);
+      }
+      return { qualityTarget: v.integer(name, args[1], ...QUALITY_TARGET_RANGE), quality: 0 };
+    }
     v.arity(name, args, 1);
-    return { quality: v.integer(name, args[0], 1, 100) };
+    return { quality: v.integer(name, args[0], 1, 100), qualityTarget: 0 };
   },
   format(name, args) {
     v.arity(name, args, 1);
@@ -142,10 +164,17 @@ function normalise(fields, maxDpr) {
   const { width: w = 0, height: h = 0, aspect: givenAspect = null, dpr = 1, fit: givenFit = "inside", ...rest } = fields;
   if (dpr > maxDpr) throw optionError("dpr", `${dpr} exceeds the maximum of ${maxDpr}`);
   let aspect = givenAspect;
+  const widthAuto = rest.widthAuto ?? false;
   if (aspect !== null && w && h) throw optionError("aspect", "cannot be combined with both width and height");
+  if (widthAuto && h) throw optionError("width", "w:auto cannot be combined with a height (use ar)");
+  if (widthAuto && rest.dprAuto) {
+    throw optionError("dpr", "dpr:auto cannot be combined with w:auto (the width hint counts pixels)");
+  }
   let width = round(w * dpr);
   let height = round(h * dpr);
-  if (aspect !== null && width) {
+  if (widthAuto) {
+    // the ratio is applied to the width the hints give, once the proxy knows it
+  } else if (aspect !== null && width) {
     height = Math.max(1, round((width * aspect[1]) / aspect[0]));
     aspect = null;
   } else if (aspect !== null && height) {
@@ -153,7 +182,7 @@ function normalise(fields, maxDpr) {
     aspect = null;
   }
   // With one side free, every mode keeps the aspect ratio and fits inside.
-  const fit = width && height ? givenFit : "inside";
+  const fit = (width && height) || (widthAuto && aspect !== null) ? givenFit : "inside";
   let { gravity = "ce", focus: point = null, background = DEFAULT_BACKGROUND, ...others } = rest;
   if (fit !== "cover" && fit !== "pad" && aspect === null) {
     gravity = "ce"; // gravity only places crops and padding

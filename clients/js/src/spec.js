@@ -1,5 +1,5 @@
 // The frozen transform spec and its one canonical string form, as imgedge/url/spec.py has them.
-import { DEFAULT_BACKGROUND } from "./grammar.js";
+import { DEFAULT_BACKGROUND, DEFAULT_QUALITY_TARGET, QUALITY_LEVELS } from "./grammar.js";
 
 /** Python's fmt_number: at most three decimals, no trailing zeros, never "-0". */
 export function fmtNumber(value) {
@@ -10,8 +10,16 @@ export function fmtNumber(value) {
 export const DEFAULT_SPEC = Object.freeze({
   width: 0, height: 0, fit: "inside", gravity: "ce", focus: null, crop: null, aspect: null, enlarge: false,
   rotate: 0, flip: false, flop: false, blur: 0, sharpen: 0, background: DEFAULT_BACKGROUND, quality: 0,
-  format: "auto", strip: true, expires: 0,
+  format: "auto", strip: true, expires: 0, qualityTarget: 0, widthAuto: false, dprAuto: false,
 });
+
+const LEVEL_NAMES = Object.fromEntries(Object.entries(QUALITY_LEVELS).map(([name, target]) => [target, name]));
+
+/** `q:auto` for the default target, `q:auto:low` / `q:auto:best` for the other levels, else the number. */
+export function qualityTargetText(target) {
+  if (target === DEFAULT_QUALITY_TARGET) return "q:auto";
+  return `q:auto:${LEVEL_NAMES[target] ?? target}`;
+}
 
 export function makeSpec(fields) {
   const spec = { ...DEFAULT_SPEC, ...fields };
@@ -23,9 +31,11 @@ export function makeSpec(fields) {
 export function canonical(spec, { withExpiry = true } = {}) {
   const parts = [];
   if (spec.crop) parts.push(`c:${spec.crop.join(":")}`);
-  if (spec.width) parts.push(`w:${spec.width}`);
+  if (spec.widthAuto) parts.push(spec.width ? `w:auto:${spec.width}` : "w:auto");
+  else if (spec.width) parts.push(`w:${spec.width}`);
   if (spec.height) parts.push(`h:${spec.height}`);
   if (spec.aspect) parts.push(`ar:${spec.aspect[0]}:${spec.aspect[1]}`);
+  if (spec.dprAuto) parts.push("dpr:auto");
   if (spec.fit !== "inside") parts.push(`fit:${spec.fit}`);
   if (spec.gravity === "fp" && spec.focus) {
     parts.push(`g:fp:${fmtNumber(spec.focus[0])}:${fmtNumber(spec.focus[1])}`);
@@ -39,7 +49,8 @@ export function canonical(spec, { withExpiry = true } = {}) {
   if (spec.blur) parts.push(`bl:${fmtNumber(spec.blur)}`);
   if (spec.sharpen) parts.push(`sh:${fmtNumber(spec.sharpen)}`);
   if (spec.background !== DEFAULT_BACKGROUND) parts.push(`bg:${spec.background}`);
-  if (spec.quality) parts.push(`q:${spec.quality}`);
+  if (spec.qualityTarget) parts.push(qualityTargetText(spec.qualityTarget));
+  else if (spec.quality) parts.push(`q:${spec.quality}`);
   if (spec.format !== "auto") parts.push(`f:${spec.format}`);
   if (!spec.strip) parts.push("strip:0");
   if (withExpiry && spec.expires) parts.push(`exp:${spec.expires}`);

@@ -51,3 +51,10 @@ test("plain asset ids use imgedge's /_next/image, the allow-listed unsigned spac
   assert.equal(imgedgeLoader({ src: "/abc", width: 828, quality: 50 }), "/_next/image?url=%2Fabc&w=828&q=50");
   assert.equal(imgedgeLoader({ src: "abc", width: 16 }), "/_next/image?url=%2Fabc&w=16&q=75");
 });
+
+test("q:auto levels pass through to native URLs", () => {
+  const src = nextImageSource("abc", { key: KEY, baseUrl: BASE, quality: "auto:best", widths: [640] });
+  const url = imgedgeLoader({ src, width: 640 });
+  assert.match(url, /\/w:640\/q:auto:best\/abc$/);
+  assert.ok(verifies(url));
+});

@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { test } from "node:test";
 
 import { buildPath, canonical, parseOptions, sign, srcset, UrlError, verify } from "../src/index.js";
-import { FIT_ALIASES, FORMAT_SPELLINGS, GRAVITY_ALIASES, OPTION_NAMES } from "../src/grammar.js";
+import { FIT_ALIASES, FORMAT_SPELLINGS, GRAVITY_ALIASES, OPTION_NAMES, QUALITY_LEVELS } from "../src/grammar.js";
 
 const vectors = JSON.parse(readFileSync(new URL("./vectors.json", import.meta.url), "utf8"));
 const settings = { presets: vectors.presets };
@@ -16,6 +16,7 @@ test("the grammar's names and aliases are the Python tables", () => {
   assert.deepEqual(sorted(FIT_ALIASES), vectors.grammar.fits);
   assert.deepEqual(sorted(GRAVITY_ALIASES), vectors.grammar.gravities);
   assert.deepEqual(sorted(FORMAT_SPELLINGS), vectors.grammar.formats);
+  assert.deepEqual({ ...QUALITY_LEVELS }, vectors.grammar.quality_levels);
 });
 
 test("every option vector: same canonical form and signature, or refused for the same option", () => {
