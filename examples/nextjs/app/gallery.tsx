@@ -1,5 +1,6 @@
 // The page both loaders render: a hero image (preloaded, high priority) and one box per aspect ratio,
-// each box holding its shape before the image arrives, so nothing shifts.
+// each box holding its shape before the image arrives, so nothing shifts. Until an image arrives, its
+// box shows imgedge's placeholder: the blurred LQIP over the image's dominant colour.
 import Image, { type ImageProps } from "next/image";
 import { nextImageSource } from "@imgedge/client";
 
@@ -21,7 +22,8 @@ function signingKey(): string {
 type PictureProps = { via: Loader; image: ImageRecord } & Omit<ImageProps, "src" | "loader">;
 
 function Picture({ via, image, ...props }: PictureProps) {
-  const blur = image.placeholder ? { placeholder: "blur" as const, blurDataURL: image.placeholder } : {};
+  const lqip = image.placeholders?.lqip;
+  const blur = lqip ? { placeholder: "blur" as const, blurDataURL: lqip } : {};
   if (via === "default") return <Image src={`/${image.asset_id}`} {...blur} {...props} />;
   const src = nextImageSource(image.asset_id, { key: signingKey(), baseUrl: proxyUrl() });
   return <NativeImage src={src} {...blur} {...props} />;
@@ -30,7 +32,10 @@ function Picture({ via, image, ...props }: PictureProps) {
 function Box({ loader, aspect, image }: { loader: Loader; aspect: Aspect; image: ImageRecord }) {
   return (
     <figure className="box" data-aspect={aspect}>
-      <div className="frame" style={{ aspectRatio: String(ratio(aspect)) }}>
+      <div
+        className="frame"
+        style={{ aspectRatio: String(ratio(aspect)), backgroundColor: image.placeholders?.dominant_color }}
+      >
         <Picture via={loader} image={image} alt={`${aspect} image`} fill sizes={BOX_SIZES} className="cover" />
       </div>
       <figcaption>{aspect}</figcaption>

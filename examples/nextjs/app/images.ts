@@ -4,8 +4,8 @@ export interface ImageRecord {
   width: number;
   height: number;
   bytes: number;
-  /** A blur placeholder (a data: URL), once imgedge's API provides one; <Image placeholder="blur"> uses it. */
-  placeholder?: string | null;
+  /** What imgedge computed for the asset: a tiny blurred image (a data: URL) and its dominant colour. */
+  placeholders?: { lqip: string; dominant_color: string } | null;
 }
 
 export const ASPECTS = ["1:1", "16:9", "9:16", "4:3"] as const;
