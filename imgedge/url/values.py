@@ -73,7 +73,7 @@ def colour(name: str, args: list[str]) -> str:
 
 def base64_url(name: str, raw: str) -> str:
     """URL-safe base64 (padding optional) of a UTF-8 URL, as imgproxy encodes sources."""
-    if not _BASE64URL.match(raw) or len(raw) > MAX_SOURCE_URL * 4 // 3 + 4:
+    if not _BASE64URL.fullmatch(raw) or len(raw) > MAX_SOURCE_URL * 4 // 3 + 4:
         raise OptionError(name, "not URL-safe base64")
     stripped = raw.rstrip("=")
     try:

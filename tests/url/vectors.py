@@ -30,6 +30,7 @@ PRESETS = {
     "adaptive": "w:auto:800/q:auto:low",
 }  # fmt: skip
 NOW = 1_800_000_000
+WATERMARK = "markasset"  # IMGEDGE_WATERMARK, the mark of a `wm` without `wmu`
 
 # Written by hand: every option, its long and short names, value aliases, folding and the edge cases of
 # number formatting (ties at the third decimal round half to even, as Python's round does).
@@ -75,6 +76,35 @@ CASES: list[str] = [
     "sm:0/exp:1800000000",
     "bac\u212aground:102030", "w:\u0664\u0660\u0660", "w: 5", "w:5 ", "w:1_0", "bl:1_0", "bl:1e400",
     "fp:0.5:1e-400", "w:" + "0" * 30 + "5", "w:" + "0" * 32 + "5", "bg:ff\n", "q:\uff17\uff15",
+    # Options of the thumbor and imgproxy era: orig sizes, crop areas, new fits, focal regions, filters.
+    "w:orig", "h:ORIG", "w:orig/h:300", "w:orig/ar:16:9", "w:orig/dpr:2", "w:50001/dpr:2", "h:60000/dpr:2",
+    "ar:1:10000/w:20", "ar:10000:1/h:11", "w:100000/ar:1:2", "c:0.5:0.5", "c:300:200", "c:0.5:0.5:no",
+    "c:300:200:soea", "c:300:200:fp:0.25:0.75", "c:1:1:sm", "c:1:1:fr:0:0:5:5", "c:1:1:fp:0.5", "c:1",
+    "c:1:2:3:4:5:6", "c:0:0", "c:100001:1", "c:0.0625:1.5:ce", "w:10/h:10/fit:clamp",
+    "w:10/h:10/fit:clamp/el:1", "w:10/h:10/fit:outside", "w:10/h:10/fit:auto", "w:10/fit:clamp",
+    "w:10/h:10/fit:clamp/g:sm", "w:10/h:10/fit:outside/g:sm", "w:10/h:10/fit:auto/g:no",
+    "w:10/h:10/g:fr:10:20:30:40", "w:10/h:10/fit:cover/g:fr:10:20:30:40",
+    "w:10/h:10/fit:cover/g:fr:10:20:10:40", "w:10/h:10/fit:cover/g:fr:1:2:3",
+    "w:10/h:10/fit:cover/g:FR:0:0:1:1", "t:10", "trim:0", "t:10:tl", "t:10:top-left", "t:10:br",
+    "t:10:BOTTOM-RIGHT", "t:10:ff0000", "t:10:f00", "t:10:ff0000ff", "t:10:nope", "t:443", "t:0.0625:br",
+    "t:1:2:3", "w:10/h:10/ex:1", "w:10/h:10/extend", "w:10/ex:1", "w:10/h:10/fit:cover/ex:1",
+    "w:10/h:10/fit:force/ex:1", "w:10/h:10/fit:pad/ex:1", "w:10/h:10/fit:outside/ex:1",
+    "w:10/h:10/ex:1/g:so", "w:10/h:10/fit:clamp/ex:1/g:so", "w:10/h:10/ad:1", "w:10/ad:1",
+    "w:10/h:10/fit:cover/adaptive:1", "w:auto/ar:1:1/ex:1/ad:1", "br:10", "brightness:-100", "br:101",
+    "br:0", "co:-5", "contrast:100", "co:1.5", "gs", "grayscale:1", "gs:0", "rc:10", "rc:10:20",
+    "rc:10:20:000", "rc:10:20:00000000", "round_corner:5:5:ffffffff", "rc:0", "rc:1:2:3:4", "rc:1:2:xyz",
+    "wm:0.5", "wm:0.5/wmu:markasset2",
+    "watermark:1:ce/watermark_url:markasset2", "wm:1:soea", "wm:1:SOEA:10:20", "wm:1:re:5p:-5p:0.25",
+    "wm:0.5:no:0:0:0.25:0.5:markasset2",
+    "wm:0.5:no:0:0:0.25:0.5:url.aHR0cHM6Ly9tYXJrcy5leGFtcGxlLmNvbS9sb2dvLnBuZw",
+    "wm:0.5/wmu:url.aHR0cHM6Ly9tYXJrcy5leGFtcGxlLmNvbS9sb2dvLnBuZw",
+    "wm:0.5/wmu:url.aHR0cHM6Ly9tYXJrcy5leGFtcGxlLmNvbS_DpCDDti5wbmc=",
+    "wmu:url.aHR0cHM6Ly9tYXJrcy5leGFtcGxlLmNvbS9sb2dvLnBuZw", "wm:0.5:no:0:0:0.25:0.5:markasset2/wmu:other",
+    "wm:1:top", "wm:1:ce:1.5", "wm:1:ce:0:0:2", "wm:1:ce:0:0:0.5:0.5", "wm:2",
+    "wm:0.5:ce:0:0:0.1:0.1:bad.mark", "wmu:url.__4", "wmu:url.aHR0cHM6Ly94LwE", "wmu:url.", "wmu:url.YQ=\n",
+    "wmu:url.Y", "wmu:url.YQ", "wmu:url.YR", "wm:0.0625:ce:0p:0p:0.0625", "mb:1000", "max_bytes:1", "mb:0",
+    "mb:1073741825", "fl", "fl:1", "flatten:0", "fl/bg:00000000", "fl/bg:ff000080", "fl/bg:ff0000ff",
+    "t:10/c:0.5:0.5/w:orig/ex:1/br:5/co:5/gs/rc:3/wm:1/mb:99/fl/f:png",
     # Client hints and q:auto.
     "w:auto", "W:AUTO", "w:auto:640", "w:auto:0", "w:auto:640/dpr:2", "w:auto:640/dpr:1.5", "w:auto:1:2",
     "w:auto:x", "w:auto/h:100", "w:auto/h:0", "w:auto/dpr:auto", "w:auto/ar:16:9",
@@ -94,13 +124,15 @@ _POOL: list[str] = [
     "ar:16:9", "ar:4:3", "aspect:9:16", "c:10:10:500:400", "q:70", "quality:80", "f:webp", "format:avif",
     "ext:jpg", "bl:1.5", "sh:0.3", "rot:90", "rotate:180", "flip", "flop:1", "bg:000", "bg:ff000080",
     "strip:0", "el:1", "exp:1800000000", "pr:thumb", "pr:hero", "w:auto", "w:auto:960", "dpr:auto", "q:auto",
-    "q:auto:best", "q:auto:60", "pr:adaptive",
+    "q:auto:best", "q:auto:60", "pr:adaptive", "w:orig", "c:0.5:0.5", "c:300:200:soea", "fit:clamp",
+    "fit:outside", "fit:auto", "g:fr:10:20:300:400", "t:10:br", "ex:1", "ad:1", "br:-20", "co:15", "gs",
+    "rc:12", "wm:0.5:soea:10:10:0.2", "mb:50000", "fl",
 ]  # fmt: skip
 GENERATED_CASES = 400
 
 
 def _settings() -> ParseSettings:
-    return ParseSettings(presets=PRESETS)
+    return ParseSettings(presets=PRESETS, watermark=WATERMARK)
 
 
 def _generated(count: int) -> list[str]:
@@ -180,6 +212,7 @@ def all_vectors() -> dict[str, Any]:
         "asset_id": ASSET,
         "now": NOW,
         "presets": PRESETS,
+        "watermark": WATERMARK,
         "grammar": {
             "options": dict(sorted(ALIASES.items())),
             "fits": dict(sorted(_FIT_ALIASES.items())),

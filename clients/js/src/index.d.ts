@@ -3,7 +3,7 @@ export type Key = string | Uint8Array;
 /** One key, or several where the first signs and every one verifies. */
 export type Keys = Key | readonly Key[];
 
-export type Fit = "inside" | "cover" | "force" | "pad";
+export type Fit = "inside" | "cover" | "force" | "pad" | "clamp" | "outside" | "auto";
 export type Format = "auto" | "avif" | "webp" | "jpeg" | "png" | "gif";
 type Arg = number | string;
 
@@ -16,12 +16,13 @@ export type AutoQuality = "auto" | `auto:${string}`;
 
 export interface TransformOptions {
   /** Pixels, or `"auto"` / `"auto:{fallback}"`: the width from client hints where the proxy honours them. */
-  width?: number | "auto" | `auto:${number}`; w?: number | "auto" | `auto:${number}`;
-  height?: number; h?: number;
+  width?: number | "orig" | "auto" | `auto:${number}`; w?: number | "orig" | "auto" | `auto:${number}`;
+  height?: number | "orig"; h?: number | "orig";
   fit?: Fit | string; rt?: string; resize?: string; resizing_type?: string;
   gravity?: string; g?: string;
   focus?: readonly [number, number] | string; fp?: readonly [number, number] | string;
-  crop?: readonly [number, number, number, number] | string; c?: readonly [number, number, number, number] | string;
+  /** `[x, y, w, h]` in source px, or `[w, h]` / `[w, h, gravity]` placed by gravity (below 1: a fraction). */
+  crop?: readonly Arg[] | string; c?: readonly Arg[] | string;
   aspect?: readonly [number, number] | string; ar?: readonly [number, number] | string; aspect_ratio?: readonly [number, number] | string;
   dpr?: number | "auto";
   quality?: number | AutoQuality; q?: number | AutoQuality;
@@ -35,6 +36,20 @@ export interface TransformOptions {
   enlarge?: boolean; el?: boolean;
   expires?: number; exp?: number;
   preset?: string; pr?: string;
+  /** `threshold` or `[threshold, "br" | "tl" | colour]`. */
+  trim?: number | readonly Arg[] | string; t?: number | readonly Arg[] | string;
+  extend?: boolean; ex?: boolean;
+  adaptive?: boolean; ad?: boolean;
+  brightness?: number; br?: number;
+  contrast?: number; co?: number;
+  grayscale?: boolean; gs?: boolean;
+  round_corner?: number | readonly Arg[] | string; rc?: number | readonly Arg[] | string;
+  /** `opacity`, or `[opacity, position, x, y, scale]` (offsets in px or `"10p"` percent). */
+  watermark?: number | readonly Arg[] | string; wm?: number | readonly Arg[] | string;
+  /** The mark: an asset id, or `url.` + base64url of an allowed source URL. */
+  watermark_url?: string; wmu?: string;
+  max_bytes?: number; mb?: number;
+  flatten?: boolean; fl?: boolean;
 }
 
 export interface ParseSettings {
@@ -42,6 +57,8 @@ export interface ParseSettings {
   presets?: Readonly<Record<string, string>>;
   /** The proxy's IMGEDGE_MAX_DPR. */
   maxDpr?: number;
+  /** The proxy's IMGEDGE_WATERMARK: the mark of a `wm` without `wmu`. */
+  defaultWatermark?: string;
 }
 
 export interface BuildOptions extends TransformOptions, ParseSettings {
@@ -80,6 +97,20 @@ export interface TransformSpec {
   readonly format: Format;
   readonly strip: boolean;
   readonly expires: number;
+  readonly trim: readonly [number, string] | null;
+  readonly area: { readonly width: number; readonly height: number; readonly gravity: string;
+    readonly focus: readonly [number, number] | null } | null;
+  readonly region: readonly [number, number, number, number] | null;
+  readonly extend: boolean;
+  readonly adaptive: boolean;
+  readonly brightness: number;
+  readonly contrast: number;
+  readonly grayscale: boolean;
+  readonly roundCorner: readonly [number, number, string] | null;
+  readonly watermark: { readonly mark: string; readonly opacity: number; readonly position: string;
+    readonly x: string; readonly y: string; readonly widthRatio: number; readonly heightRatio: number } | null;
+  readonly maxBytes: number;
+  readonly flatten: boolean;
   /** q:auto's perceptual target (SSIMULACRA2), 0 for a fixed quality. */
   readonly qualityTarget: number;
   readonly widthAuto: boolean;
@@ -121,7 +152,7 @@ export interface NextImageSourceOptions extends Omit<TransformOptions, "width" |
   key: Keys;
   /** The proxy's public URL, e.g. `https://img.example.com`. */
   baseUrl?: string;
-  /** The widths to sign: Next.js's deviceSizes and imageSizes (default: Next's defaults). */
+  /** The widths to sign: Next.js's deviceSizes and imageSizes (default: Next's). */
   widths?: readonly number[];
   /** A quality for every width (a number or q:auto's); default: the proxy's (q:auto for f:auto). */
   quality?: number | AutoQuality;

@@ -1,9 +1,15 @@
 // Argument parsers shared by the option handlers, as imgedge/url/values.py has them.
 import { optionError } from "./errors.js";
+import { MAX_SOURCE_URL } from "./grammar.js";
 
 const TRUE = new Set(["1", "t", "true", "yes", "y", "on"]);
 const FALSE = new Set(["0", "f", "false", "no", "n", "off"]);
 const HEX = /^[0-9a-fA-F]+$/;
+const BASE64URL = /^[A-Za-z0-9_-]*={0,2}$/;
+export const ASSET_ID = /^[A-Za-z0-9_-]{1,128}$/;
+// Python's str.isprintable: no control, format, surrogate, private-use, unassigned or separator characters
+// but the ASCII space.
+const PRINTABLE = /^(?:[^\p{C}\p{Z}]| )*$/u;
 const INTEGER = /^[+-]?[0-9]+$/;
 const NUMBER = /^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$/;
 const MAX_NUMBER_TEXT = 32;
@@ -67,4 +73,29 @@ export function colour(name, args) {
     throw optionError(name, "expected a hex colour (rrggbb or rrggbbaa) or r:g:b");
   }
   return text.length === 8 && text.endsWith("ff") ? text.slice(0, 6) : text;
+}
+
+/** URL-safe base64 (padding optional) of a UTF-8 URL, as imgproxy encodes sources; browser-safe. */
+export function base64Url(name, raw) {
+  if (!BASE64URL.test(raw) || raw.length > Math.floor((MAX_SOURCE_URL * 4) / 3) + 4) {
+    throw optionError(name, "not URL-safe base64");
+  }
+  const stripped = raw.replace(/=+$/, "");
+  let decoded;
+  try {
+    if (stripped.length % 4 === 1) throw new Error("truncated");
+    const binary = atob(stripped.replace(/-/g, "+").replace(/_/g, "/"));
+    const bytes = Uint8Array.from(binary, (ch) => ch.charCodeAt(0));
+    decoded = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    throw optionError(name, "not URL-safe base64 of a UTF-8 URL");
+  }
+  if (!decoded || !PRINTABLE.test(decoded)) throw optionError(name, "decodes to an empty or unprintable URL");
+  return decoded;
+}
+
+/** Unpadded base64url of a string's UTF-8 bytes. */
+export function encodeBase64Url(text) {
+  const binary = Array.from(new TextEncoder().encode(text), (byte) => String.fromCharCode(byte)).join("");
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }

@@ -7,7 +7,7 @@ import { buildPath, canonical, parseOptions, sign, srcset, UrlError, verify } fr
 import { FIT_ALIASES, FORMAT_SPELLINGS, GRAVITY_ALIASES, OPTION_NAMES, QUALITY_LEVELS } from "../src/grammar.js";
 
 const vectors = JSON.parse(readFileSync(new URL("./vectors.json", import.meta.url), "utf8"));
-const settings = { presets: vectors.presets };
+const settings = { presets: vectors.presets, defaultWatermark: vectors.watermark };
 
 const sorted = (table) => Object.fromEntries(Object.entries(table).sort(([a], [b]) => (a < b ? -1 : 1)));
 
