@@ -113,11 +113,13 @@ class TransformHandler:
         lifetime = max(1, int(self.remote_ttl_s)) if remote else 0
         if parsed.reply != IMAGE:
             return await self.facts.reply(parsed, request.method, lifetime)
-        resolved = self.hints.resolve(parsed.spec, request)
-        if resolved.spec is not parsed.spec:
+        negotiated = negotiate(parsed.spec.format, request.accept, parsed.negotiable)
+        chosen = parsed.spec_for(negotiated.format)  # a dialect's spec per format (Next.js: AVIF quality)
+        resolved = self.hints.resolve(chosen, request)
+        if resolved.spec is not chosen:
             self.policy.check_resolved(resolved.spec)
+        if resolved.spec is not parsed.spec:
             parsed = replace(parsed, spec=resolved.spec)
-        negotiated = negotiate(parsed.spec.format, request.accept)
         key = self._variant_key(parsed.source, parsed.spec, negotiated.format)
         timings: dict[str, float] = {}
         entry, tier = await self._lookup(key)
@@ -135,7 +137,7 @@ class TransformHandler:
             method=request.method, if_none_match=request.if_none_match, entry=entry, spec=parsed.spec,
             surrogate_key=parsed.source.cache_id, varies=negotiated.varies, cache_status=cache_status,
             timings=timings, hint_vary=resolved.vary, content_dpr=resolved.dpr, accept_ch=self.hints.honour,
-            lifetime=lifetime,
+            lifetime=lifetime, dialect_headers=parsed.reply_headers,
         )  # fmt: skip
 
     def _verified(self, request: TransformRequest) -> ParsedRequest:
