@@ -14,6 +14,7 @@ from imgedge.formats import FORMATS
 from imgedge.imaging.encode import EncoderSettings
 from imgedge.netcheck import Network, parse_networks
 from imgedge.proxy import settings as S
+from imgedge.proxy.dialects.next_image_config import NextImageConfig
 from imgedge.proxy.sources import SOURCES
 from imgedge.proxy.sources.allowlist import AllowedPrefix, parse_prefixes
 from imgedge.secrets import load_signing_keys, setting_or_file
@@ -124,6 +125,7 @@ class ProxyConfig:
     imgproxy_signature_size: int = 32
     web: WebLimits = field(default_factory=WebLimits)
     metrics_address: str = ""  # host:port for /metrics instead of the proxy's port
+    next_image: NextImageConfig = field(default_factory=NextImageConfig)
 
     @classmethod
     def from_env(cls) -> ProxyConfig:
@@ -176,6 +178,7 @@ class ProxyConfig:
             imgproxy_signature_size=S.IMGPROXY_SIGNATURE_SIZE.read(),
             web=WebLimits.from_env(),
             metrics_address=S.METRICS_ADDRESS.read(),
+            next_image=NextImageConfig.from_env(max_width=S.MAX_WIDTH.read()),
         )
         cfg.validate()
         return cfg
@@ -208,6 +211,7 @@ class ProxyConfig:
         self._validate_dialects()
         if self.metrics_address:
             parse_address(self.metrics_address, "IMGEDGE_METRICS_ADDRESS")
+        self.next_image.validate()
         for name, definition in self.presets.items():
             try:
                 parse_options(definition.split("/"), ParseSettings(max_dpr=self.max_dpr))
@@ -218,6 +222,8 @@ class ProxyConfig:
         for name, prefix in (("THUMBOR", self.thumbor_prefix), ("IMGPROXY", self.imgproxy_prefix)):
             if prefix and (not prefix.startswith("/") or prefix.endswith("/") or "//" in prefix):
                 raise ConfigError(f"IMGEDGE_{name}_PREFIX must look like /name (or be empty), got {prefix!r}")
-        prefixes = [p for p in (self.thumbor_prefix, self.imgproxy_prefix) if p]
+        prefixes = [p for p in (self.thumbor_prefix, self.imgproxy_prefix, self.next_image.path) if p]
         if len(set(prefixes)) != len(prefixes):
-            raise ConfigError("IMGEDGE_THUMBOR_PREFIX and IMGEDGE_IMGPROXY_PREFIX must differ")
+            raise ConfigError(
+                "IMGEDGE_THUMBOR_PREFIX, IMGEDGE_IMGPROXY_PREFIX and IMGEDGE_NEXT_IMAGE_PATH must differ"
+            )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -13,7 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
+import pyvips
 from skimage import data as skdata
 from skimage.io import imsave
 
@@ -101,11 +104,11 @@ def browser() -> Iterator[Any]:
 class Session:
     """One browser page plus every response it received, keyed by URL."""
 
-    def __init__(self, browser: Any, url: str, *, enforce_csp: bool = False) -> None:
+    def __init__(self, browser: Any, url: str, *, enforce_csp: bool = False, **context_options: Any) -> None:
         # Playwright's wait_for_function evaluates strings in the page, which the page's CSP forbids (no
         # 'unsafe-eval'): the measuring sessions bypass it; test_the_page_works_under_its_csp does not.
         viewport = {"width": 1280, "height": 900}
-        self.context = browser.new_context(viewport=viewport, bypass_csp=not enforce_csp)
+        self.context = browser.new_context(viewport=viewport, bypass_csp=not enforce_csp, **context_options)
         self.context.add_init_script(OBSERVERS)
         self.page = self.context.new_page()
         self.responses: dict[str, dict[str, str]] = {}
@@ -284,6 +287,77 @@ def test_the_page_works_under_its_csp(browser: Any, generator_url: str) -> None:
     while not page.evaluate("!!document.querySelector('.frame img')?.complete"):
         assert time.monotonic() < deadline, "no image under the enforced CSP"
         time.sleep(0.2)
+    assert session.errors == []
+    session.close()
+
+
+# The empty skeleton's shimmer runs between these two colours (playground.css, .skeleton).
+SKELETON_COLOURS = (np.array([0xE6, 0xE9, 0xF1]), np.array([0xF3, 0xF5, 0xFA]))
+
+
+def _rgb(png: bytes) -> np.ndarray:
+    image = pyvips.Image.new_from_buffer(png, "")
+    image = (image.flatten() if image.hasalpha() else image).extract_band(0, n=3)
+    return np.ndarray(buffer=image.write_to_memory(), dtype=np.uint8, shape=(image.height, image.width, 3))
+
+
+def _near_skeleton(pixels: np.ndarray) -> float:
+    """The share of pixels within a few levels of the skeleton's gradient (between its two colours)."""
+    start, end = SKELETON_COLOURS
+    flat = pixels.reshape(-1, 3).astype(float)
+    along = np.clip((flat - start) @ (end - start) / float((end - start) @ (end - start)), 0, 1)
+    distance = np.linalg.norm(flat - (start + along[:, None] * (end - start)), axis=1)
+    return float((distance < 12).mean())
+
+
+def test_placeholder_fills_the_skeleton_until_the_image_arrives(
+    browser: Any, generator_url: str, tmp_path: Path
+) -> None:
+    """The proxy's image responses are held back, so the frame shows what a slow network would."""
+    photo = tmp_path / "chelsea.png"
+    imsave(photo, skdata.chelsea(), check_contrast=False)  # type: ignore[no-untyped-call]  # 451x300 photo
+    # Reduced motion stops the shimmer, so the screenshot shows the placeholder, not a phase of an animation.
+    session = Session(browser, generator_url, reduced_motion="reduce")
+    page = session.page
+    held: list[Any] = []
+    # The srcset candidates (transform URLs) are held until the placeholder has been checked.
+    session.context.route(lambda url: "/w:" in url, lambda route: held.append(route))
+    page.set_input_files("#upload", str(photo))
+    page.wait_for_function(
+        "() => { const p = document.querySelector('.frame img.placeholder'); return p && p.complete && "
+        "p.naturalWidth > 0 && document.querySelector('.frame .skeleton.over-placeholder'); }",
+        timeout=WAIT_MS,
+    )
+    for _ in range(WAIT_MS // 50):  # the held request reaches Python a moment after the page made it
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the stage image was never requested"
+    page.evaluate("() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    assert page.locator(".frame > img:not(.placeholder)").count() == 0  # the image has not arrived
+    frame = page.locator(".frame")
+    shot = frame.screenshot()
+    OUTPUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT / "playground-placeholder.png"))
+    (OUTPUT / "playground-placeholder-frame.png").write_bytes(shot)
+
+    pixels = _rgb(shot)
+    upper = pixels[: pixels.shape[0] // 2]  # above the status line at the frame's foot
+    assert _near_skeleton(upper) < 0.05, "the frame still shows the empty skeleton"
+    lqip = page.eval_on_selector(".frame img.placeholder", "p => p.src")
+    tiny = pyvips.Image.new_from_buffer(base64.b64decode(lqip.split(",", 1)[1]), "")
+    expected = _rgb(tiny.write_to_buffer(".png")).reshape(-1, 3).mean(axis=0)
+    # The LQIP is blurred and scaled, which moves single pixels but hardly the picture's mean colour.
+    assert np.linalg.norm(pixels.reshape(-1, 3).mean(axis=0) - expected) < 40, (expected, pixels.mean((0, 1)))
+
+    shifts_before = len(session.shifts_since(0))
+    for route in held:
+        route.continue_()
+    session.context.unroute_all()
+    session.wait_for_new_image(None)
+    check_delivered_image(session)
+    assert page.locator(".frame img.placeholder").count() == 0  # the delivered image replaced it
+    assert layout_shift_score(session.shifts_since(shifts_before)) == 0, session.shifts_since(shifts_before)
     assert session.errors == []
     session.close()
 
