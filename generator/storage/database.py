@@ -77,7 +77,11 @@ class SqliteDatabase:
         # statement is left pinning a snapshot (the WAL could never be checkpointed then).
         self._keeper.execute("SELECT COUNT(*) FROM sqlite_master").fetchall()
         if upgrade:
-            ensure_schema(self)
+            try:
+                ensure_schema(self)
+            except BaseException:
+                self.close()
+                raise
 
     @classmethod
     def from_url(cls, url: str) -> SqliteDatabase:
@@ -142,5 +146,10 @@ def open_database(url: str, *, upgrade: bool = True) -> Database:
         raise ValueError(f"no database for {scheme or 'a URL without a scheme'}: {url!r}")
     database = DATABASES[scheme].from_url(url)
     if upgrade:
-        ensure_schema(database)
+        try:
+            ensure_schema(database)
+        except BaseException:
+            # A schema too new, or a server gone mid-migration: the start stops, and the pool's threads too.
+            database.close()
+            raise
     return database

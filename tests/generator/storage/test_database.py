@@ -92,8 +92,10 @@ def test_a_schema_newer_than_the_code_stops_the_start(database: Database, databa
         db.execute(
             "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, 'future', 0)", (LATEST + 1,)
         )
+    threads = threading.active_count()
     with pytest.raises(SchemaTooNew, match="upgrade imgedge"):
         open_database(database_url)
+    assert threading.active_count() == threads  # the refused database's pool is closed, not left to the GC
 
 
 def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:
