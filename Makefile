@@ -5,7 +5,8 @@ BIN    := $(VENV)/bin
 RUN_STAMP  := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test lint bench bench-full bench-quality bench-peers install system-deps system-libvips test-system-libvips clean
+.PHONY: run test test-js lint bench bench-full bench-quality bench-peers visual-references install system-deps \
+  system-libvips test-system-libvips clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,13 +41,17 @@ install: $(TEST_STAMP)
 
 # Debian packages the tests start for real: Redis (shared cache tier, job queue), Chromium (the playground
 # in a real browser), Varnish (the CDN tier), ExifTool (an independent reader of the provenance metadata in
-# served images). Installed only when missing.
-SYSTEM_PACKAGES := redis-server:redis-server chromium:chromium varnishd:varnish exiftool:libimage-exiftool-perl
+# served images), Node.js and npm (the JavaScript client, the Next.js example), PostgreSQL (the metadata
+# database of several hosts; its server programs live in /usr/lib/postgresql/<major>/bin, off PATH).
+# Installed only when missing.
+SYSTEM_PACKAGES := redis-server:redis-server chromium:chromium varnishd:varnish exiftool:libimage-exiftool-perl \
+                   node:nodejs npm:npm
 
 system-deps:
 	@missing=""; for pair in $(SYSTEM_PACKAGES); do \
 	  command -v "$${pair%%:*}" >/dev/null 2>&1 || [ -x "/usr/sbin/$${pair%%:*}" ] || missing="$$missing $${pair#*:}"; \
 	done; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing from Debian's packages:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
@@ -55,7 +60,7 @@ system-deps:
 run: $(RUN_STAMP)
 	$(BIN)/imgedge serve
 
-test: $(TEST_STAMP) system-deps test-system-libvips
+test: $(TEST_STAMP) system-deps test-system-libvips test-js
 	$(BIN)/python -m pytest -q
 
 # The pipeline, canonicalisation, encoder and ingest tests again, on Debian's libvips (8.14: what Debian 12
@@ -106,6 +111,14 @@ test-system-libvips: $(SYSVENV)/.recipe-checked
 	$(SYSBIN)/python -m imgedge.imaging.requirements --expect system
 	$(SYSBIN)/python -m pytest -q $(SYSTEM_LIBVIPS_TESTS)
 
+# The JavaScript client against the shared vectors, with Node's built-in test runner (Node 18 or later).
+test-js: system-deps
+	@if ! command -v node >/dev/null 2>&1; then \
+	  echo "skipping the JavaScript client's tests: node is not installed (make system-deps)"; \
+	elif ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) < 18 ? 1 : 0)'; then \
+	  echo "skipping the JavaScript client's tests: node $$(node --version) has no test runner (18 or later)"; \
+	else cd clients/js && node --test test/; fi
+
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -132,6 +145,11 @@ bench-full: $(TEST_STAMP) bench-peers
 bench-quality: $(TEST_STAMP)
 	$(BIN)/python -m benchmarks.encoder_sweep
 	$(BIN)/python -m benchmarks.pyramid_quality
+
+# Remake the visual regression references on purpose, after a change that is meant to move renders
+# (tests/proxy/test_visual_regression.py); it prints how far each render moved. Review, then commit them.
+visual-references: $(TEST_STAMP)
+	$(BIN)/python -m tests.proxy.visual
 
 clean:
 	rm -rf $(VENV) $(SYSVENV) build/pyvips-recipe .pytest_cache .mypy_cache .ruff_cache

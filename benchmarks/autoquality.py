@@ -26,7 +26,7 @@ from imgedge.imaging.encode import EncoderSettings, encode
 WIDTH = 400
 TARGET = 70
 FIXED = 80
-ROUNDS = 5
+ROUNDS = 15
 
 
 def _motorcycle() -> np.ndarray:
@@ -62,14 +62,24 @@ def _resize(path: Path) -> pyvips.Image:
     return pyvips.Image.thumbnail(str(path), WIDTH).colourspace("srgb").copy_memory()
 
 
-def _timed(make: Callable[[], bytes]) -> tuple[bytes, float]:
-    """The body and the median milliseconds of ROUNDS runs."""
-    times, body = [], b""
-    for _ in range(ROUNDS):
-        started = time.perf_counter()
-        body = make()
-        times.append((time.perf_counter() - started) * 1000)
-    return body, statistics.median(times)
+def _side_by_side(makers: dict[str, Callable[[], bytes]]) -> tuple[dict[str, float], dict[str, float]]:
+    """Each maker once per round, in an order that rotates between rounds, so the machine's noise hits them
+    alike: the median milliseconds of each, and the median per-round ratio of each to the first one."""
+    names = list(makers)
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for round_ in range(ROUNDS):
+        shift = round_ % len(names)
+        for name in names[shift:] + names[:shift]:
+            started = time.perf_counter()
+            makers[name]()
+            times[name].append((time.perf_counter() - started) * 1000)
+    base = names[0]
+    medians = {name: statistics.median(t) for name, t in times.items()}
+    ratios = {
+        name: statistics.median(a / b for a, b in zip(t, times[base], strict=True))
+        for name, t in times.items()
+    }
+    return medians, ratios
 
 
 def measure_photo(path: Path, settings: EncoderSettings, thumbor: bytes | None) -> dict[str, Any]:
@@ -78,32 +88,34 @@ def measure_photo(path: Path, settings: EncoderSettings, thumbor: bytes | None) 
     if thumbor is not None:
         row["thumbor_webp_q80"] = {"bytes": len(thumbor), "score": autoquality.score(image, thumbor)}
     for fmt in ("webp", "avif"):
-        fixed, fixed_ms = _timed(
-            lambda fmt=fmt: encode(image, fmt, quality=FIXED, strip=True, settings=settings)
-        )
-        started = time.perf_counter()
+        search_started = time.perf_counter()
         learned = autoquality.search(image, fmt, TARGET, settings)
-        search_ms = (time.perf_counter() - started) * 1000
+        search_ms = (time.perf_counter() - search_started) * 1000
         first_q = autoquality.estimate(fmt, TARGET)
-        first, first_ms = _timed(
-            lambda fmt=fmt, q=first_q: encode(image, fmt, quality=q, strip=True, settings=settings, auto=True)
-        )
-        later, later_ms = _timed(
-            lambda fmt=fmt, q=learned.quality: encode(
-                image, fmt, quality=q, strip=True, settings=settings, auto=True
-            )
-        )
+
+        def encoder(quality: int, auto: bool, fmt: str = fmt) -> Callable[[], bytes]:
+            return lambda: encode(image, fmt, quality=quality, strip=True, settings=settings, auto=auto)
+
+        makers = {
+            "fixed": encoder(FIXED, False),
+            "first": encoder(first_q, True),
+            "later": encoder(learned.quality, True),
+        }
+        ms, ratio = _side_by_side(makers)
+        fixed, first, later = (make() for make in makers.values())
         row[f"imgedge_{fmt}_q80"] = {
             "bytes": len(fixed),
             "score": autoquality.score(image, fixed),
-            "ms": fixed_ms,
+            "ms": ms["fixed"],
         }
         row[f"auto_{fmt}_first"] = {
-            "bytes": len(first), "score": autoquality.score(image, first), "ms": first_ms, "quality": first_q,
+            "bytes": len(first), "score": autoquality.score(image, first), "ms": ms["first"],
+            "quality": first_q, "vs_fixed": ratio["first"],
         }  # fmt: skip
         row[f"auto_{fmt}"] = {
-            "bytes": len(later), "score": autoquality.score(image, later), "ms": later_ms,
+            "bytes": len(later), "score": autoquality.score(image, later), "ms": ms["later"],
             "quality": learned.quality, "search_ms": search_ms, "encodes": learned.encodes,
+            "vs_fixed": ratio["later"],
         }  # fmt: skip
     return row
 
@@ -138,7 +150,14 @@ def measure(scratch: Path, *, thumbor_port: int | None) -> dict[str, Any]:
         name: measure_photo(path, settings, thumbor.get(name) if thumbor else None)
         for name, path in paths.items()
     }
-    return {"width": WIDTH, "target": TARGET, "fixed": FIXED, "rows": rows, "summary": summarise(rows)}
+    return {
+        "width": WIDTH,
+        "target": TARGET,
+        "fixed": FIXED,
+        "rounds": ROUNDS,
+        "rows": rows,
+        "summary": summarise(rows),
+    }
 
 
 def summarise(rows: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -152,12 +171,8 @@ def summarise(rows: dict[str, dict[str, Any]]) -> dict[str, Any]:
             "min_score": min(r[auto]["score"] for r in rows.values()),
             "min_first_score": min(r[f"{auto}_first"]["score"] for r in rows.values()),
             "median_bytes": med(auto, "bytes"),
-            "first_miss_ratio": statistics.median(
-                r[f"{auto}_first"]["ms"] / r[f"imgedge_{fmt}_q80"]["ms"] for r in rows.values()
-            ),
-            "later_miss_ratio": statistics.median(
-                r[auto]["ms"] / r[f"imgedge_{fmt}_q80"]["ms"] for r in rows.values()
-            ),
+            "first_miss_ratio": statistics.median(r[f"{auto}_first"]["vs_fixed"] for r in rows.values()),
+            "later_miss_ratio": statistics.median(r[auto]["vs_fixed"] for r in rows.values()),
             "median_search_ms": med(auto, "search_ms"),
         }
         if all("thumbor_webp_q80" in r for r in rows.values()):

@@ -321,9 +321,12 @@ def autoquality_section(results: dict[str, Any]) -> list[str]:
         ]  # fmt: skip
     lines += _table(["target", "goal", "measured", "verdict"], target_rows)
     lines += [
-        "Miss times are the median of 5 encodes of the same 400 px resize, in one process, side by side; "
-        "the proxy adds the same fetch and resize to both. The search runs after the first miss has been "
-        "answered (one at a time, in the background), and its result serves every later variant of the "
+        "Miss times: the same 400 px resize encoded at q80, at the estimate (first miss) and at the learned "
+        f"quality (later misses), {results.get('rounds', 15)} rounds in rotating order in one process; each "
+        "ratio is the median over "
+        "the photos of the median per-round ratio to q80. The proxy adds the same fetch and resize to all "
+        "three. The search runs after the first miss has been answered (one at a time, in the background), "
+        "and its result serves every later variant of the "
         "asset in that format and size class. Levels: low = 50, good = 70 (the default), best = 80 on "
         "the SSIMULACRA2 scale, whose anchors are 50 medium, 70 high and 90 visually lossless "
         "(docs/quality.md).",

@@ -65,21 +65,19 @@ def create_app(
     pool = TransformPool(config.transform_threads, queue_size=config.queue_size, nice=config.transform_nice)
     renderer = Renderer(config, origin, sources, pool, qualities=qualities)
     hints = HintPolicy(config.client_hints, config.auto_quality_default, config.max_dpr)
+    facts = InfoService(renderer, results, max_pixels=config.max_src_pixels)
     popularity = SharedPopularity(VariantPopularity(config.popular_variants), config.popular_dir)
     transforms = TransformHandler(
         dialects=build_dialects(config), policy=SecurityPolicy.from_config(config), results=results,
         flights=flights, renderer=renderer, encoder_version=config.encoder.version, hints=hints,
-        remote_ttl_s=config.remote_ttl_s,
+        remote_ttl_s=config.remote_ttl_s, info=facts,
         popularity=popularity.popularity if config.popular_variants else None,
     )  # fmt: skip
-    info = InfoRoutes(
-        InfoService(renderer, results, max_pixels=config.max_src_pixels), config.keys,
-        allow_unsigned=config.allow_unsigned,
-    )  # fmt: skip
+    info = InfoRoutes(facts, config.keys, allow_unsigned=config.allow_unsigned)
     assert renderer.budget is not None
     admin = AdminRoutes(
         config.admin_token, broadcaster=broadcaster, results=results, sources=sources, flights=flights,
-        origin=origin, transforms=renderer.budget.stats, popularity=popularity,
+        origin=origin, transforms=renderer.budget.stats, popularity=popularity, quality=qualities.stats,
     )  # fmt: skip
     scrape = MetricsRoute(results, sources, config.web.metrics_token)
     listener = (

@@ -153,6 +153,10 @@ class QualityBook:
         await self.results.put(key, fresh, fresh.tags)
         self._local[asset_id] = table
 
+    def stats(self) -> dict[str, int]:
+        """Searches queued or running in this process (`GET /admin/stats`)."""
+        return {"searches": len(self._waiting)}
+
     async def drain(self) -> None:
         """Waits for the searches in flight (tests and benchmarks; shutdown cancels instead)."""
         while self._tasks:

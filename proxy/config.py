@@ -14,6 +14,7 @@ from imgedge.formats import FORMATS
 from imgedge.imaging.encode import EncoderSettings
 from imgedge.netcheck import Network, parse_networks
 from imgedge.proxy import settings as S
+from imgedge.proxy.dialects.next_image_config import NextImageConfig
 from imgedge.proxy.sources import SOURCES
 from imgedge.proxy.sources.allowlist import AllowedPrefix, parse_prefixes
 from imgedge.secrets import load_signing_keys, setting_or_file
@@ -91,6 +92,7 @@ class ProxyConfig:
     origin_timeout_s: float = 10.0
     origin_retries: int = 2
     origin_cooldown_s: float = 10.0
+    origin_wait_s: float = 10.0  # for an origin that has not answered since this process started
     queue_size: int = 64  # transforms waiting for a worker thread before new misses get 503
     keys: tuple[bytes, ...] = ()
     allow_unsigned: bool = False
@@ -126,6 +128,7 @@ class ProxyConfig:
     imgproxy_signature_size: int = 32
     web: WebLimits = field(default_factory=WebLimits)
     metrics_address: str = ""  # host:port for /metrics instead of the proxy's port
+    next_image: NextImageConfig = field(default_factory=NextImageConfig)
 
     @classmethod
     def from_env(cls) -> ProxyConfig:
@@ -145,6 +148,7 @@ class ProxyConfig:
             origin_timeout_s=S.ORIGIN_TIMEOUT.read(),
             origin_retries=S.ORIGIN_RETRIES.read(),
             origin_cooldown_s=S.ORIGIN_COOLDOWN.read(),
+            origin_wait_s=S.ORIGIN_WAIT.read(),
             queue_size=S.TRANSFORM_QUEUE_SIZE.read(),
             keys=load_signing_keys(data_dir),
             allow_unsigned=S.ALLOW_UNSIGNED.read(),
@@ -180,6 +184,7 @@ class ProxyConfig:
             imgproxy_signature_size=S.IMGPROXY_SIGNATURE_SIZE.read(),
             web=WebLimits.from_env(),
             metrics_address=S.METRICS_ADDRESS.read(),
+            next_image=NextImageConfig.from_env(max_width=S.MAX_WIDTH.read()),
         )
         cfg.validate()
         return cfg
@@ -217,6 +222,7 @@ class ProxyConfig:
         self._validate_dialects()
         if self.metrics_address:
             parse_address(self.metrics_address, "IMGEDGE_METRICS_ADDRESS")
+        self.next_image.validate()
         for name, definition in self.presets.items():
             try:
                 parse_options(definition.split("/"), ParseSettings(max_dpr=self.max_dpr))
@@ -227,6 +233,8 @@ class ProxyConfig:
         for name, prefix in (("THUMBOR", self.thumbor_prefix), ("IMGPROXY", self.imgproxy_prefix)):
             if prefix and (not prefix.startswith("/") or prefix.endswith("/") or "//" in prefix):
                 raise ConfigError(f"IMGEDGE_{name}_PREFIX must look like /name (or be empty), got {prefix!r}")
-        prefixes = [p for p in (self.thumbor_prefix, self.imgproxy_prefix) if p]
+        prefixes = [p for p in (self.thumbor_prefix, self.imgproxy_prefix, self.next_image.path) if p]
         if len(set(prefixes)) != len(prefixes):
-            raise ConfigError("IMGEDGE_THUMBOR_PREFIX and IMGEDGE_IMGPROXY_PREFIX must differ")
+            raise ConfigError(
+                "IMGEDGE_THUMBOR_PREFIX, IMGEDGE_IMGPROXY_PREFIX and IMGEDGE_NEXT_IMAGE_PATH must differ"
+            )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -65,10 +66,21 @@ def _quality(params: str) -> float:
     return 1.0
 
 
-def negotiate(requested: str, accept: str | None) -> Negotiated:
+def negotiate(requested: str, accept: str | None, allowed: tuple[str, ...] | None = None) -> Negotiated:
+    """`allowed` narrows what f:auto may pick (a dialect's configured formats); None allows every one."""
     if requested != "auto":
         return Negotiated(requested, varies=False)
-    return _CHOICES[accepted_mask(accept)]
+    mask = accepted_mask(accept)
+    if allowed is not None:
+        mask &= _allowed_mask(allowed)
+    return _CHOICES[mask]
+
+
+@functools.lru_cache(maxsize=16)  # keyed by configured format lists, never by request data
+def _allowed_mask(allowed: tuple[str, ...]) -> int:
+    return sum(
+        bit for (_, bit), candidate in zip(_BITS, AUTO_ORDER, strict=True) if candidate.name in allowed
+    )
 
 
 def resolve(negotiated: str, has_alpha: bool) -> str:

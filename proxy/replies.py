@@ -17,6 +17,7 @@ from imgedge.errors import PublicError
 from imgedge.imaging.errors import LibvipsFailure
 from imgedge.origin_protocol import IMMUTABLE, MODERATION_HEADER, etag_matches
 from imgedge.proxy import metrics
+from imgedge.proxy.dialects.base import NO_REPLY_HEADERS, ReplyHeaders
 from imgedge.proxy.http_headers import error_cache_control, server_timing, variant_cache_control
 from imgedge.url.hints import ACCEPT_CH
 from imgedge.url.spec import TransformSpec, fmt_number
@@ -52,6 +53,7 @@ def variant_reply(
     content_dpr: float | None = None,
     accept_ch: bool = False,
     lifetime: int = 0,
+    dialect_headers: ReplyHeaders = NO_REPLY_HEADERS,
 ) -> Reply:
     """A cached or fresh variant: 304 on a matching ETag, no body for HEAD. `lifetime` caps the max-age of
     variants whose source may change."""
@@ -76,6 +78,10 @@ def variant_reply(
         headers.append((_QUALITY_HEADER.encode("latin-1"), quality.encode("latin-1")))
     if content_dpr is not None:
         headers.append((b"content-dpr", fmt_number(content_dpr).encode("latin-1")))
+    if dialect_headers is not NO_REPLY_HEADERS:
+        headers = _with_dialect_headers(
+            headers, dialect_headers, cache_control == _IMMUTABLE, entry.media_type
+        )
     if etag_matches(if_none_match, entry.etag):
         return Reply(304, headers, b"")
     headers += _body_headers(entry.media_type, len(entry.body))
@@ -116,6 +122,22 @@ def _body_headers(media_type: str, length: int) -> tuple[tuple[bytes, bytes], ..
         (b"content-type", media_type.encode("latin-1")),
         (b"content-length", str(length).encode("latin-1")),
     )
+
+
+def _with_dialect_headers(
+    headers: RawHeaders, extra: ReplyHeaders, immutable: bool, media_type: str
+) -> RawHeaders:
+    """A dialect's headers in place of imgedge's of the same name (see ReplyHeaders)."""
+    replacing = dict(extra.fixed)
+    if extra.immutable_cache_control is not None and immutable:
+        replacing["cache-control"] = extra.immutable_cache_control
+    if extra.disposition is not None:
+        suffix = media_type.rpartition("/")[2]
+        replacing["content-disposition"] = f'{extra.disposition}; filename="{extra.filename}.{suffix}"'
+    names = {name.lower().encode("latin-1") for name in replacing}
+    kept = [(name, value) for name, value in headers if name not in names]
+    added = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in replacing.items()]
+    return kept + added
 
 
 def error_reply(exc: PublicError, method: str) -> Reply:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from imgedge import settings as s
-from imgedge.formats import FORMATS
+from imgedge.formats import AUTO_ORDER, BY_NAME, FORMATS
 
 SOURCE = s.text(
     "proxy",
@@ -30,6 +30,10 @@ ORIGIN_RETRIES = s.integer(
 ORIGIN_COOLDOWN = s.seconds(
     "proxy", "IMGEDGE_ORIGIN_COOLDOWN", 10.0, "the circuit breaker fails fast this long after 5 failures"
 )
+ORIGIN_WAIT = s.seconds(
+    "proxy", "IMGEDGE_ORIGIN_WAIT", 10.0,
+    "until the origin has answered once (it may still be starting), a miss waits this long for it",
+)  # fmt: skip
 ALLOW_UNSIGNED = s.flag("proxy", "IMGEDGE_ALLOW_UNSIGNED", False, "accept unsigned `/_/…` URLs")
 MAX_SRC_BYTES = s.size("proxy", "IMGEDGE_MAX_SRC_BYTES", 50 << 20, "largest original in bytes (413 beyond)")
 MAX_WIDTH = s.integer("proxy", "IMGEDGE_MAX_WIDTH", 8192, "largest output width (400 beyond)", low=1)
@@ -130,6 +134,34 @@ IMGPROXY_SIGNATURE_SIZE = s.integer(
     "proxy", "IMGEDGE_IMGPROXY_SIGNATURE_SIZE", 32,
     "bytes of the HMAC-SHA256 an imgproxy signature keeps (imgproxy's IMGPROXY_SIGNATURE_SIZE)",
     low=1, high=32,
+)  # fmt: skip
+
+# Next.js's image API (proxy/dialects/next_image.py): its defaults are Next.js's, so a site that points
+# `images.path` here keeps its configuration. 16 is kept from Next.js 15's imageSizes.
+NEXT_IMAGE_PATH = s.text(
+    "proxy", "IMGEDGE_NEXT_IMAGE_PATH", "/_next/image",
+    "path of Next.js's image API (`?url=…&w=…&q=…`: unsigned, bounded by `IMGEDGE_NEXT_IMAGE_SIZES` and "
+    "`IMGEDGE_NEXT_IMAGE_QUALITIES`); `off` disables it",
+)  # fmt: skip
+NEXT_IMAGE_SIZES = s.items(
+    "proxy", "IMGEDGE_NEXT_IMAGE_SIZES",
+    ("640", "750", "828", "1080", "1200", "1920", "2048", "3840",
+     "16", "32", "48", "64", "96", "128", "256", "384"),
+    "the widths Next.js's image API accepts (`images.deviceSizes` and `images.imageSizes`; others get 400)",
+)  # fmt: skip
+NEXT_IMAGE_QUALITIES = s.items(
+    "proxy", "IMGEDGE_NEXT_IMAGE_QUALITIES", ("75",),
+    "the qualities Next.js's image API accepts (`images.qualities`; others get 400)",
+)  # fmt: skip
+NEXT_IMAGE_FORMATS = s.items(
+    "proxy", "IMGEDGE_NEXT_IMAGE_FORMATS", (BY_NAME["webp"].media_type,),
+    "what Next.js's image API negotiates from Accept (`images.formats`: "
+    + ", ".join(f"`{f.media_type}`" for f in AUTO_ORDER) + ")",
+)  # fmt: skip
+NEXT_IMAGE_CONTENT_DISPOSITION = s.text(
+    "proxy", "IMGEDGE_NEXT_IMAGE_CONTENT_DISPOSITION", "attachment",
+    "Content-Disposition of Next.js image API answers (`images.contentDispositionType`)",
+    choices=("attachment", "inline"),
 )  # fmt: skip
 
 # One quality and one effort setting per row of the format table that has them.

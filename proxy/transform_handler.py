@@ -20,6 +20,7 @@ from imgedge.proxy.client_hints import HintPolicy
 from imgedge.proxy.dialects import DialectRouter, ParsedRequest
 from imgedge.proxy.dialects.base import IMAGE
 from imgedge.proxy.facts import FactsReplies
+from imgedge.proxy.info import InfoService
 from imgedge.proxy.negotiate import Negotiated, negotiate
 from imgedge.proxy.popularity import VariantPopularity
 from imgedge.proxy.render import Renderer
@@ -96,6 +97,7 @@ class TransformHandler:
         hints: HintPolicy | None = None,
         remote_ttl_s: float = 3600.0,
         popularity: VariantPopularity | None = None,
+        info: InfoService | None = None,
     ) -> None:
         self.dialects = dialects
         self.popularity = popularity
@@ -105,7 +107,7 @@ class TransformHandler:
         self.renderer = renderer
         self.hints = hints or HintPolicy()
         self.remote_ttl_s = remote_ttl_s
-        self.facts = FactsReplies(renderer)
+        self.facts = FactsReplies(renderer, info)
         self._local_tier = results.tiers[0].name if results.tiers else ""
         self.verified = VerifiedRequests()
         # Keys are pure in their inputs, and building one hashes; checked requests only reach this.
@@ -121,11 +123,13 @@ class TransformHandler:
         lifetime = max(1, int(self.remote_ttl_s)) if remote else 0
         if parsed.reply != IMAGE:
             return await self.facts.reply(parsed, request.method, lifetime)
-        resolved = self.hints.resolve(parsed.spec, request)
-        if resolved.spec is not parsed.spec:
+        negotiated = negotiate(parsed.spec.format, request.accept, parsed.negotiable)
+        chosen = parsed.spec_for(negotiated.format)  # a dialect's spec per format (Next.js: AVIF quality)
+        resolved = self.hints.resolve(chosen, request)
+        if resolved.spec is not chosen:
             self.policy.check_resolved(resolved.spec)
+        if resolved.spec is not parsed.spec:
             parsed = replace(parsed, spec=resolved.spec)
-        negotiated = negotiate(parsed.spec.format, request.accept)
         key = self._variant_key(parsed.source, parsed.spec, negotiated.format)
         timings: dict[str, float] = {}
         entry, tier = await self._lookup(key)
@@ -145,7 +149,7 @@ class TransformHandler:
             method=request.method, if_none_match=request.if_none_match, entry=entry, spec=parsed.spec,
             surrogate_key=parsed.source.cache_id, varies=negotiated.varies, cache_status=cache_status,
             timings=timings, hint_vary=resolved.vary, content_dpr=resolved.dpr, accept_ch=self.hints.honour,
-            lifetime=lifetime,
+            lifetime=lifetime, dialect_headers=parsed.reply_headers,
         )  # fmt: skip
 
     def _verified(self, request: TransformRequest) -> ParsedRequest:

@@ -14,11 +14,11 @@ import numpy as np
 import pyvips
 from ssimulacra2 import ssimulacra2 as s2
 
-from imgedge.formats import BY_NAME
+from imgedge.formats import BY_NAME, SMALL_SIDE
 from imgedge.imaging.encode import EncoderSettings, encode
 
 # Longest output side → size class: a quality learned for one variant serves the others of its class.
-SIZE_CLASSES = ((256, "xs"), (512, "s"), (1024, "m"), (2048, "l"))
+SIZE_CLASSES = ((SMALL_SIDE, "xs"), (512, "s"), (1024, "m"), (2048, "l"))
 LARGEST_CLASS = "xl"
 # What `estimate` gives a target of 70, and how much it moves per point of target: the quality that met
 # 70 on the hardest image of the calibration set at 400 px, plus a margin (docs/quality.md).
@@ -52,7 +52,8 @@ def estimate(fmt: str, target: int) -> int:
     return int(min(_HIGHEST, max(_LOWEST, round(base + slope * (target - 70)))))
 
 
-def _linear_planes(image: pyvips.Image) -> np.ndarray:
+def linear_planes(image: pyvips.Image) -> np.ndarray:
+    """An 8-bit sRGB image (alpha flattened onto mid grey) as the linear-light planes SSIMULACRA2 reads."""
     rgb = image.flatten(background=[128, 128, 128]) if image.hasalpha() else image
     if rgb.bands == 1:
         rgb = rgb.bandjoin([rgb, rgb])
@@ -63,7 +64,7 @@ def _linear_planes(image: pyvips.Image) -> np.ndarray:
 
 def score(reference: pyvips.Image, encoded: bytes) -> float:
     """SSIMULACRA2 (100: identical, 70: high quality, 50: medium) of an encoding against its source."""
-    return ssimulacra2_arrays(_linear_planes(reference), _linear_planes(_decode(encoded, reference.bands)))
+    return ssimulacra2_arrays(linear_planes(reference), linear_planes(_decode(encoded, reference.bands)))
 
 
 def ssimulacra2_arrays(original: np.ndarray, distorted: np.ndarray) -> float:
@@ -104,14 +105,14 @@ def search(
 ) -> Learned:
     """The lowest quality (to within _STEP) whose encoding scores at least `target`; bisection, since the
     score rises with the quality. `check` runs between trial encodes (a deadline or a cancellation)."""
-    reference = _linear_planes(image)
+    reference = linear_planes(image)
     low, high = _LOWEST, _HIGHEST  # invariant: `high` meets the target, or is the most there is
     best_score, encodes = -1.0, 0
     while high - low > _STEP:
         check()
         middle = (low + high) // 2
         encoded = encode(image, fmt, quality=middle, strip=True, settings=settings, auto=True)
-        trial = ssimulacra2_arrays(reference, _linear_planes(_decode(encoded, image.bands)))
+        trial = ssimulacra2_arrays(reference, linear_planes(_decode(encoded, image.bands)))
         encodes += 1
         if trial >= target:
             high, best_score = middle, trial
@@ -119,7 +120,7 @@ def search(
             low = middle
     if best_score < 0:
         encoded = encode(image, fmt, quality=high, strip=True, settings=settings, auto=True)
-        best_score = ssimulacra2_arrays(reference, _linear_planes(_decode(encoded, image.bands)))
+        best_score = ssimulacra2_arrays(reference, linear_planes(_decode(encoded, image.bands)))
         encodes += 1
     return Learned(high, round(best_score, 2), encodes)
 

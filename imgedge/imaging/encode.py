@@ -17,7 +17,7 @@ from typing import Any
 
 import pyvips
 
-from imgedge.formats import BY_NAME, FORMATS
+from imgedge.formats import BY_NAME, FORMATS, SMALL_SIDE
 from imgedge.imaging.libvips import saver_arguments
 
 # What the encoder writes besides pixels; part of the fingerprint, so a change here rotates cache keys.
@@ -42,11 +42,14 @@ class EncoderSettings:
     def effort_for(self, fmt: str) -> int:
         return self.effort.get(fmt, BY_NAME[fmt].default_effort)
 
-    def options(self, fmt: str, quality: int, *, auto: bool = False) -> dict[str, Any]:
+    def options(self, fmt: str, quality: int, *, auto: bool = False, small: bool = False) -> dict[str, Any]:
+        """`auto`: a q:auto encode; `small`: of a variant no larger than SMALL_SIDE."""
         row = BY_NAME[fmt]
         options: dict[str, Any] = dict(row.saver_options)
         if auto:
             options.update(row.auto_quality_options)
+            if small:
+                options.update(row.small_auto_quality_options)
         if row.quality_option:
             options[row.quality_option] = quality or self.quality_for(fmt)
         if row.effort_option:
@@ -61,10 +64,16 @@ class EncoderSettings:
         return hash((tuple(sorted(self.quality.items())), tuple(sorted(self.effort.items()))))
 
 
+_KINDS = ((False, False), (True, False), (True, True))  # fixed quality, q:auto, q:auto of a small variant
+
+
 @functools.lru_cache(maxsize=8)
 def _fingerprint(settings: EncoderSettings) -> str:
     # Cached: it sits on the cache-hit path of every request.
-    rows = [[f.name, settings.options(f.name, 0), settings.options(f.name, 0, auto=True)] for f in FORMATS]
+    rows = [
+        [f.name, *(settings.options(f.name, 0, auto=auto, small=small) for auto, small in _KINDS)]
+        for f in FORMATS
+    ]
     blob = json.dumps(
         [rows, pyvips.version(0), pyvips.version(1), METADATA_POLICY], sort_keys=True, default=str
     )
@@ -84,7 +93,8 @@ def encode(
         image = image.copy()  # metadata is set on a copy: the input may be shared (a cached source)
         image.set_type(pyvips.GValue.blob_type, "xmp-data", xmp)
         keep = "xmp" if strip else keep
-    return save(image, fmt, keep, **settings.options(fmt, quality, auto=auto))
+    small = max(image.width, image.height) <= SMALL_SIDE
+    return save(image, fmt, keep, **settings.options(fmt, quality, auto=auto, small=small))
 
 
 def save(image: pyvips.Image, fmt: str, keep: str, **options: Any) -> bytes:

@@ -62,7 +62,8 @@ def _width(name: str, args: list[str]) -> Fields:
         fallback = v.integer(name, args[1], 0, MAX_DIMENSION) if len(args) == 2 else 0
         return {"width_auto": True, "width": fallback}
     v.arity(name, args, 1)
-    return {"width": dimension(name, args[0])}
+    # width_auto is named, so an explicit width wins over a preset's w:auto, as explicit options do.
+    return {"width": dimension(name, args[0]), "width_auto": False}
 
 
 def _height(name: str, args: list[str]) -> Fields:
@@ -135,7 +136,7 @@ def _dpr(name: str, args: list[str]) -> Fields:
     v.arity(name, args, 1)
     if args[0].lower() == "auto":
         return {"dpr_auto": True}
-    return {"dpr": v.number(name, args[0], 1, 4)}
+    return {"dpr": v.number(name, args[0], 1, 4), "dpr_auto": False}
 
 
 def _quality(name: str, args: list[str]) -> Fields:

@@ -10,6 +10,10 @@ from imgedge.url.errors import UrlError
 _ASSET_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 
 
+def is_asset_id(text: str) -> bool:
+    return _ASSET_ID.fullmatch(text) is not None
+
+
 @dataclass(frozen=True, slots=True)
 class RequestPath:
     signature: str

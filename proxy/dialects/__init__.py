@@ -10,9 +10,10 @@ from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from imgedge.proxy.dialects.base import UNSIGNED, Credential, Dialect, ParsedRequest
+from imgedge.proxy.dialects.base import BOUNDED, UNSIGNED, Credential, Dialect, ParsedRequest, ReplyHeaders
 from imgedge.proxy.dialects.imgproxy import IMGPROXY, ImgproxyDialect
 from imgedge.proxy.dialects.native import NATIVE, NativeDialect
+from imgedge.proxy.dialects.next_image import NEXT_IMAGE, NextImageDialect
 from imgedge.proxy.dialects.thumbor import THUMBOR, ThumborDialect
 
 if TYPE_CHECKING:
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 
 # One row per dialect; a prefixed dialect whose prefix setting is empty is switched off.
 DIALECTS: Mapping[str, Callable[[ProxyConfig], Dialect]] = MappingProxyType(
-    {NATIVE: NativeDialect, THUMBOR: ThumborDialect, IMGPROXY: ImgproxyDialect}
+    {NATIVE: NativeDialect, THUMBOR: ThumborDialect, IMGPROXY: ImgproxyDialect, NEXT_IMAGE: NextImageDialect}
 )
 
 
@@ -49,5 +50,6 @@ def build_dialects(config: ProxyConfig) -> DialectRouter:
 
 
 __all__ = [
-    "DIALECTS", "UNSIGNED", "Credential", "Dialect", "DialectRouter", "ParsedRequest", "build_dialects",
+    "BOUNDED", "DIALECTS", "UNSIGNED", "Credential", "Dialect", "DialectRouter", "ParsedRequest",
+    "ReplyHeaders", "build_dialects",
 ]  # fmt: skip

@@ -9,6 +9,9 @@ from imgedge.proxy.sources.base import SourceRef
 from imgedge.url.spec import TransformSpec
 
 UNSIGNED = "unsigned"  # the credential scheme of a URL that carries no signature
+# Unsigned, but the dialect has already confined the request to an allow-listed set of variants (for
+# example Next.js's sizes and qualities), so there is nothing left to verify.
+BOUNDED = "bounded"
 
 # What a transform URL answers: the image, or facts about it in a dialect's JSON (thumbor's meta/,
 # imgproxy's /info).
@@ -29,6 +32,26 @@ class Credential:
     def unsigned(cls) -> Credential:
         return cls(UNSIGNED, "", b"")
 
+    @classmethod
+    def bounded(cls) -> Credential:
+        return cls(BOUNDED, "", b"")
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyHeaders:
+    """What a dialect changes in its variants' headers, to answer as the service it stands in for."""
+
+    # Sent as given, in place of imgedge's header of the same name.
+    fixed: tuple[tuple[str, str], ...] = ()
+    # `Content-Disposition: {disposition}; filename="{filename}.{subtype of the output}"` when set.
+    disposition: str | None = None
+    filename: str = ""
+    # Cache-Control in place of imgedge's immutable policy (approved, non-expiring variants only).
+    immutable_cache_control: str | None = None
+
+
+NO_REPLY_HEADERS = ReplyHeaders()
+
 
 @dataclass(frozen=True, slots=True)
 class ParsedRequest:
@@ -37,6 +60,18 @@ class ParsedRequest:
     credential: Credential
     reply: str = IMAGE
     callback: str = ""  # a JSONP function name for thumbor's meta/, already checked
+    # The formats `f:auto` may choose from for this request; None: every negotiable format.
+    negotiable: tuple[str, ...] | None = None
+    # A spec that replaces `spec` once the output format is negotiated (a quality scaled for AVIF, say).
+    format_specs: tuple[tuple[str, TransformSpec], ...] = ()
+    reply_headers: ReplyHeaders = NO_REPLY_HEADERS
+    info_fields: tuple[str, ...] = ()  # the facts an info reply lists (imgproxy's info options)
+
+    def spec_for(self, output_format: str) -> TransformSpec:
+        for name, spec in self.format_specs:
+            if name == output_format:
+                return spec
+        return self.spec
 
 
 class Dialect(Protocol):

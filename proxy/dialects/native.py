@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from imgedge.proxy.config import ProxyConfig
 
 NATIVE = "native"  # HMAC-SHA256 over the canonical options and asset id (imgedge.url.signing)
-_UNSIGNED_MARKERS = (UNSIGNED_MARKER, "unsafe")
+UNSIGNED_MARKERS = (UNSIGNED_MARKER, "unsafe")
 
 
 class NativeDialect:
@@ -35,7 +35,7 @@ def parse_native_path(path: str, settings: ParseSettings) -> ParsedRequest:
     # The path arrives as sent; a signature has one spelling, so it must not need percent-decoding.
     raw_signature = path.lstrip("/").split("/", 1)[0]
     parts = split_path(unquote(path))
-    unsigned = parts.signature in _UNSIGNED_MARKERS
+    unsigned = parts.signature in UNSIGNED_MARKERS
     if not unsigned and (raw_signature != parts.signature or not well_formed_signature(parts.signature)):
         # Refused on its shape alone, before the options are even read: 43 characters of base64url.
         raise Forbidden("invalid signature")

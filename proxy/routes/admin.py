@@ -39,9 +39,11 @@ class AdminRoutes:
         origin: Source,
         transforms: Callable[[], dict[str, int]] | None = None,
         popularity: SharedPopularity | None = None,
+        quality: Callable[[], dict[str, int]] | None = None,
     ) -> None:
         self.admin_token = admin_token
         self.transforms = transforms  # the transform budget's slots and bytes in use (security/cost.py)
+        self.quality = quality  # q:auto searches in the background (autoquality.py)
         self.broadcaster = broadcaster
         self.results = results
         self.sources = sources
@@ -90,6 +92,7 @@ class AdminRoutes:
                 "purge": self.broadcaster.stats(),
                 "origin_fetches": getattr(self.origin, "fetches", None),
                 "transforms": self.transforms() if self.transforms is not None else None,
+                "quality": self.quality() if self.quality is not None else None,
             }
         )
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from imgedge.proxy.dialects.base import UNSIGNED, Credential
+from imgedge.proxy.dialects.base import BOUNDED, UNSIGNED, Credential
 from imgedge.proxy.dialects.imgproxy import IMGPROXY
 from imgedge.proxy.dialects.native import NATIVE
 from imgedge.proxy.dialects.thumbor import THUMBOR
@@ -58,8 +58,14 @@ def verify_imgproxy(credential: Credential, keys: Keyring) -> bool:
     return any(matches)
 
 
+def verify_bounded(credential: Credential, keys: Keyring) -> bool:
+    # Nothing to verify: the dialect admitted only allow-listed variants. Unlike UNSIGNED, this does not
+    # depend on IMGEDGE_ALLOW_UNSIGNED, which opens the whole native grammar.
+    return True
+
+
 VERIFIERS: Mapping[str, Verifier] = MappingProxyType(
-    {NATIVE: verify_native, THUMBOR: verify_thumbor, IMGPROXY: verify_imgproxy}
+    {NATIVE: verify_native, THUMBOR: verify_thumbor, IMGPROXY: verify_imgproxy, BOUNDED: verify_bounded}
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -13,7 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
+import pyvips
 from skimage import data as skdata
 from skimage.io import imsave
 
@@ -57,7 +60,7 @@ new PerformanceObserver((list) => {
 
 
 @pytest.fixture(scope="module")
-def generator_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def playground_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     data = tmp_path_factory.mktemp("playground") / "data"
     env = {k: v for k, v in os.environ.items() if not k.startswith("IMGEDGE_")}
     env |= {
@@ -68,6 +71,12 @@ def generator_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         # One test session makes a dozen requests in a few seconds; the default burst is for strangers.
         "IMGEDGE_RATE_BURST": "100",
     }
+    return env
+
+
+@pytest.fixture(scope="module")
+def generator_url(playground_env: dict[str, str]) -> Iterator[str]:
+    env = playground_env
     process = subprocess.Popen(
         [sys.executable, "-m", "imgedge.cli", "serve"], env=env, stdout=subprocess.PIPE, text=True
     )
@@ -95,11 +104,11 @@ def browser() -> Iterator[Any]:
 class Session:
     """One browser page plus every response it received, keyed by URL."""
 
-    def __init__(self, browser: Any, url: str, *, enforce_csp: bool = False) -> None:
+    def __init__(self, browser: Any, url: str, *, enforce_csp: bool = False, **context_options: Any) -> None:
         # Playwright's wait_for_function evaluates strings in the page, which the page's CSP forbids (no
         # 'unsafe-eval'): the measuring sessions bypass it; test_the_page_works_under_its_csp does not.
         viewport = {"width": 1280, "height": 900}
-        self.context = browser.new_context(viewport=viewport, bypass_csp=not enforce_csp)
+        self.context = browser.new_context(viewport=viewport, bypass_csp=not enforce_csp, **context_options)
         self.context.add_init_script(OBSERVERS)
         self.page = self.context.new_page()
         self.responses: dict[str, dict[str, str]] = {}
@@ -282,6 +291,77 @@ def test_the_page_works_under_its_csp(browser: Any, generator_url: str) -> None:
     session.close()
 
 
+# The empty skeleton's shimmer runs between these two colours (playground.css, .skeleton).
+SKELETON_COLOURS = (np.array([0xE6, 0xE9, 0xF1]), np.array([0xF3, 0xF5, 0xFA]))
+
+
+def _rgb(png: bytes) -> np.ndarray:
+    image = pyvips.Image.new_from_buffer(png, "")
+    image = (image.flatten() if image.hasalpha() else image).extract_band(0, n=3)
+    return np.ndarray(buffer=image.write_to_memory(), dtype=np.uint8, shape=(image.height, image.width, 3))
+
+
+def _near_skeleton(pixels: np.ndarray) -> float:
+    """The share of pixels within a few levels of the skeleton's gradient (between its two colours)."""
+    start, end = SKELETON_COLOURS
+    flat = pixels.reshape(-1, 3).astype(float)
+    along = np.clip((flat - start) @ (end - start) / float((end - start) @ (end - start)), 0, 1)
+    distance = np.linalg.norm(flat - (start + along[:, None] * (end - start)), axis=1)
+    return float((distance < 12).mean())
+
+
+def test_placeholder_fills_the_skeleton_until_the_image_arrives(
+    browser: Any, generator_url: str, tmp_path: Path
+) -> None:
+    """The proxy's image responses are held back, so the frame shows what a slow network would."""
+    photo = tmp_path / "chelsea.png"
+    imsave(photo, skdata.chelsea(), check_contrast=False)  # type: ignore[no-untyped-call]  # 451x300 photo
+    # Reduced motion stops the shimmer, so the screenshot shows the placeholder, not a phase of an animation.
+    session = Session(browser, generator_url, reduced_motion="reduce")
+    page = session.page
+    held: list[Any] = []
+    # The srcset candidates (transform URLs) are held until the placeholder has been checked.
+    session.context.route(lambda url: "/w:" in url, lambda route: held.append(route))
+    page.set_input_files("#upload", str(photo))
+    page.wait_for_function(
+        "() => { const p = document.querySelector('.frame img.placeholder'); return p && p.complete && "
+        "p.naturalWidth > 0 && document.querySelector('.frame .skeleton.over-placeholder'); }",
+        timeout=WAIT_MS,
+    )
+    for _ in range(WAIT_MS // 50):  # the held request reaches Python a moment after the page made it
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the stage image was never requested"
+    page.evaluate("() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    assert page.locator(".frame > img:not(.placeholder)").count() == 0  # the image has not arrived
+    frame = page.locator(".frame")
+    shot = frame.screenshot()
+    OUTPUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT / "playground-placeholder.png"))
+    (OUTPUT / "playground-placeholder-frame.png").write_bytes(shot)
+
+    pixels = _rgb(shot)
+    upper = pixels[: pixels.shape[0] // 2]  # above the status line at the frame's foot
+    assert _near_skeleton(upper) < 0.05, "the frame still shows the empty skeleton"
+    lqip = page.eval_on_selector(".frame img.placeholder", "p => p.src")
+    tiny = pyvips.Image.new_from_buffer(base64.b64decode(lqip.split(",", 1)[1]), "")
+    expected = _rgb(tiny.write_to_buffer(".png")).reshape(-1, 3).mean(axis=0)
+    # The LQIP is blurred and scaled, which moves single pixels but hardly the picture's mean colour.
+    assert np.linalg.norm(pixels.reshape(-1, 3).mean(axis=0) - expected) < 40, (expected, pixels.mean((0, 1)))
+
+    shifts_before = len(session.shifts_since(0))
+    for route in held:
+        route.continue_()
+    session.context.unroute_all()
+    session.wait_for_new_image(None)
+    check_delivered_image(session)
+    assert page.locator(".frame img.placeholder").count() == 0  # the delivered image replaced it
+    assert layout_shift_score(session.shifts_since(shifts_before)) == 0, session.shifts_since(shifts_before)
+    assert session.errors == []
+    session.close()
+
+
 def test_refused_prompt_shows_its_message(browser: Any, generator_url: str) -> None:
     session = Session(browser, generator_url)
     session.page.get_by_label("Prompt").fill(f"a {BLOCKED_WORD} picture")
@@ -294,7 +374,7 @@ def test_refused_prompt_shows_its_message(browser: Any, generator_url: str) -> N
 
 
 def test_gallery_and_screenshot(browser: Any, generator_url: str) -> None:
-    """Runs last in this module: the earlier tests filled the store, so the gallery has something to show."""
+    """Runs after the generation tests: they filled the store, so the gallery has something to show."""
     session = Session(browser, generator_url)
     page = session.page
     page.get_by_label("Prompt").fill("a quiet harbour with sailing boats, golden hour")
@@ -319,3 +399,35 @@ def test_gallery_and_screenshot(browser: Any, generator_url: str) -> None:
     assert session.errors == []
     session.close()
     assert (OUTPUT / "playground.png").stat().st_size > 10_000
+
+
+def test_a_key_is_asked_for_once_keys_are_required(
+    browser: Any, generator_url: str, playground_env: dict[str, str]
+) -> None:
+    """Runs last in this module: once a key exists, this loopback server no longer serves anonymous calls."""
+    created = subprocess.run(
+        [sys.executable, "-m", "imgedge.cli", "keys", "create", "--name", "playground"],
+        env=playground_env, capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    key = created.stdout.strip().splitlines()[-1]
+    session = Session(browser, generator_url)
+    page = session.page
+    sent: list[str | None] = []
+    page.on("request", lambda r: sent.append(r.headers.get("authorization")) if "/v1/" in r.url else None)
+    alert = page.get_by_role("alert")
+    alert.wait_for(timeout=WAIT_MS)  # on load: the gallery's request was refused
+    assert "API key needed" in (alert.text_content() or "")
+    page.get_by_label("API key").fill("ie_not-a-key")
+    page.get_by_role("button", name="Use key").click()
+    refused = "() => document.querySelector('[role=alert]')?.textContent.includes('API key not valid')"
+    page.wait_for_function(refused, timeout=WAIT_MS)
+    page.get_by_label("API key").fill(key)
+    page.get_by_role("button", name="Use key").click()
+    page.get_by_label("Prompt").fill("a lighthouse, with a key")
+    page.get_by_role("button", name="Generate").click()
+    session.wait_for_new_image(None)
+    check_delivered_image(session)
+    assert f"Bearer {key}" in sent and "Bearer ie_not-a-key" in sent
+    assert page.evaluate("sessionStorage.getItem('imgedge-api-key')") == key
+    assert session.errors == []
+    session.close()

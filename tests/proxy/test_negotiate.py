@@ -47,3 +47,19 @@ def test_explicit_format_never_varies(fmt: str, accept: str | None) -> None:
 
 def test_legacy_browsers_share_one_negotiated_value() -> None:
     assert negotiate("auto", CURL).format == negotiate("auto", "image/png,image/*").format == LEGACY
+
+
+@pytest.mark.parametrize(
+    ("allowed", "accept", "expected"),
+    [
+        (("webp",), CHROMIUM, "webp"),
+        (("avif", "webp"), CHROMIUM, "avif"),
+        (("webp", "avif"), SAFARI_15, "webp"),
+        (("avif",), SAFARI_15, LEGACY),
+        ((), CHROMIUM, LEGACY),
+    ],
+)
+def test_a_dialect_may_narrow_what_auto_picks(allowed: tuple[str, ...], accept: str, expected: str) -> None:
+    negotiated = negotiate("auto", accept, allowed)
+    assert (negotiated.format, negotiated.varies) == (expected, True)
+    assert negotiate("png", accept, allowed).format == "png"

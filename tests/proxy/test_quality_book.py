@@ -35,7 +35,9 @@ async def test_the_search_runs_niced_and_what_it_learns_is_kept(monkeypatch: pyt
     try:
         image = pyvips.Image.black(64, 64, bands=3).copy_memory()
         book.learn_later("asset", LearnRequest("webp/s/70", "webp", 70, image))
+        assert book.stats() == {"searches": 1}  # what /admin/stats reports
         await book.drain()
+        assert book.stats() == {"searches": 0}
         assert seen == [min(19, _nice() + 5)]  # the event loop's thread kept its own priority
         assert (await book.learned("asset")) == {"webp/s/70": 61}
     finally:
