@@ -68,7 +68,7 @@ def api_routes(config: GeneratorConfig, parts: Parts, queue: JobQueue) -> list[B
         *images.routes(config, gate, submitter, parts.jobs, parts.store, parts.describer),
         *uploads.routes(
             gate, grants, intake, parts.variants, parts.metrics, max_json_bytes=config.max_json_bytes,
-            public_base=config.public_url,
+            public_base=config.public_url, admin_token=config.admin_token,
         ),
         *admin.routes(
             config.admin_token, review, parts.store, parts.describer, max_json_bytes=config.max_json_bytes

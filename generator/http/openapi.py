@@ -273,9 +273,13 @@ PATHS: dict[str, dict[str, Any]] = {
     },
     "/v1/images/{asset_id}": {
         "get": _op(
-            "An image's metadata, provenance, moderation and signed transform URLs",
+            "An image's metadata, provenance, moderation and signed transform URLs (while it is pending or"
+            " rejected, only for the administrator and the caller that made it)",
             parameters=[ASSET_ID],
-            responses={"200": _json("the image", _ref("Image")), "404": _error("unknown asset")},
+            responses={
+                "200": _json("the image", _ref("Image")),
+                "404": _error("unknown asset, or pending or rejected and not this caller's"),
+            },
         )
     },
     "/v1/jobs/{job_id}": {

@@ -15,6 +15,7 @@ from imgedge.generator.http.bodies import read_body, read_json
 from imgedge.generator.http.rate_limit import RateGate
 from imgedge.generator.metrics import Metrics
 from imgedge.generator.outbound.proxy_variants import ProxyVariants
+from imgedge.generator.security.clients import client_of
 from imgedge.generator.security.public_urls import public_url
 from imgedge.imaging.errors import LibvipsFailure
 
@@ -28,6 +29,7 @@ def routes(
     *,
     max_json_bytes: int,
     public_base: str,
+    admin_token: str = "",
 ) -> list[Route]:
     max_bytes = intake.limits.max_bytes
 
@@ -39,7 +41,8 @@ def routes(
         temporary = body.get("temporary", False)
         if not isinstance(temporary, bool):
             raise ApiError(422, "temporary must be true or false")
-        url = public_url(request, public_base, "upload", token=grants.issue(temporary))
+        creator = client_of(request, admin_token).owner
+        url = public_url(request, public_base, "upload", token=grants.issue(temporary, creator))
         return JSONResponse(
             {"upload_url": url, "method": "PUT", "expires_in": grants.ttl_s, "max_bytes": max_bytes},
             status_code=201, headers={"Cache-Control": "no-store"},

@@ -16,8 +16,12 @@ from imgedge.generator.security.limits import GeneratorLimits
 
 @dataclass(frozen=True, slots=True)
 class Client:
-    owner: str  # what jobs are counted under: "anon:<address>", "admin"
+    owner: str  # what jobs are counted under and assets credited to: "anon:<address>", "admin"
     anonymous: bool
+
+    @property
+    def admin(self) -> bool:
+        return self.owner == "admin"
 
 
 @dataclass(frozen=True, slots=True)

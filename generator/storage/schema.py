@@ -26,6 +26,13 @@ SECURITY_TABLES = (
         owner TEXT NOT NULL
     )""",
     "CREATE INDEX IF NOT EXISTS job_owners_owner ON job_owners (owner)",
+    # Who made each asset (a set: the same pixels from two callers are one asset), so its metadata can be
+    # kept from everyone else while it is pending or rejected.
+    """CREATE TABLE IF NOT EXISTS asset_creators (
+        asset_id TEXT NOT NULL,
+        creator TEXT NOT NULL,
+        PRIMARY KEY (asset_id, creator)
+    )""",
 )
 
 TABLES = (
@@ -99,6 +106,7 @@ ADDED_COLUMNS: dict[str, dict[str, str]] = {
         "moderation_reason": "TEXT",
         "expires_at": "REAL",
     },
+    "uploads": {"creator": "TEXT"},
 }
 
 

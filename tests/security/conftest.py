@@ -32,6 +32,7 @@ TRANSFORM_MEMORY = 300 * MIB
 METRICS_TOKEN = "metrics-secret"
 LISTED_ORIGIN = "https://app.example"
 BLOCKED_WORD = "forbidden"
+REVIEW_WORD = "borderline"
 IMGEDGE = [sys.executable, "-m", "imgedge.cli"]
 
 
@@ -135,6 +136,7 @@ def serve_env(data_dir: Path, port: int, generator_port: int) -> dict[str, str]:
         "IMGEDGE_CORS_ORIGINS": LISTED_ORIGIN,
         "IMGEDGE_METRICS_TOKEN": METRICS_TOKEN,
         "IMGEDGE_MODERATION_BLOCKLIST": BLOCKED_WORD,
+        "IMGEDGE_MODERATION_REVIEW_PATTERNS": REVIEW_WORD,
         "IMGEDGE_TEMPORARY_TTL": "1",
         "IMGEDGE_JANITOR_INTERVAL": "0.3",
         "IMGEDGE_RATE_PER_MINUTE": "60",
