@@ -20,6 +20,7 @@ from imgedge.proxy.client_hints import HintPolicy
 from imgedge.proxy.dialects import DialectRouter, ParsedRequest
 from imgedge.proxy.dialects.base import IMAGE
 from imgedge.proxy.facts import FactsReplies
+from imgedge.proxy.info import InfoService
 from imgedge.proxy.negotiate import Negotiated, negotiate
 from imgedge.proxy.render import Renderer, moderation_of
 from imgedge.proxy.replies import Reply, variant_reply
@@ -89,6 +90,7 @@ class TransformHandler:
         encoder_version: str,
         hints: HintPolicy | None = None,
         remote_ttl_s: float = 3600.0,
+        info: InfoService | None = None,
     ) -> None:
         self.dialects = dialects
         self.policy = policy
@@ -97,7 +99,7 @@ class TransformHandler:
         self.renderer = renderer
         self.hints = hints or HintPolicy()
         self.remote_ttl_s = remote_ttl_s
-        self.facts = FactsReplies(renderer)
+        self.facts = FactsReplies(renderer, info)
         self._local_tier = results.tiers[0].name if results.tiers else ""
         self.verified = VerifiedRequests()
         # Keys are pure in their inputs, and building one hashes; checked requests only reach this.
