@@ -19,6 +19,8 @@ _SALT = "imgedge-upload-v1"
 class UploadGrant:
     upload_id: str
     temporary: bool
+    # The file waits for review before the proxy serves it (an anonymous caller, where that is the rule).
+    review: bool = False
 
 
 def _disabled() -> ApiError:
@@ -31,7 +33,7 @@ class UploadGrants:
         self.ttl_s = ttl_s
         self.database = database
 
-    def issue(self, temporary: bool, creator: str | None = None) -> str:
+    def issue(self, temporary: bool, *, review: bool = False, creator: str | None = None) -> str:
         """`creator`: who asked for the URL, and so made what is stored through it (kept here, not in the
         token, which may be handed to someone else to use)."""
         if self.serializer is None:
@@ -42,7 +44,7 @@ class UploadGrants:
                 "INSERT INTO uploads (id, state, created_at, creator) VALUES (?, 'issued', ?, ?)",
                 (upload_id, time.time(), creator),
             )
-        return self.serializer.dumps({"u": upload_id, "t": temporary})
+        return self.serializer.dumps({"u": upload_id, "t": temporary, "r": review})
 
     def claim(self, token: str) -> UploadGrant:
         """Marks the URL as in use, so two PUTs racing on one URL store at most one file."""
@@ -62,7 +64,7 @@ class UploadGrants:
             claimed = cur.rowcount > 0
         if not claimed:
             raise ApiError(409, "upload URL has already been used")
-        return UploadGrant(upload_id, bool(payload.get("t", False)))
+        return UploadGrant(upload_id, bool(payload.get("t", False)), bool(payload.get("r", False)))
 
     def release(self, upload_id: str) -> None:
         # A rejected file leaves the URL usable, so the client can retry with a good one while it is valid.

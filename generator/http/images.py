@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import anyio
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -12,13 +14,13 @@ from imgedge.generator.assets.records import AssetRecord
 from imgedge.generator.assets.store import AssetStore
 from imgedge.generator.config import GeneratorConfig
 from imgedge.generator.errors import ApiError
+from imgedge.generator.http.access import Access
 from imgedge.generator.http.bodies import read_json
-from imgedge.generator.http.rate_limit import RateGate
 from imgedge.generator.jobs.repository import JobRepository
 from imgedge.generator.jobs.submission import JobSubmitter
 from imgedge.generator.models.request import GenerationRequest, parse_generation_request
 from imgedge.generator.outbound.destinations import ForbiddenDestination, check_destination
-from imgedge.generator.security.clients import caps_for, check_generation_caps, client_of
+from imgedge.generator.security.clients import caps_for, check_generation_caps
 from imgedge.generator.security.limits import GeneratorLimits
 from imgedge.generator.security.public_urls import public_url
 from imgedge.generator.security.query import int_param
@@ -40,7 +42,7 @@ async def _check_webhook(generation: GenerationRequest, allow_private: bool) -> 
 
 def routes(
     config: GeneratorConfig,
-    gate: RateGate,
+    access: Access,
     submitter: JobSubmitter,
     jobs: JobRepository,
     store: AssetStore,
@@ -49,13 +51,13 @@ def routes(
     limits = GeneratorLimits.from_config(config)
 
     async def create_image(request: Request) -> Response:
-        gate.check(request)
+        caller = await access.caller(request)
+        await access.charge(request, caller, "generate")
         generation = parse_generation_request(await read_json(request, limits.max_json_bytes), config)
-        client = client_of(request, config.admin_token)
-        caps = caps_for(client, limits)
+        caps = caps_for(caller, limits)
         check_generation_caps(generation, caps)
         await _check_webhook(generation, config.webhook_allow_private)
-        job = submitter.submit(generation, owner=client.owner, max_jobs=caps.max_jobs)
+        job = await submitter.submit(generation, owner=caller.owner, max_jobs=caps.max_jobs)
         status_url = public_url(request, config.public_url, "job", job_id=job.id)
         return JSONResponse(
             {"job_id": job.id, "status": job.status, "status_url": status_url},
@@ -64,7 +66,8 @@ def routes(
         )
 
     async def job(request: Request) -> Response:
-        found = jobs.get(request.path_params["job_id"])
+        access.count_read(await access.caller(request))
+        found = await asyncio.to_thread(jobs.get, request.path_params["job_id"])
         if found is None:
             raise ApiError(404, "job not found")
         body = found.to_json()
@@ -73,20 +76,23 @@ def routes(
         return JSONResponse(body, headers=NO_STORE)
 
     async def image(request: Request) -> Response:
-        viewer = client_of(request, config.admin_token)
+        viewer = await access.caller(request)
+        access.count_read(viewer)
 
         def visible(record: AssetRecord) -> bool:
             return may_see(record, viewer, store.creators)
 
-        # Off the loop: an asset stored before placeholders existed gets them computed now.
+        # Off the loop: the database may be a server, and an asset stored before placeholders existed gets
+        # them computed now.
         body = await anyio.to_thread.run_sync(describer.by_id, request.path_params["asset_id"], visible)
         return JSONResponse(body, headers=NO_STORE)
 
     async def recent_images(request: Request) -> Response:
+        access.count_read(await access.caller(request))
         limit = int_param(
             "limit", request.query_params.get("limit"), default=DEFAULT_LIST_LIMIT, low=1, high=MAX_LIST_LIMIT
         )
-        records = store.recent("approved", limit)
+        records = await asyncio.to_thread(store.recent, "approved", limit)
         images = await anyio.to_thread.run_sync(lambda: [describer.record(r) for r in records])
         return JSONResponse({"images": images}, headers=NO_STORE)
 

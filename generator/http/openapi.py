@@ -52,6 +52,8 @@ BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
 _CONTROL = r"\u0000-\u0008\u000b-\u001f\u007f-\u009f"
 TEXT_PATTERN = rf"^[^{_CONTROL}]*$"
 PROMPT_PATTERN = rf"^[^{_CONTROL}]*[^\s{_CONTROL}][^{_CONTROL}]*$"
+# An API key, or none where anonymous use is allowed (loopback and no key, or IMGEDGE_ALLOW_ANONYMOUS).
+API_KEY: list[dict[str, list[str]]] = [{"apiKey": []}, {}]
 
 SCHEMAS: dict[str, Any] = {
     "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
@@ -236,6 +238,7 @@ _BAD_JSON = {
     "415": _error("a body that is not Content-Type: application/json"),
 }
 _ADMIN = {"401": _error("admin token required")}
+_KEYED = {"401": _error("API key missing, not valid, or revoked (WWW-Authenticate: Bearer)")}
 _UPLOAD_REQUEST = {
     "type": "object",
     "additionalProperties": False,
@@ -251,6 +254,7 @@ PATHS: dict[str, dict[str, Any]] = {
     "/v1/images": {
         "post": _op(
             "Generate an image: queue a job",
+            security=API_KEY,
             requestBody=_body(_ref("GenerationRequest")),
             responses={
                 "202": _json("queued", _ref("JobAccepted"), {"Location": {"schema": {"type": "string"}}}),
@@ -259,8 +263,9 @@ PATHS: dict[str, dict[str, Any]] = {
                     "over an anonymous client's cap (IMGEDGE_ANON_MAX_PIXELS, IMGEDGE_ANON_MAX_STEPS), or"
                     " sent from another site's page"
                 ),
+                **_KEYED,
                 "422": _error("invalid request, refused prompt, or forbidden webhook_url"),
-                "429": _retry_after("rate limited or the queue is full"),
+                "429": _retry_after("rate limited (the key's rate or daily quota), or the queue is full"),
             },
         ),
         "get": _op(
@@ -268,16 +273,19 @@ PATHS: dict[str, dict[str, Any]] = {
             parameters=[
                 {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}}
             ],
-            responses={"200": _json("newest first", _ref("ImageList")), "422": _error("bad limit")},
+            security=API_KEY,
+            responses={"200": _json("newest first", _ref("ImageList")), **_KEYED, "422": _error("bad limit")},
         ),
     },
     "/v1/images/{asset_id}": {
         "get": _op(
             "An image's metadata, provenance, moderation and signed transform URLs (while it is pending or"
             " rejected, only for the administrator and the caller that made it)",
+            security=API_KEY,
             parameters=[ASSET_ID],
             responses={
                 "200": _json("the image", _ref("Image")),
+                **_KEYED,
                 "404": _error("unknown asset, or pending or rejected and not this caller's"),
             },
         )
@@ -286,18 +294,21 @@ PATHS: dict[str, dict[str, Any]] = {
         "get": _op(
             "Where a job stands",
             parameters=[{"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"}}],
-            responses={"200": _json("the job", _ref("Job")), "404": _error("unknown job")},
+            security=API_KEY,
+            responses={"200": _json("the job", _ref("Job")), **_KEYED, "404": _error("unknown job")},
         )
     },
     "/v1/uploads": {
         "post": _op(
             "A single-use URL to PUT an image to",
+            security=API_KEY,
             requestBody=_body(_UPLOAD_REQUEST, False),
             responses={
                 "201": _json("the upload URL", _ref("UploadGrant")),
                 **_BAD_JSON,
+                **_KEYED,
                 "422": _error("invalid request"),
-                "429": _retry_after("rate limited"),
+                "429": _retry_after("rate limited (the key's rate or daily quota)"),
                 "503": _error("uploads are disabled"),
             },
         )
@@ -319,7 +330,7 @@ PATHS: dict[str, dict[str, Any]] = {
                 "413": _error("file too large"),
                 "415": _error("not a supported image"),
                 "422": _error("corrupt or empty image"),
-                "503": _error("uploads are disabled"),
+                "503": _retry_after("uploads are disabled, or the store is unavailable"),
             },
         )
     },
@@ -371,6 +382,7 @@ PATHS: dict[str, dict[str, Any]] = {
                 "403": {"description": "pending review (only the proxy's credential may read it)"},
                 "404": {"description": "unknown asset"},
                 "451": {"description": "rejected by moderation"},
+                "503": _retry_after("the store or the database is unavailable"),
             },
         )
     },
@@ -443,6 +455,7 @@ def document(max_side: int = MAX_SIDE.default, max_steps: int = MAX_STEPS.defaul
             "schemas": schemas,
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer", "description": "the admin token"},
+                "apiKey": {"type": "http", "scheme": "bearer", "description": "an `imgedge keys create` key"},
                 "metrics": {"type": "http", "scheme": "bearer", "description": "IMGEDGE_METRICS_TOKEN"},
             },
         },

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from imgedge.generator.assets.creators import AssetCreators
 from imgedge.generator.assets.records import AssetRecord
-from imgedge.generator.security.clients import Client
+from imgedge.generator.keys.records import Caller
 
 
-def may_see(record: AssetRecord, viewer: Client, creators: AssetCreators) -> bool:
+def may_see(record: AssetRecord, viewer: Caller, creators: AssetCreators) -> bool:
     """Blocking (a database read for assets that are not approved)."""
     if record.moderation == "approved" or viewer.admin:
         return True
