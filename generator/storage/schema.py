@@ -150,6 +150,13 @@ CREATOR_TABLES = (
     "ALTER TABLE uploads ADD COLUMN creator TEXT",
 )
 
+# What one request with a key may ask for (`imgedge keys create --max-pixels --max-steps`); NULL: the
+# service's maxima.
+KEY_CAP_COLUMNS = (
+    "ALTER TABLE api_keys ADD COLUMN max_pixels BIGINT",
+    "ALTER TABLE api_keys ADD COLUMN max_steps INTEGER",
+)
+
 
 def _baseline(conn: Connection) -> None:
     for statement in BASELINE_TABLES:
@@ -182,6 +189,7 @@ MIGRATIONS = (
     Migration(2, "API keys and their usage", _statements(*API_KEY_TABLES)),
     Migration(3, "rejected content hashes, asset content hashes, job owners", _statements(*SECURITY_TABLES)),
     Migration(4, "asset creators, upload URL requesters", _statements(*CREATOR_TABLES)),
+    Migration(5, "API key caps: most pixels and steps per request", _statements(*KEY_CAP_COLUMNS)),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -23,6 +23,7 @@ import pyvips
 from imgedge.secrets import load_signing_keys
 from imgedge.url.build import build_path
 from tests.conftest import free_port, photo
+from tests.security.public_api import PublicApi, run_public_api
 
 MIB = 1 << 20
 TRUSTED_PROXY = "127.0.0.2"
@@ -182,3 +183,8 @@ def edge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Edge]:
 def report(name: str, **values: Any) -> None:
     """Measured numbers, one JSON line per attack, for the closing note (pytest -s shows them)."""
     print(f"\nsecurity: {name}: {json.dumps(values)}")
+
+
+@pytest.fixture(scope="session")
+def public_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PublicApi]:
+    yield from run_public_api(tmp_path_factory.mktemp("public-api"))

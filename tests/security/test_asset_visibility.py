@@ -1,7 +1,8 @@
 """Pending and rejected assets' metadata (the prompt, the seed, the moderation reason) is for the
 administrator and the caller that made them: another client asking by id gets the same 404 an unknown id
 gets, never a 403 that would confirm the asset exists, and the list shows it to nobody until it is approved.
-Clients here are told apart by their address, through the trusted proxy."""
+Anonymous clients are told apart by their address, through the trusted proxy; with API keys, the creator is
+the key."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ import httpx
 
 from tests.conftest import photo
 from tests.security.conftest import REVIEW_WORD, Edge
+from tests.security.public_api import HELD_WORD as REVIEW_WORD_API
+from tests.security.public_api import PublicApi, wait_job
 
 CREATOR, STRANGER = "198.51.100.21", "198.51.100.22"
 SECRET_PROMPT = f"a {REVIEW_WORD} secret plan"
@@ -71,3 +74,18 @@ def test_a_pending_upload_is_shown_to_whoever_asked_for_its_url(edge: Edge) -> N
         stranger.post(f"/v1/admin/assets/{asset}/reject", headers=admin).raise_for_status()
         assert creator.get(f"/v1/images/{asset}").json()["moderation"]["state"] == "rejected"
         assert stranger.get(f"/v1/images/{asset}").status_code == 404
+
+
+def test_with_keys_the_creator_is_the_key_not_the_address(public_api: PublicApi) -> None:
+    """All three clients share 127.0.0.1: only the key that made the asset sees it while it is held."""
+    body = {"prompt": f"keyed {REVIEW_WORD_API}", "width": 64, "height": 64, "steps": 1}
+    with (
+        public_api.client("plain") as maker,
+        public_api.client("capped") as other,
+        public_api.client() as anon,
+    ):
+        asset = wait_job(maker, maker.post("/v1/images", json=body).json()["job_id"])["asset_id"]
+        assert maker.get(f"/v1/images/{asset}").json()["moderation"]["state"] == "pending"
+        assert other.get(f"/v1/images/{asset}").status_code == 404
+        assert anon.get(f"/v1/images/{asset}").status_code == 404
+        assert anon.get(f"/v1/images/{asset}", headers=public_api.admin()).status_code == 200
