@@ -260,8 +260,8 @@ PATHS: dict[str, dict[str, Any]] = {
                 "202": _json("queued", _ref("JobAccepted"), {"Location": {"schema": {"type": "string"}}}),
                 **_BAD_JSON,
                 "403": _error(
-                    "over an anonymous client's cap (IMGEDGE_ANON_MAX_PIXELS, IMGEDGE_ANON_MAX_STEPS), or"
-                    " sent from another site's page"
+                    "over a cap: an anonymous client's (IMGEDGE_ANON_MAX_PIXELS, IMGEDGE_ANON_MAX_STEPS) or"
+                    " the key's (--max-pixels, --max-steps); or sent from another site's page"
                 ),
                 **_KEYED,
                 "422": _error("invalid request, refused prompt, or forbidden webhook_url"),
