@@ -95,7 +95,7 @@ def api_routes(config: GeneratorConfig, parts: Parts, queue: JobQueue, access: A
             parts.model if runs_jobs(queue) else None, queue, parts.metrics, parts.store.blobs,
             parts.database, metrics_token=config.web.metrics_token, metrics_here=not config.metrics_address,
         ),
-        *openapi.routes(),
+        *openapi.routes(config.max_side, config.max_steps),
         *playground.routes(urls.base_url if urls is not None else ""),
     ]  # fmt: skip
 

@@ -10,6 +10,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from imgedge.generator.assets.description import AssetDescriber
+from imgedge.generator.assets.records import AssetRecord
 from imgedge.generator.assets.store import AssetStore
 from imgedge.generator.config import GeneratorConfig
 from imgedge.generator.errors import ApiError
@@ -23,6 +24,7 @@ from imgedge.generator.security.clients import caps_for, check_generation_caps
 from imgedge.generator.security.limits import GeneratorLimits
 from imgedge.generator.security.public_urls import public_url
 from imgedge.generator.security.query import int_param
+from imgedge.generator.security.visibility import may_see
 
 DEFAULT_LIST_LIMIT = 12
 MAX_LIST_LIMIT = 100
@@ -74,10 +76,15 @@ def routes(
         return JSONResponse(body, headers=NO_STORE)
 
     async def image(request: Request) -> Response:
-        access.count_read(await access.caller(request))
+        viewer = await access.caller(request)
+        access.count_read(viewer)
+
+        def visible(record: AssetRecord) -> bool:
+            return may_see(record, viewer, store.creators)
+
         # Off the loop: the database may be a server, and an asset stored before placeholders existed gets
         # them computed now.
-        body = await anyio.to_thread.run_sync(describer.by_id, request.path_params["asset_id"])
+        body = await anyio.to_thread.run_sync(describer.by_id, request.path_params["asset_id"], visible)
         return JSONResponse(body, headers=NO_STORE)
 
     async def recent_images(request: Request) -> Response:

@@ -6,6 +6,7 @@ import json
 import time
 import uuid
 
+from imgedge.generator.assets.creators import credit_job
 from imgedge.generator.jobs.records import JOB_STATES, Job
 from imgedge.generator.models.request import GenerationRequest
 from imgedge.generator.storage.database import Database
@@ -48,6 +49,8 @@ class JobRepository:
                 "UPDATE jobs SET status = ?, asset_id = ?, error = ?, updated_at = ? WHERE id = ?",
                 (status, asset_id, error, time.time(), job_id),
             )
+            if status == "done" and asset_id is not None:
+                credit_job(db, job_id, asset_id)  # the job's owner made the asset
 
     def queued_ids(self) -> list[str]:
         """Queued jobs, oldest first, without touching running ones (workers elsewhere may hold them)."""

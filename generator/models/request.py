@@ -63,6 +63,9 @@ def _int_field(body: dict[str, Any], name: str, default: int | None) -> int | No
     value = body.get(name)
     if value is None:  # absent or null: the default
         return default
+    # JSON has one number type: 64.0 is the integer 64 (as JSON Schema, and so /openapi.json, reads it).
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         raise ApiError(422, f"{name} must be an integer")
     return value
@@ -121,11 +124,16 @@ def _size(body: dict[str, Any], config: GeneratorConfig) -> tuple[int, int]:
     height = _int_field(body, "height", None)
     aspect = body.get("aspect")
     if width is None and height is None:
-        if aspect is None:
-            return 512, 512
-        if not isinstance(aspect, str):
+        if aspect is not None and not isinstance(aspect, str):
             raise ApiError(422, "aspect must be a string such as 16:9")
-        return size_for_aspect(aspect)
+        width, height = (512, 512) if aspect is None else size_for_aspect(aspect)
+        if max(width, height) > config.max_side:
+            # The service's own default must not get past its limit either.
+            raise ApiError(
+                422, f"the default size, {width}x{height}, is over this service's longest side "
+                f"({config.max_side}): give width and height",
+            )  # fmt: skip
+        return width, height
     if aspect is not None:
         raise ApiError(422, "give either aspect or width and height, not both")
     if width is None or height is None:
