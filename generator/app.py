@@ -28,6 +28,7 @@ from imgedge.generator.jobs.local_queue import InProcessJobQueue
 from imgedge.generator.jobs.owners import JobOwners
 from imgedge.generator.jobs.queue import JobQueue
 from imgedge.generator.jobs.redis_queue import RedisJobQueue, queue_redis_url
+from imgedge.generator.jobs.reuse import RequestKeys, RequestReuse
 from imgedge.generator.jobs.submission import JobSubmitter
 from imgedge.generator.models.backend import ModelBackend
 from imgedge.generator.models.registry import load_and_warm
@@ -62,10 +63,13 @@ def api_routes(config: GeneratorConfig, parts: Parts, queue: JobQueue) -> list[B
         temporary_ttl_s=config.temporary_ttl_s,
     )  # fmt: skip
     review = ModerationReview(parts.store, parts.variants, parts.metrics)
+    reuse = RequestReuse(
+        RequestKeys(parts.database), parts.jobs, parts.store, parts.model, parts.policy, parts.metrics
+    )
     urls = parts.describer.urls
     return [
         *originals.routes(parts.store, config.proxy_token, originals.LabelPolicy.from_config(config)),
-        *images.routes(config, gate, submitter, parts.jobs, parts.store, parts.describer),
+        *images.routes(config, gate, submitter, parts.jobs, parts.store, parts.describer, reuse),
         *uploads.routes(
             gate, grants, intake, parts.variants, parts.metrics, max_json_bytes=config.max_json_bytes,
             public_base=config.public_url,

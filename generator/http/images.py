@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 import anyio
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -13,7 +16,9 @@ from imgedge.generator.config import GeneratorConfig
 from imgedge.generator.errors import ApiError
 from imgedge.generator.http.bodies import read_json
 from imgedge.generator.http.rate_limit import RateGate
+from imgedge.generator.jobs.records import Job
 from imgedge.generator.jobs.repository import JobRepository
+from imgedge.generator.jobs.reuse import REUSED, RequestReuse
 from imgedge.generator.jobs.submission import JobSubmitter
 from imgedge.generator.models.request import GenerationRequest, parse_generation_request
 from imgedge.generator.outbound.destinations import ForbiddenDestination, check_destination
@@ -36,6 +41,11 @@ async def _check_webhook(generation: GenerationRequest, allow_private: bool) -> 
             raise ApiError(422, str(exc)) from None
 
 
+def explicit_seed(body: object) -> bool:
+    # Only a request that names its seed can be identical to another; without one it asks for a new image.
+    return isinstance(body, dict) and body.get("seed") is not None
+
+
 def routes(
     config: GeneratorConfig,
     gate: RateGate,
@@ -43,32 +53,48 @@ def routes(
     jobs: JobRepository,
     store: AssetStore,
     describer: AssetDescriber,
+    reuse: RequestReuse,
 ) -> list[Route]:
     limits = GeneratorLimits.from_config(config)
 
     async def create_image(request: Request) -> Response:
         gate.check(request)
-        generation = parse_generation_request(await read_json(request, limits.max_json_bytes), config)
-        client = client_of(request, config.admin_token)
+        body = await read_json(request, limits.max_json_bytes)
+        generation = parse_generation_request(body, config)
+        client = client_of(request, config.admin_token, config.proxy_token)
         caps = caps_for(client, limits)
         check_generation_caps(generation, caps)
         await _check_webhook(generation, config.webhook_allow_private)
-        job = submitter.submit(generation, owner=client.owner, max_jobs=caps.max_jobs)
+        submit = functools.partial(submitter.submit, generation, owner=client.owner, max_jobs=caps.max_jobs)
+        if not explicit_seed(body):
+            job = submit()  # a new image each time, as asked
+        else:
+            outcome = await reuse.submit(
+                generation, lambda job_id: submit(job_id=job_id), joinable=generation.webhook_url is None
+            )
+            if outcome.how == REUSED:
+                return JSONResponse(
+                    {**await job_body(request, outcome.job), "reused": True}, headers=NO_STORE
+                )
+            job = outcome.job
         status_url = public_url(request, config.public_url, "job", job_id=job.id)
         return JSONResponse(
-            {"job_id": job.id, "status": job.status, "status_url": status_url},
+            {"job_id": job.id, "status": job.status, "status_url": status_url, "reused": False},
             status_code=202,
             headers={"Location": status_url, **NO_STORE},
         )
+
+    async def job_body(request: Request, found: Job) -> dict[str, Any]:
+        body = found.to_json()
+        if found.asset_id is not None:
+            body["image_url"] = public_url(request, config.public_url, "image", asset_id=found.asset_id)
+        return body
 
     async def job(request: Request) -> Response:
         found = jobs.get(request.path_params["job_id"])
         if found is None:
             raise ApiError(404, "job not found")
-        body = found.to_json()
-        if found.asset_id is not None:
-            body["image_url"] = public_url(request, config.public_url, "image", asset_id=found.asset_id)
-        return JSONResponse(body, headers=NO_STORE)
+        return JSONResponse(await job_body(request, found), headers=NO_STORE)
 
     async def image(request: Request) -> Response:
         # Off the loop: an asset stored before placeholders existed gets them computed now.

@@ -13,9 +13,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from imgedge.generator.models.request import ASPECTS, MAX_PROMPT_CHARS, MAX_SEED
+from imgedge.generator.models.request import MAX_PROMPT_CHARS, MAX_SEED
 from imgedge.generator.settings import MAX_JSON_BYTES as MAX_JSON_SETTING
 from imgedge.generator.version import software_version
+from imgedge.url.prompt import ASPECTS
 
 JSON = "application/json"
 NULLABLE_STRING = {"type": ["string", "null"]}
@@ -75,9 +76,25 @@ SCHEMAS: dict[str, Any] = {
         "required": ["job_id", "status", "status_url"],
         "properties": {
             "job_id": {"type": "string"},
-            "status": {"type": "string", "enum": ["queued"]},
+            "status": {
+                "type": "string",
+                "enum": ["queued", "running"],
+                "description": "running: an identical request's job, already under way",
+            },
             "status_url": {"type": "string", "format": "uri"},
+            "reused": {"type": "boolean", "enum": [False]},
         },
+    },
+    "ReusedJob": {
+        "allOf": [
+            _ref("Job"),
+            {
+                "type": "object",
+                "required": ["reused"],
+                "properties": {"reused": {"type": "boolean", "enum": [True]}},
+            },
+        ],
+        "description": "the finished job of an identical earlier request (explicit seed): no new job",
     },
     "Job": {
         "type": "object",
@@ -210,13 +227,19 @@ _REASON = {"type": "object", "properties": {"reason": {"type": "string"}}}
 PATHS: dict[str, dict[str, Any]] = {
     "/v1/images": {
         "post": _op(
-            "Generate an image: queue a job",
+            "Generate an image: queue a job, or reuse what an identical request (same seed) made",
             requestBody=_body(_ref("GenerationRequest")),
             responses={
-                "202": _json("queued", _ref("JobAccepted"), {"Location": {"schema": {"type": "string"}}}),
+                "200": _json("an identical request's image, at once", _ref("ReusedJob")),
+                "202": _json(
+                    "queued (or joined an identical request's job in flight)",
+                    _ref("JobAccepted"),
+                    {"Location": {"schema": {"type": "string"}}},
+                ),
                 **_BAD_JSON,
                 "422": _error("invalid request, refused prompt, or forbidden webhook_url"),
                 "429": _retry_after("rate limited or the queue is full"),
+                "503": _retry_after("identical requests contending; retry"),
             },
         ),
         "get": _op(

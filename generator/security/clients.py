@@ -29,9 +29,12 @@ class Caps:
     steps_setting: str = ""
 
 
-def client_of(request: Request, admin_token: str) -> Client:
+def client_of(request: Request, admin_token: str, proxy_token: str = "") -> Client:
     if bearer_matches(request, admin_token):
         return Client("admin", anonymous=False)
+    # The proxy resolving prompt URLs: every one was signed by a holder of the proxy's signing keys.
+    if bearer_matches(request, proxy_token):
+        return Client("proxy", anonymous=False)
     address = request.client.host if request.client else "unknown"
     return Client(f"anon:{address}", anonymous=True)
 

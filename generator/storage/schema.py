@@ -28,6 +28,16 @@ SECURITY_TABLES = (
     "CREATE INDEX IF NOT EXISTS job_owners_owner ON job_owners (owner)",
 )
 
+# Identical generation requests (generator/jobs/reuse.py): the canonical request's key and the job that
+# makes it. The primary key is the single-flight across API processes: one insert wins.
+REUSE_TABLES = (
+    """CREATE TABLE IF NOT EXISTS request_keys (
+        request_key TEXT PRIMARY KEY,
+        job_id TEXT NOT NULL,
+        created_at REAL NOT NULL
+    )""",
+)
+
 TABLES = (
     """CREATE TABLE IF NOT EXISTS assets (
         id TEXT PRIMARY KEY,
@@ -89,6 +99,7 @@ TABLES = (
     )""",
     "CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries (next_at)",
     *SECURITY_TABLES,
+    *REUSE_TABLES,
 )
 
 # Columns added after a table's first release: added in place, so an existing data dir keeps working.

@@ -20,7 +20,7 @@ def test_one_place_creates_every_table_in_wal_mode(tmp_path: Path) -> None:
     SqliteDatabase(path)
     assert tables(path) == {
         "assets", "jobs", "uploads", "purges", "asset_placeholders", "webhook_deliveries", "rejected_content",
-        "asset_content", "job_owners",
+        "asset_content", "job_owners", "request_keys",
     }  # fmt: skip
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
