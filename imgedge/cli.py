@@ -151,17 +151,28 @@ def _register_url(sub: Subparsers) -> None:
         " IMGEDGE_KEYS, else the key generated in IMGEDGE_DATA_DIR/secrets/signing.key.",
     )  # fmt: skip
     p.add_argument(
-        "asset_id", nargs="?", help="the asset's id, as `imgedge ingest` or the API printed it (or --prompt)"
+        "asset_id",
+        nargs="?",
+        help="the asset's id, as `imgedge ingest` or the API printed it (default: none, with --prompt)",
     )
     p.add_argument(
-        "--prompt", help="print a prompt URL instead: the image this prompt makes, generated on first request"
+        "--prompt",
+        help="print a prompt URL instead: the image this prompt makes, made on first request (default: none)",
     )
-    p.add_argument("--seed", type=int, help="the generation's seed (required with --prompt)")
+    p.add_argument("--seed", type=int, help="the generation's seed (required with --prompt; default: none)")
     p.add_argument(
         "--aspect", help="the generated original's aspect: 1:1, 16:9, 9:16, 4:3, 3:4 (default: 1:1)"
     )
-    p.add_argument("--gen-width", type=int, help="the generated original's width, with --gen-height")
-    p.add_argument("--gen-height", type=int, help="the generated original's height, with --gen-width")
+    p.add_argument(
+        "--gen-width",
+        type=int,
+        help="the generated original's width, with --gen-height (default: from --aspect)",
+    )
+    p.add_argument(
+        "--gen-height",
+        type=int,
+        help="the generated original's height, with --gen-width (default: from --aspect)",
+    )
     p.add_argument("--width", "-w", type=int, help="output width in px (default: free)")
     p.add_argument("--height", type=int, help="output height in px (default: free)")
     p.add_argument(
