@@ -149,6 +149,10 @@ SCHEMAS: dict[str, Any] = {
                     "digital_source_type": NULLABLE_STRING,
                 },
             },
+            "prompt_url": {
+                **NULLABLE_STRING,
+                "description": "a signed prompt URL that makes this image again (generated, default steps)",
+            },
             "original_url": {"type": "string"},
             "transforms": {
                 "type": ["object", "null"],
