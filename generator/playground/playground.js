@@ -328,7 +328,7 @@ function setField(name, text, title) {
 function clearDetails() {
   for (const name of ["format", "received", "original", "saving", "variant", "server", "model", "prompt",
     "seed", "prompt-url", "created", "moderation"]) setField(name, "—");
-  copyButton.hidden = true;
+  copyButton.classList.add("unavailable");
   field("meter").style.width = "0";
   field("format").className = "badge";
   field("moderation").className = "badge";
@@ -341,7 +341,8 @@ function fillProvenance(meta) {
   setField("seed", p.seed === null || p.seed === undefined ? "—" : String(p.seed));
   // The signed URL that makes this very image again on first request (then served like any variant).
   setField("prompt-url", meta.prompt_url || "—", meta.prompt_url ? "" : "only for generated images made with the default steps");
-  copyButton.hidden = !meta.prompt_url;
+  // Shown and hidden by visibility only: the panel keeps its layout, so nothing shifts.
+  copyButton.classList.toggle("unavailable", !meta.prompt_url);
   copyButton.dataset.url = meta.prompt_url || "";
   copyButton.textContent = "Copy";
   setField("created", new Date(meta.created_at * 1000).toLocaleString());

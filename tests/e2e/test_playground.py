@@ -372,7 +372,7 @@ def test_the_prompt_url_of_a_generated_image_is_shown_copied_and_reproduces_it(
 ) -> None:
     session = Session(browser, generator_url, permissions=["clipboard-read", "clipboard-write"])
     page = session.page
-    page.get_by_label("Prompt").fill("a prompt URL for a paper boat")
+    page.get_by_label("Prompt").fill("a paper boat on a pond")
     page.get_by_role("button", name="Generate").click()
     asset_id = session.wait_for_new_image(None)
     shown = page.locator('[data-field="prompt-url"]').text_content() or ""
