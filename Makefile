@@ -40,7 +40,9 @@ install: $(TEST_STAMP)
 
 # Debian packages the tests start for real: Redis (shared cache tier, job queue), Chromium (the playground
 # in a real browser), Varnish (the CDN tier), ExifTool (an independent reader of the provenance metadata in
-# served images), Node.js and npm (the JavaScript client, the Next.js example). Installed only when missing.
+# served images), Node.js and npm (the JavaScript client, the Next.js example), PostgreSQL (the metadata
+# database of several hosts; its server programs live in /usr/lib/postgresql/<major>/bin, off PATH).
+# Installed only when missing.
 SYSTEM_PACKAGES := redis-server:redis-server chromium:chromium varnishd:varnish exiftool:libimage-exiftool-perl \
                    node:nodejs npm:npm
 
@@ -48,6 +50,7 @@ system-deps:
 	@missing=""; for pair in $(SYSTEM_PACKAGES); do \
 	  command -v "$${pair%%:*}" >/dev/null 2>&1 || [ -x "/usr/sbin/$${pair%%:*}" ] || missing="$$missing $${pair#*:}"; \
 	done; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing from Debian's packages:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \

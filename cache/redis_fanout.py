@@ -127,8 +127,13 @@ class RedisFanout:
                 if self._pubsub is None:
                     self._pubsub = await self._subscribe()
                     self._lost_track()
-                async for message in self._pubsub.listen():
-                    await self._handle(message)
+                while True:
+                    # get_message with a timeout returns None when the channel is quiet; listen() would
+                    # instead hit the client's socket timeout and drop the subscription every few seconds,
+                    # losing every purge published while it resubscribes.
+                    message = await self._pubsub.get_message(timeout=self._ack_timeout_s)
+                    if message is not None:
+                        await self._handle(message)
                     backoff = 0.1
             except (RedisError, OSError, TimeoutError) as exc:
                 logger.warning("purge subscription lost (%s); reconnecting", exc)

@@ -13,6 +13,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import BaseRoute
 
+from imgedge.env import ConfigError
 from imgedge.errors import PublicError
 from imgedge.generator.assets.janitor import Janitor
 from imgedge.generator.assets.review import ModerationReview
@@ -21,6 +22,7 @@ from imgedge.generator.assets.upload_grants import UploadGrants
 from imgedge.generator.assets.uploads import UploadIntake, UploadLimits
 from imgedge.generator.config import GeneratorConfig
 from imgedge.generator.http import admin, health, images, openapi, originals, playground, uploads
+from imgedge.generator.http.access import Access
 from imgedge.generator.http.errors import json_error_response, public_error_response
 from imgedge.generator.http.health import metrics_body
 from imgedge.generator.http.rate_limit import RateGate, TokenBuckets
@@ -30,6 +32,8 @@ from imgedge.generator.jobs.queue import JobQueue
 from imgedge.generator.jobs.redis_queue import RedisJobQueue, queue_redis_url
 from imgedge.generator.jobs.reuse import RequestKeys, RequestReuse
 from imgedge.generator.jobs.submission import JobSubmitter
+from imgedge.generator.keys.repository import ApiKeyRepository
+from imgedge.generator.keys.usage import UsageMeter
 from imgedge.generator.models.backend import ModelBackend
 from imgedge.generator.models.registry import load_and_warm
 from imgedge.generator.outbound.transform_urls import TransformUrls
@@ -46,6 +50,11 @@ from imgedge.web.origins import OriginCheck
 from imgedge.web.redact import path_redactor
 
 
+def runs_jobs(queue: JobQueue) -> bool:
+    """Whether this process runs generation itself, and so needs the model (with Redis, workers do)."""
+    return isinstance(queue, InProcessJobQueue)
+
+
 def job_queue(config: GeneratorConfig, parts: Parts) -> JobQueue:
     # With a queue Redis, `imgedge worker` processes run the jobs; otherwise this process does.
     redis_url = queue_redis_url()
@@ -54,8 +63,18 @@ def job_queue(config: GeneratorConfig, parts: Parts) -> JobQueue:
     return InProcessJobQueue(parts.jobs, parts.lifecycle, parts.metrics, config.job_queue_size)
 
 
-def api_routes(config: GeneratorConfig, parts: Parts, queue: JobQueue) -> list[BaseRoute]:
+def build_access(config: GeneratorConfig, parts: Parts) -> Access:
+    # Per-address token buckets for anonymous callers; keys are counted in the database, across hosts.
     gate = RateGate(TokenBuckets(config.rate_per_minute, config.rate_burst), parts.metrics)
+    return Access(
+        ApiKeyRepository(parts.database), UsageMeter(parts.database, config.rate_per_minute), gate,
+        parts.metrics, admin_token=config.admin_token, listen_host=config.host,
+        allow_anonymous=config.allow_anonymous, review_anonymous_uploads=config.review_anonymous_uploads,
+        proxy_token=config.proxy_token,
+    )  # fmt: skip
+
+
+def api_routes(config: GeneratorConfig, parts: Parts, queue: JobQueue, access: Access) -> list[BaseRoute]:
     submitter = JobSubmitter(parts.policy, parts.jobs, queue, parts.metrics, JobOwners(parts.database))
     grants = UploadGrants(config.upload_secret, config.upload_url_ttl_s, parts.database)
     intake = UploadIntake(
@@ -69,17 +88,17 @@ def api_routes(config: GeneratorConfig, parts: Parts, queue: JobQueue) -> list[B
     urls = parts.describer.urls
     return [
         *originals.routes(parts.store, config.proxy_token, originals.LabelPolicy.from_config(config)),
-        *images.routes(config, gate, submitter, parts.jobs, parts.store, parts.describer, reuse),
+        *images.routes(config, access, submitter, parts.jobs, parts.store, parts.describer, reuse),
         *uploads.routes(
-            gate, grants, intake, parts.variants, parts.metrics, max_json_bytes=config.max_json_bytes,
+            access, grants, intake, parts.variants, parts.metrics, max_json_bytes=config.max_json_bytes,
             public_base=config.public_url,
         ),
         *admin.routes(
             config.admin_token, review, parts.store, parts.describer, max_json_bytes=config.max_json_bytes
         ),
         *health.routes(
-            parts.model, queue, parts.metrics, parts.store.blobs, metrics_token=config.web.metrics_token,
-            metrics_here=not config.metrics_address,
+            parts.model if runs_jobs(queue) else None, queue, parts.metrics, parts.store.blobs,
+            parts.database, metrics_token=config.web.metrics_token, metrics_here=not config.metrics_address,
         ),
         *openapi.routes(),
         *playground.routes(urls.base_url if urls is not None else ""),
@@ -130,6 +149,7 @@ def create_app(
     require_libvips()
     parts = wire(config, store=store, urls=urls if urls is not None else default_transform_urls(config))
     queue = job_queue(config, parts)
+    access = build_access(config, parts)
     janitor = Janitor(parts.store, parts.outbox, parts.proxy, config.janitor_interval_s, parts.webhooks)
 
     listener = (
@@ -143,8 +163,10 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        # Paid here, before the port accepts requests, rather than by the first user.
-        parts.model.model = model if model is not None else await asyncio.to_thread(load_and_warm, config)
+        if runs_jobs(queue):
+            # Paid here, before the port accepts requests, rather than by the first user.
+            parts.model.model = model if model is not None else await asyncio.to_thread(load_and_warm, config)
+        await asyncio.to_thread(access.announce, config.host, config.port)
         queue.start()
         housekeeping = asyncio.create_task(janitor.run_forever(), name="imgedge-janitor")
         if listener is not None:
@@ -160,7 +182,7 @@ def create_app(
             await parts.close()
 
     return Starlette(
-        routes=api_routes(config, parts, queue),
+        routes=api_routes(config, parts, queue, access),
         exception_handlers={PublicError: public_error_response},
         middleware=web_middleware(config),
         lifespan=lifespan,
@@ -172,5 +194,7 @@ def create_app_from_env() -> Starlette:
     try:
         require_libvips()  # before reading settings, which may create files
         return create_app(GeneratorConfig.from_env())
-    except LibvipsUnsupported as exc:
+    except (LibvipsUnsupported, ConfigError) as exc:
+        # A setting to fix (an unreachable database, a refused S3 credential) or a libvips to replace: one
+        # line naming it.
         raise SystemExit(f"imgedge generator: {exc}") from None

@@ -7,6 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from imgedge.generator import settings as S
+from imgedge.generator.keys import commands as keys_commands
+from imgedge.generator.storage import commands as storage_commands
 from imgedge.subcommands import Lazy, Subparsers
 
 _RUNS = "imgedge.generator.command_runs"
@@ -59,3 +61,6 @@ def register(subparsers: Subparsers) -> None:
         f" {S.WORKER_METRICS_PORT.default_text})",
     )  # fmt: skip
     worker.set_defaults(func=Lazy(f"{_RUNS}:run_worker", extra="generator"))
+
+    keys_commands.register(subparsers)
+    storage_commands.register(subparsers)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from imgedge import common_settings as C
 from imgedge.env import ConfigError
 from imgedge.generator import settings as S
 from imgedge.generator.outbound.signing import new_webhook_secret, signing_key
+from imgedge.generator.storage.blobs import BLOB_STORES
+from imgedge.generator.storage.database import DATABASES
 from imgedge.generator.storage.urls import file_url, sqlite_url
 from imgedge.secrets import setting_or_file
 from imgedge.web.limits import WebLimits
@@ -30,11 +33,23 @@ def _browsable(host: str) -> str:
 
 
 PLAYGROUND_WIDTHS = (320, 640, 960, 1280)
+DATABASE_FILE = "imgedge.sqlite3"
+
+
+def storage_urls_from_env() -> tuple[str, str]:
+    """(store URL, database URL) as configured, without the rest of the config (secrets, model, limits):
+    what `imgedge keys`, `imgedge db` and `imgedge migrate` need."""
+    data_dir = Path(C.DATA_DIR.read())
+    store = C.STORE_URL.read() or file_url(data_dir / "originals")
+    return store, C.DATABASE_URL.read() or sqlite_url(data_dir / DATABASE_FILE)
 
 
 @dataclass(frozen=True, slots=True)
 class GeneratorConfig:
     data_dir: Path = Path("data")
+    # IMGEDGE_STORE_URL and IMGEDGE_DATABASE_URL as set; empty means the embedded default in data_dir.
+    store: str = ""
+    database: str = ""
     host: str = "127.0.0.1"
     port: int = 8081
     max_upload_bytes: int = 25 * 1024 * 1024
@@ -78,6 +93,9 @@ class GeneratorConfig:
     provenance_prompt: bool = False
     eager_variants: bool = True
     warm_on_start: bool = True
+    # Without an API key: allowed anyway (announced), and whether such uploads wait for review.
+    allow_anonymous: bool = False
+    review_anonymous_uploads: bool = True
     # Base of the absolute URLs the API returns; empty gives root-relative paths (never the request's Host).
     public_url: str = ""
     max_json_bytes: int = 64 * 1024
@@ -94,6 +112,8 @@ class GeneratorConfig:
         proxy_port = C.PORT.read()
         cfg = cls(
             data_dir=data_dir,
+            store=C.STORE_URL.read(),
+            database=C.DATABASE_URL.read(),
             host=host,
             port=C.GENERATOR_PORT.read(),
             max_upload_bytes=S.MAX_UPLOAD_BYTES.read(),
@@ -128,6 +148,8 @@ class GeneratorConfig:
             provenance_prompt=S.PROVENANCE_PROMPT.read(),
             eager_variants=S.EAGER_VARIANTS.read(),
             warm_on_start=S.WARM_ON_START.read(),
+            allow_anonymous=S.ALLOW_ANONYMOUS.read(),
+            review_anonymous_uploads=S.REVIEW_ANONYMOUS_UPLOADS.read(),
             public_url=S.PUBLIC_URL.read().rstrip("/"),
             max_json_bytes=S.MAX_JSON_BYTES.read(),
             anon_max_pixels=S.ANON_MAX_PIXELS.read(),
@@ -140,6 +162,10 @@ class GeneratorConfig:
         return cfg
 
     def validate(self) -> None:
+        for name, url, table in ((C.STORE_URL.name, self.originals_url, BLOB_STORES),
+                                 (C.DATABASE_URL.name, self.database_url, DATABASES)):  # fmt: skip
+            if urlsplit(url).scheme not in table:
+                raise ConfigError(f"{name} must start with one of {', '.join(f'{s}://' for s in table)}")
         if not 0 < self.port < 65536:
             raise ConfigError(f"IMGEDGE_GENERATOR_PORT out of range: {self.port}")
         if self.max_upload_bytes <= 0 or self.max_pixels <= 0:
@@ -182,16 +208,16 @@ class GeneratorConfig:
 
     @property
     def db_path(self) -> Path:
-        return self.data_dir / "imgedge.sqlite3"
+        return self.data_dir / DATABASE_FILE
 
     # Where originals' bytes and the metadata live; the scheme picks the implementation (storage/).
     @property
     def originals_url(self) -> str:
-        return file_url(self.originals_dir)
+        return self.store or file_url(self.originals_dir)
 
     @property
     def database_url(self) -> str:
-        return sqlite_url(self.db_path)
+        return self.database or sqlite_url(self.db_path)
 
     @property
     def tiny_model_dir(self) -> Path:

@@ -52,9 +52,32 @@ class Metrics:
             "generation_seconds", "Time to generate, moderate and store one image",
             namespace=_PREFIX, registry=self.registry, buckets=_GENERATION_BUCKETS,
         )  # fmt: skip
+        # Per API key (id, name): what was asked (generate | upload | read), or why work was refused (rate |
+        # quota). Only keys that exist get a series, so there are as many label sets as keys.
+        self.api_key_requests = Counter(
+            "api_key_requests", "Requests per API key", ["key", "name", "kind"],
+            namespace=_PREFIX, registry=self.registry,
+        )  # fmt: skip
+        self.api_key_refusals = Counter(
+            "api_key_refused", "Work refused per API key (rate limit, daily quota)",
+            ["key", "name", "reason"], namespace=_PREFIX, registry=self.registry,
+        )  # fmt: skip
+        self.auth_refusals = Counter(
+            "auth_refused", "Requests refused for their credentials (missing, invalid, revoked)", ["reason"],
+            namespace=_PREFIX, registry=self.registry,
+        )  # fmt: skip
 
     def observe_generation(self, seconds: float) -> None:
         self.generation_seconds.observe(seconds)
+
+    def count_key(self, key_id: str, name: str, kind: str) -> None:
+        self.api_key_requests.labels(key_id, name, kind).inc()
+
+    def count_key_refusal(self, key_id: str, name: str, reason: str) -> None:
+        self.api_key_refusals.labels(key_id, name, reason).inc()
+
+    def count_auth_refusal(self, reason: str) -> None:
+        self.auth_refusals.labels(reason).inc()
 
     def value(self, series: str) -> float:
         """A series' current value by its exposed name without the prefix, e.g. `jobs_done_total`."""

@@ -116,6 +116,16 @@ WARM_ON_START = s.flag(
     "generator", "IMGEDGE_WARM_ON_START", True, "run the model once before accepting requests"
 )
 
+ALLOW_ANONYMOUS = s.flag(
+    "generator", "IMGEDGE_ALLOW_ANONYMOUS", False,
+    "serve clients without an API key on a non-loopback address (announced at start-up); on loopback with "
+    "no key created, anonymous use is allowed anyway",
+)  # fmt: skip
+REVIEW_ANONYMOUS_UPLOADS = s.flag(
+    "generator", "IMGEDGE_REVIEW_ANONYMOUS_UPLOADS", True,
+    "hold uploads from clients without an API key for review (not on loopback with no key created)",
+)  # fmt: skip
+
 QUEUE_REDIS_URL = s.text(
     "worker", "IMGEDGE_QUEUE_REDIS_URL", "", "Redis of the job queue; when set, `imgedge worker` runs jobs",
     kind="url",

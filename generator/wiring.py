@@ -67,6 +67,7 @@ class Parts:
         await self.background.cancel()
         await self.http.aclose()
         self.runner.close()
+        self.database.close()
 
 
 def wire(

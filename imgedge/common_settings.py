@@ -14,8 +14,9 @@ GENERATOR_PORT = s.integer(
     "common", "IMGEDGE_GENERATOR_PORT", 8081, "the generator's port", low=1, high=65535
 )
 WORKERS = s.integer(
-    "common", "IMGEDGE_WORKERS", 1, "proxy worker processes under `imgedge serve`", low=1, high=256
-)
+    "common", "IMGEDGE_WORKERS", 1, "proxy worker processes under `imgedge serve`", low=1, high=256,
+    shown_default="number of cores",
+)  # fmt: skip
 KEYS = s.items(
     "common", "IMGEDGE_KEYS", (), "URL signing keys, comma-separated; the first signs, every one verifies",
     shown_default="generated once in `data/secrets/signing.key`",
@@ -42,6 +43,17 @@ S3_ENDPOINT_URL = s.text(
     "S3-compatible endpoint (MinIO, R2, Ceph, rclone) for s3:// stores and sources; unset means AWS. "
     "Credentials and region come from the standard `AWS_*` variables",
     kind="url",
+)  # fmt: skip
+STORE_URL = s.text(
+    "common", "IMGEDGE_STORE_URL", "",
+    "where originals live: `file:///DIR` or `s3://BUCKET/PREFIX` (an S3-compatible bucket; see "
+    "`IMGEDGE_S3_ENDPOINT_URL`)",
+    kind="url", shown_default="`file://` data/originals",
+)  # fmt: skip
+DATABASE_URL = s.text(
+    "common", "IMGEDGE_DATABASE_URL", "",
+    "assets, jobs, upload grants and API keys: `sqlite:///FILE` or `postgresql://USER:PASSWORD@HOST/DB`",
+    kind="url", shown_default="`sqlite://` data/imgedge.sqlite3",
 )  # fmt: skip
 
 # Limits of docs/security.md that both services enforce where the bytes are buffered (imgedge/web/).

@@ -52,4 +52,6 @@ def s3_client(*, connect_timeout_s: float = 5.0, read_timeout_s: float = 30.0, a
         s3={"addressing_style": "path"},
     )
     endpoint = C.S3_ENDPOINT_URL.read() or None
-    return boto3.client("s3", endpoint_url=endpoint, config=config)
+    # A session of its own: boto3's default session keeps the first credentials it resolved for the life of
+    # the process, so a client made after the environment changed would still sign with the old ones.
+    return boto3.session.Session().client("s3", endpoint_url=endpoint, config=config)

@@ -65,15 +65,13 @@ def create_app(
     )
     prompts = PromptResolver(config, results, flights)
     hints = HintPolicy(config.client_hints, config.auto_quality_default, config.max_dpr)
+    facts = InfoService(renderer, results, max_pixels=config.max_src_pixels)
     transforms = TransformHandler(
         dialects=build_dialects(config), policy=SecurityPolicy.from_config(config), results=results,
         flights=flights, renderer=renderer, encoder_version=config.encoder.version, hints=hints,
-        remote_ttl_s=config.remote_ttl_s, prompts=prompts,
+        remote_ttl_s=config.remote_ttl_s, info=facts, prompts=prompts,
     )  # fmt: skip
-    info = InfoRoutes(
-        InfoService(renderer, results, max_pixels=config.max_src_pixels), config.keys,
-        allow_unsigned=config.allow_unsigned,
-    )  # fmt: skip
+    info = InfoRoutes(facts, config.keys, allow_unsigned=config.allow_unsigned)
     assert renderer.budget is not None
     admin = AdminRoutes(
         config.admin_token, broadcaster=broadcaster, results=results, sources=sources, flights=flights,

@@ -93,6 +93,7 @@ class ProxyConfig:
     prompt_url_wait_s: float = 30.0  # a prompt URL's wait for its generation (proxy/prompts.py)
     origin_retries: int = 2
     origin_cooldown_s: float = 10.0
+    origin_wait_s: float = 10.0  # for an origin that has not answered since this process started
     queue_size: int = 64  # transforms waiting for a worker thread before new misses get 503
     keys: tuple[bytes, ...] = ()
     allow_unsigned: bool = False
@@ -145,6 +146,7 @@ class ProxyConfig:
             origin_timeout_s=S.ORIGIN_TIMEOUT.read(),
             origin_retries=S.ORIGIN_RETRIES.read(),
             origin_cooldown_s=S.ORIGIN_COOLDOWN.read(),
+            origin_wait_s=S.ORIGIN_WAIT.read(),
             queue_size=S.TRANSFORM_QUEUE_SIZE.read(),
             keys=load_signing_keys(data_dir),
             allow_unsigned=S.ALLOW_UNSIGNED.read(),

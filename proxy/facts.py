@@ -1,8 +1,8 @@
 """Facts about an original as a dialect's JSON: thumbor's `meta/` and imgproxy's `/info`.
 
-Both read only the original's header (through the source cache, like a transform) and the geometry a
-transform would use; no pixels are decoded. Further facts (placeholders, dominant colour) belong in
-`ImageFacts` and `imgproxy_info`.
+Both read the original's header (through the source cache, like a transform) and the geometry a transform
+would use; imgproxy's `average` and `blurhash` come from the asset's placeholders (proxy/info.py: computed
+once per asset, shared with the native /info).
 """
 
 from __future__ import annotations
@@ -17,11 +17,14 @@ import pyvips
 
 from imgedge.imaging.inspect import inspect
 from imgedge.proxy.dialects.base import THUMBOR_META, ParsedRequest
+from imgedge.proxy.dialects.imgproxy_info import PLACEHOLDER_FIELDS, average_rgba
 from imgedge.proxy.http_headers import variant_cache_control
+from imgedge.proxy.info import InfoService
 from imgedge.proxy.pipeline.geometry import Box, offset, plan, resolve
 from imgedge.proxy.render import Renderer
 from imgedge.proxy.replies import Reply
 from imgedge.proxy.security import check_moderation
+from imgedge.url.errors import OptionError
 from imgedge.url.spec import TransformSpec
 
 _FORMATS = {
@@ -50,8 +53,21 @@ def image_facts(data: bytes, *, max_pixels: int) -> ImageFacts:
     return ImageFacts(header.width, header.height, fmt, len(data), header.pages)
 
 
-def imgproxy_info(facts: ImageFacts) -> dict[str, Any]:
-    return {"width": facts.width, "height": facts.height, "size": facts.size, "format": facts.format}
+def imgproxy_info(
+    facts: ImageFacts, fields: tuple[str, ...], placeholders: dict[str, object]
+) -> dict[str, Any]:
+    document: dict[str, Any] = {}
+    if "dimensions" in fields:
+        document |= {"width": facts.width, "height": facts.height}
+    if "size" in fields:
+        document["size"] = facts.size
+    if "format" in fields:
+        document["format"] = facts.format
+    if "average" in fields:
+        document["average"] = average_rgba(str(placeholders["average_color"]))
+    if "blurhash" in fields:
+        document["blurhash"] = placeholders["blurhash"]
+    return document
 
 
 def thumbor_operations(facts: ImageFacts, spec: TransformSpec) -> tuple[list[dict[str, Any]], Box]:
@@ -96,8 +112,9 @@ def thumbor_meta(facts: ImageFacts, spec: TransformSpec, url: str) -> dict[str, 
 
 
 class FactsReplies:
-    def __init__(self, renderer: Renderer) -> None:
+    def __init__(self, renderer: Renderer, info: InfoService | None = None) -> None:
         self.renderer = renderer
+        self.info = info
 
     async def reply(self, parsed: ParsedRequest, method: str, lifetime: int) -> Reply:
         original = await self.renderer.original(parsed.source)
@@ -107,7 +124,12 @@ class FactsReplies:
         if parsed.reply == THUMBOR_META:
             document = thumbor_meta(facts, parsed.spec, parsed.source.location)
         else:
-            document = imgproxy_info(facts)
+            placeholders: dict[str, object] = {}
+            if PLACEHOLDER_FIELDS.intersection(parsed.info_fields):
+                if self.info is None:
+                    raise OptionError("info", "placeholders are not available here")
+                placeholders = (await self.info.info(parsed.source)).placeholders
+            document = imgproxy_info(facts, parsed.info_fields, placeholders)
         text = json.dumps(document, separators=(",", ":"))
         media_type = "application/json"
         if parsed.callback:

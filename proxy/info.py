@@ -28,6 +28,12 @@ class AssetInfo:
     body: dict[str, object]  # the JSON document
     moderation: str
 
+    @property
+    def placeholders(self) -> dict[str, object]:
+        found = self.body["placeholders"]
+        assert isinstance(found, dict)
+        return found
+
 
 class InfoService:
     def __init__(self, renderer: Renderer, results: TieredCache, *, max_pixels: int) -> None:

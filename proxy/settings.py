@@ -35,6 +35,10 @@ ORIGIN_RETRIES = s.integer(
 ORIGIN_COOLDOWN = s.seconds(
     "proxy", "IMGEDGE_ORIGIN_COOLDOWN", 10.0, "the circuit breaker fails fast this long after 5 failures"
 )
+ORIGIN_WAIT = s.seconds(
+    "proxy", "IMGEDGE_ORIGIN_WAIT", 10.0,
+    "until the origin has answered once (it may still be starting), a miss waits this long for it",
+)  # fmt: skip
 ALLOW_UNSIGNED = s.flag("proxy", "IMGEDGE_ALLOW_UNSIGNED", False, "accept unsigned `/_/…` URLs")
 MAX_SRC_BYTES = s.size("proxy", "IMGEDGE_MAX_SRC_BYTES", 50 << 20, "largest original in bytes (413 beyond)")
 MAX_WIDTH = s.integer("proxy", "IMGEDGE_MAX_WIDTH", 8192, "largest output width (400 beyond)", low=1)

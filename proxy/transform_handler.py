@@ -21,6 +21,7 @@ from imgedge.proxy.dialects import DialectRouter, ParsedRequest
 from imgedge.proxy.dialects.base import IMAGE
 from imgedge.proxy.errors import NotFound
 from imgedge.proxy.facts import FactsReplies
+from imgedge.proxy.info import InfoService
 from imgedge.proxy.negotiate import Negotiated, negotiate
 from imgedge.proxy.prompts import PromptResolver
 from imgedge.proxy.render import Renderer, moderation_of
@@ -92,6 +93,7 @@ class TransformHandler:
         encoder_version: str,
         hints: HintPolicy | None = None,
         remote_ttl_s: float = 3600.0,
+        info: InfoService | None = None,
         prompts: PromptResolver | None = None,
     ) -> None:
         self.dialects = dialects
@@ -102,7 +104,7 @@ class TransformHandler:
         self.hints = hints or HintPolicy()
         self.remote_ttl_s = remote_ttl_s
         self.prompts = prompts
-        self.facts = FactsReplies(renderer)
+        self.facts = FactsReplies(renderer, info)
         self._local_tier = results.tiers[0].name if results.tiers else ""
         self.verified = VerifiedRequests()
         # Keys are pure in their inputs, and building one hashes; checked requests only reach this.

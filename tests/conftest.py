@@ -18,6 +18,8 @@ from imgedge.generator.config import GeneratorConfig
 from imgedge.generator.models.diffusers_directory import DiffusersDirectoryBackend
 from imgedge.imaging.requirements import require_libvips
 from imgedge.web.uvicorn_args import PROTOCOL
+from tests.engines.postgres import PostgresServer, postgres_cluster
+from tests.engines.s3 import S3Server, rclone_s3
 
 
 def free_port() -> int:
@@ -101,12 +103,31 @@ def data_dir(tmp_path: Path) -> Path:
     return d
 
 
-# The tiny built-in model, built once per session: every package's tests that generate share it.
+# The tiny built-in model, built once per session: every package's tests that generate share it, and the
+# multi-process tests copy it into each worker's data dir.
 @pytest.fixture(scope="session")
 def model_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("model-data")
+    from imgedge.generator.models.tiny import ensure_tiny_model
+
+    data = tmp_path_factory.mktemp("model-data")
+    ensure_tiny_model(data / "models" / "tiny")
+    return data
 
 
 @pytest.fixture(scope="session")
 def tiny_model(model_data_dir: Path) -> DiffusersDirectoryBackend:
     return DiffusersDirectoryBackend.load(GeneratorConfig(data_dir=model_data_dir))
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One throwaway PostgreSQL cluster per test session; each test makes its own database in it."""
+    with postgres_cluster() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    """One `rclone serve s3` per test session; each test makes its own bucket in it."""
+    with rclone_s3(tmp_path_factory.mktemp("s3")) as server:
+        yield server

@@ -29,18 +29,23 @@ class Janitor:
     async def run_once(self, now: float | None = None) -> list[str]:
         """Returns the asset ids it expired."""
         now = time.time() if now is None else now
-        expired = []
-        for asset_id in self.store.expired(now):
-            # Queue the purge before deleting, so a crash in between still purges the proxy's copies.
-            self.outbox.add(asset_id)
-            self.store.delete(asset_id)
-            expired.append(asset_id)
+        # Database and store may be services a round trip away: their calls run off the event loop.
+        expired = await asyncio.to_thread(self._expire, now)
         if expired:
             log.info("expired %d temporary assets", len(expired))
         await self.outbox.flush(self.proxy.purge, now)
         if self.webhooks is not None:
             # Deliveries a stopped process left behind (the first pass after a start finds them).
             await self.webhooks.resume(now)
+        return expired
+
+    def _expire(self, now: float) -> list[str]:
+        expired = []
+        for asset_id in self.store.expired(now):
+            # Queue the purge before deleting, so a crash in between still purges the proxy's copies.
+            self.outbox.add(asset_id)
+            self.store.delete(asset_id)
+            expired.append(asset_id)
         return expired
 
     async def run_forever(self) -> None:

@@ -18,6 +18,8 @@ _SALT = "imgedge-upload-v1"
 class UploadGrant:
     upload_id: str
     temporary: bool
+    # The file waits for review before the proxy serves it (an anonymous caller, where that is the rule).
+    review: bool = False
 
 
 def _disabled() -> ApiError:
@@ -30,7 +32,7 @@ class UploadGrants:
         self.ttl_s = ttl_s
         self.database = database
 
-    def issue(self, temporary: bool) -> str:
+    def issue(self, temporary: bool, *, review: bool = False) -> str:
         if self.serializer is None:
             raise _disabled()
         upload_id = uuid.uuid4().hex
@@ -39,7 +41,7 @@ class UploadGrants:
                 "INSERT INTO uploads (id, state, created_at) VALUES (?, 'issued', ?)",
                 (upload_id, time.time()),
             )
-        return self.serializer.dumps({"u": upload_id, "t": temporary})
+        return self.serializer.dumps({"u": upload_id, "t": temporary, "r": review})
 
     def claim(self, token: str) -> UploadGrant:
         """Marks the URL as in use, so two PUTs racing on one URL store at most one file."""
@@ -59,7 +61,7 @@ class UploadGrants:
             claimed = cur.rowcount > 0
         if not claimed:
             raise ApiError(409, "upload URL has already been used")
-        return UploadGrant(upload_id, bool(payload.get("t", False)))
+        return UploadGrant(upload_id, bool(payload.get("t", False)), bool(payload.get("r", False)))
 
     def release(self, upload_id: str) -> None:
         # A rejected file leaves the URL usable, so the client can retry with a good one while it is valid.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from typing import Any
 
@@ -14,15 +15,15 @@ from imgedge.generator.assets.description import AssetDescriber
 from imgedge.generator.assets.store import AssetStore
 from imgedge.generator.config import GeneratorConfig
 from imgedge.generator.errors import ApiError
+from imgedge.generator.http.access import Access
 from imgedge.generator.http.bodies import read_json
-from imgedge.generator.http.rate_limit import RateGate
 from imgedge.generator.jobs.records import Job
 from imgedge.generator.jobs.repository import JobRepository
-from imgedge.generator.jobs.reuse import REUSED, RequestReuse
+from imgedge.generator.jobs.reuse import NEW, REUSED, Outcome, RequestReuse
 from imgedge.generator.jobs.submission import JobSubmitter
 from imgedge.generator.models.request import GenerationRequest, parse_generation_request
 from imgedge.generator.outbound.destinations import ForbiddenDestination, check_destination
-from imgedge.generator.security.clients import caps_for, check_generation_caps, client_of
+from imgedge.generator.security.clients import caps_for, check_generation_caps
 from imgedge.generator.security.limits import GeneratorLimits
 from imgedge.generator.security.public_urls import public_url
 from imgedge.generator.security.query import int_param
@@ -48,7 +49,7 @@ def explicit_seed(body: object) -> bool:
 
 def routes(
     config: GeneratorConfig,
-    gate: RateGate,
+    access: Access,
     submitter: JobSubmitter,
     jobs: JobRepository,
     store: AssetStore,
@@ -58,25 +59,32 @@ def routes(
     limits = GeneratorLimits.from_config(config)
 
     async def create_image(request: Request) -> Response:
-        gate.check(request)
+        caller = await access.caller(request)
+        if caller.key is None:
+            await access.charge(request, caller, "generate")  # the per-address bucket, before anything else
         body = await read_json(request, limits.max_json_bytes)
         generation = parse_generation_request(body, config)
-        client = client_of(request, config.admin_token, config.proxy_token)
-        caps = caps_for(client, limits)
+        caps = caps_for(caller, limits)
         check_generation_caps(generation, caps)
         await _check_webhook(generation, config.webhook_allow_private)
-        submit = functools.partial(submitter.submit, generation, owner=client.owner, max_jobs=caps.max_jobs)
+        joinable = generation.webhook_url is None
+        if explicit_seed(body):
+            found = await reuse.existing(generation, joinable=joinable)
+            if found is not None:
+                access.count_read(caller)  # a reuse is a cheap request for a key, not a generation
+                return await answer(request, found)
+        if caller.key is not None:
+            await access.charge(request, caller, "generate")
+        submit = functools.partial(submitter.submit, generation, owner=caller.owner, max_jobs=caps.max_jobs)
         if not explicit_seed(body):
-            job = submit()  # a new image each time, as asked
-        else:
-            outcome = await reuse.submit(
-                generation, lambda job_id: submit(job_id=job_id), joinable=generation.webhook_url is None
-            )
-            if outcome.how == REUSED:
-                return JSONResponse(
-                    {**await job_body(request, outcome.job), "reused": True}, headers=NO_STORE
-                )
-            job = outcome.job
+            return await answer(request, Outcome(await submit(), NEW))  # a new image each time, as asked
+        outcome = await reuse.submit(generation, lambda job_id: submit(job_id=job_id), joinable=joinable)
+        return await answer(request, outcome)
+
+    async def answer(request: Request, outcome: Outcome) -> Response:
+        job = outcome.job
+        if outcome.how == REUSED:
+            return JSONResponse({**await job_body(request, job), "reused": True}, headers=NO_STORE)
         status_url = public_url(request, config.public_url, "job", job_id=job.id)
         return JSONResponse(
             {"job_id": job.id, "status": job.status, "status_url": status_url, "reused": False},
@@ -91,21 +99,25 @@ def routes(
         return body
 
     async def job(request: Request) -> Response:
-        found = jobs.get(request.path_params["job_id"])
+        access.count_read(await access.caller(request))
+        found = await asyncio.to_thread(jobs.get, request.path_params["job_id"])
         if found is None:
             raise ApiError(404, "job not found")
         return JSONResponse(await job_body(request, found), headers=NO_STORE)
 
     async def image(request: Request) -> Response:
-        # Off the loop: an asset stored before placeholders existed gets them computed now.
+        access.count_read(await access.caller(request))
+        # Off the loop: the database may be a server, and an asset stored before placeholders existed gets
+        # them computed now.
         body = await anyio.to_thread.run_sync(describer.by_id, request.path_params["asset_id"])
         return JSONResponse(body, headers=NO_STORE)
 
     async def recent_images(request: Request) -> Response:
+        access.count_read(await access.caller(request))
         limit = int_param(
             "limit", request.query_params.get("limit"), default=DEFAULT_LIST_LIMIT, low=1, high=MAX_LIST_LIMIT
         )
-        records = store.recent("approved", limit)
+        records = await asyncio.to_thread(store.recent, "approved", limit)
         images = await anyio.to_thread.run_sync(lambda: [describer.record(r) for r in records])
         return JSONResponse({"images": images}, headers=NO_STORE)
 

@@ -43,6 +43,8 @@ def _retry_after(description: str) -> dict[str, Any]:
 
 ASSET_ID = {"name": "asset_id", "in": "path", "required": True, "schema": {"type": "string"}}
 BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
+# An API key, or none where anonymous use is allowed (loopback and no key, or IMGEDGE_ALLOW_ANONYMOUS).
+API_KEY: list[dict[str, list[str]]] = [{"apiKey": []}, {}]
 
 SCHEMAS: dict[str, Any] = {
     "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
@@ -226,12 +228,14 @@ _BAD_JSON = {
     "413": _error(f"body larger than {MAX_JSON_SETTING.default} bytes"),
 }
 _ADMIN = {"401": _error("admin token required")}
+_KEYED = {"401": _error("API key missing, not valid, or revoked (WWW-Authenticate: Bearer)")}
 _REASON = {"type": "object", "properties": {"reason": {"type": "string"}}}
 
 PATHS: dict[str, dict[str, Any]] = {
     "/v1/images": {
         "post": _op(
             "Generate an image: queue a job, or reuse what an identical request (same seed) made",
+            security=API_KEY,
             requestBody=_body(_ref("GenerationRequest")),
             responses={
                 "200": _json("an identical request's image, at once", _ref("ReusedJob")),
@@ -241,8 +245,9 @@ PATHS: dict[str, dict[str, Any]] = {
                     {"Location": {"schema": {"type": "string"}}},
                 ),
                 **_BAD_JSON,
+                **_KEYED,
                 "422": _error("invalid request, refused prompt, or forbidden webhook_url"),
-                "429": _retry_after("rate limited or the queue is full"),
+                "429": _retry_after("rate limited (the key's rate or daily quota), or the queue is full"),
                 "503": _retry_after("identical requests contending; retry"),
             },
         ),
@@ -251,32 +256,37 @@ PATHS: dict[str, dict[str, Any]] = {
             parameters=[
                 {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}}
             ],
-            responses={"200": _json("newest first", _ref("ImageList")), "422": _error("bad limit")},
+            security=API_KEY,
+            responses={"200": _json("newest first", _ref("ImageList")), **_KEYED, "422": _error("bad limit")},
         ),
     },
     "/v1/images/{asset_id}": {
         "get": _op(
             "An image's metadata, provenance, moderation and signed transform URLs",
+            security=API_KEY,
             parameters=[ASSET_ID],
-            responses={"200": _json("the image", _ref("Image")), "404": _error("unknown asset")},
+            responses={"200": _json("the image", _ref("Image")), **_KEYED, "404": _error("unknown asset")},
         )
     },
     "/v1/jobs/{job_id}": {
         "get": _op(
             "Where a job stands",
             parameters=[{"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"}}],
-            responses={"200": _json("the job", _ref("Job")), "404": _error("unknown job")},
+            security=API_KEY,
+            responses={"200": _json("the job", _ref("Job")), **_KEYED, "404": _error("unknown job")},
         )
     },
     "/v1/uploads": {
         "post": _op(
             "A single-use URL to PUT an image to",
+            security=API_KEY,
             requestBody=_body({"type": "object", "properties": {"temporary": {"type": "boolean"}}}, False),
             responses={
                 "201": _json("the upload URL", _ref("UploadGrant")),
                 **_BAD_JSON,
+                **_KEYED,
                 "422": _error("invalid request"),
-                "429": _retry_after("rate limited"),
+                "429": _retry_after("rate limited (the key's rate or daily quota)"),
                 "503": _error("uploads are disabled"),
             },
         )
@@ -297,7 +307,7 @@ PATHS: dict[str, dict[str, Any]] = {
                 "413": _error("file too large"),
                 "415": _error("not a supported image"),
                 "422": _error("corrupt or empty image"),
-                "503": _error("uploads are disabled"),
+                "503": _retry_after("uploads are disabled, or the store is unavailable"),
             },
         )
     },
@@ -349,6 +359,7 @@ PATHS: dict[str, dict[str, Any]] = {
                 "403": {"description": "pending review (only the proxy's credential may read it)"},
                 "404": {"description": "unknown asset"},
                 "451": {"description": "rejected by moderation"},
+                "503": _retry_after("the store or the database is unavailable"),
             },
         )
     },
@@ -406,7 +417,10 @@ def document() -> dict[str, Any]:
         "paths": PATHS,
         "components": {
             "schemas": SCHEMAS,
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "description": "the admin token"},
+                "apiKey": {"type": "http", "scheme": "bearer", "description": "an `imgedge keys create` key"},
+            },
         },
     }
 

@@ -4,6 +4,7 @@ lifetime, and the provenance label of generated images so the proxy keeps it in 
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from starlette.requests import Request
@@ -50,7 +51,8 @@ def routes(store: AssetStore, proxy_token: str, labels: LabelPolicy | None = Non
 
     async def original(request: Request) -> Response:
         asset_id: str = request.path_params["asset_id"]
-        record = store.get(asset_id)
+        # Store and database may be services a round trip away: their calls run off the event loop.
+        record = await asyncio.to_thread(store.get, asset_id)
         if record is None:
             return PlainTextResponse(
                 "asset not found", status_code=404, headers={"Cache-Control": "no-store"}
@@ -72,7 +74,7 @@ def routes(store: AssetStore, proxy_token: str, labels: LabelPolicy | None = Non
         if etag_matches(request.headers.get("if-none-match"), etag):
             return Response(status_code=304, headers=headers)
         try:
-            body = store.read(asset_id)
+            body = await asyncio.to_thread(store.read, asset_id)
         except BlobNotFound:
             # Deleted between the lookup and the read (temporary asset expiring).
             return PlainTextResponse(

@@ -15,7 +15,7 @@ import hashlib
 import json
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from imgedge.generator.assets.moderation import ModerationPolicy
@@ -47,7 +47,7 @@ class Outcome:
     how: str  # NEW: a job was submitted; REUSED: done, its image handed out again; JOINED: still in flight
 
 
-Submit = Callable[[str], Job]  # submits a job under the given id (moderation, caps, queue room, row)
+Submit = Callable[[str], Awaitable[Job]]  # submits a job under the given id (moderation, caps, queue, row)
 
 
 def canonical_request(request: GenerationRequest, model_id: str, model_hash: str, scheduler: str) -> str:
@@ -125,34 +125,54 @@ class RequestReuse:
         text = canonical_request(request, model.model_id, model.model_hash, model.scheduler_name)
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
+    async def existing(self, request: GenerationRequest, *, joinable: bool = True) -> Outcome | None:
+        """What an identical request already gives this one (its image, or its job in flight), without
+        submitting anything; None when a new job must make it. Raises for a blocked prompt or image."""
+        self._check_prompt(request)
+        key = self.key_for(request)
+        for _ in range(_MAX_ROUNDS):
+            row = await asyncio.to_thread(self.keys.get, key)
+            if row is None:
+                return None
+            job = await asyncio.to_thread(self.jobs.get, row[0])
+            if job is None and time.time() - row[1] < RESERVATION_GRACE_S:
+                await asyncio.sleep(_WAIT_STEP_S)  # the winner is writing its job row
+                continue
+            return await asyncio.to_thread(self._settled, job, request, joinable)
+        return None
+
     async def submit(self, request: GenerationRequest, submit: Submit, *, joinable: bool = True) -> Outcome:
         """`joinable=False` (a request with its own webhook) may reuse a finished image but never waits on
         another caller's job: it gets a job of its own, whose webhook it will receive."""
-        if self.policy.check_prompt(request.prompt).state == "rejected":
-            self.metrics.moderation_rejections.inc()
-            raise prompt_refused()  # a blocked prompt gets nothing, not even an image made before the block
+        self._check_prompt(request)
         key = self.key_for(request)
         for _ in range(_MAX_ROUNDS):
-            row = self.keys.get(key)
+            row = await asyncio.to_thread(self.keys.get, key)
             if row is None:
                 reserved = uuid.uuid4().hex
-                if self.keys.claim(key, reserved):
-                    return self._lead(key, reserved, submit)
+                if await asyncio.to_thread(self.keys.claim, key, reserved):
+                    return await self._lead(key, reserved, submit)
                 continue
             job_id, reserved_at = row
-            job = self.jobs.get(job_id)
+            job = await asyncio.to_thread(self.jobs.get, job_id)
             if job is None and time.time() - reserved_at < RESERVATION_GRACE_S:
                 await asyncio.sleep(_WAIT_STEP_S)  # the winner is writing its job row
                 continue
-            outcome = self._settled(job, request, joinable)
+            outcome = await asyncio.to_thread(self._settled, job, request, joinable)
             if outcome is not None:
                 return outcome
             if job is not None and job.status in ("queued", "running"):
-                return Outcome(submit(uuid.uuid4().hex), NEW)  # not joinable: a job of its own, key untouched
+                # Not joinable: a job of its own, the key left to the job in flight.
+                return Outcome(await submit(uuid.uuid4().hex), NEW)
             reserved = uuid.uuid4().hex
-            if self.keys.replace(key, job_id, reserved):
-                return self._lead(key, reserved, submit)
+            if await asyncio.to_thread(self.keys.replace, key, job_id, reserved):
+                return await self._lead(key, reserved, submit)
         raise ApiError(503, "identical requests are contending; retry", {"Retry-After": "1"})
+
+    def _check_prompt(self, request: GenerationRequest) -> None:
+        if self.policy.check_prompt(request.prompt).state == "rejected":
+            self.metrics.moderation_rejections.inc()
+            raise prompt_refused()  # a blocked prompt gets nothing, not even an image made before the block
 
     def _settled(self, job: Job | None, request: GenerationRequest, joinable: bool) -> Outcome | None:
         """The answer an existing job gives this request, or None when a new job must make it."""
@@ -173,10 +193,11 @@ class RequestReuse:
         self.metrics.requests_reused.inc()
         return Outcome(job, REUSED)
 
-    def _lead(self, key: str, job_id: str, submit: Submit) -> Outcome:
+    async def _lead(self, key: str, job_id: str, submit: Submit) -> Outcome:
         try:
-            job = submit(job_id)
+            job = await submit(job_id)
         except BaseException:
-            self.keys.release(key, job_id)  # refused (caps, queue full): the next identical request tries
+            # Refused (caps, queue full): the next identical request tries again.
+            await asyncio.to_thread(self.keys.release, key, job_id)
             raise
         return Outcome(job, NEW)

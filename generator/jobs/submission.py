@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from imgedge.generator.assets.moderation import ModerationPolicy
 from imgedge.generator.errors import ApiError
 from imgedge.generator.jobs.owners import JobOwners
@@ -37,8 +39,9 @@ class JobSubmitter:
         self.queue = queue
         self.metrics = metrics
         self.owners = owners
+        self._counting = asyncio.Lock()
 
-    def submit(
+    async def submit(
         self,
         request: GenerationRequest,
         *,
@@ -46,25 +49,38 @@ class JobSubmitter:
         max_jobs: int | None = None,
         job_id: str | None = None,
     ) -> Job:
-        """`owner`'s queued + running jobs stay below `max_jobs` (429); nothing awaits between the count and
-        the new row, so one process cannot let two requests past one free slot."""
+        """`owner`'s queued + running jobs stay below `max_jobs` (429); `job_id` when the caller reserved one
+        (an identical request's single-flight, jobs/reuse.py)."""
         if self.policy.check_prompt(request.prompt).state == "rejected":
             # Refused before spending model time on it; still a rejection for the counters.
             self.metrics.moderation_rejections.inc()
             raise prompt_refused()
-        if max_jobs is not None and self.owners is not None and self.owners.active(owner) >= max_jobs:
-            self.metrics.jobs_refused_rate_limited.inc()
-            raise too_many_jobs(max_jobs)
+        if max_jobs is None or self.owners is None:
+            return await self._enqueue(request, owner, job_id)
+        # Held from the count to the new row, so this process cannot let two requests past one free slot.
+        async with self._counting:
+            if await asyncio.to_thread(self.owners.active, owner) >= max_jobs:
+                self.metrics.jobs_refused_rate_limited.inc()
+                raise too_many_jobs(max_jobs)
+            return await self._enqueue(request, owner, job_id)
+
+    async def _enqueue(self, request: GenerationRequest, owner: str, job_id: str | None) -> Job:
         if not self.queue.has_room():
             self.metrics.jobs_refused_queue_full.inc()
             raise queue_full(self.queue.retry_after())
-        job = self.jobs.create(request, job_id)
-        if self.owners is not None and owner:
-            self.owners.record(job.id, owner)
+        # The rows are written off the event loop (a database server is a round trip away); the hand-off to
+        # the queue stays on it, where the queue lives.
+        job = await asyncio.to_thread(self._create, request, owner, job_id)
         try:
             self.queue.submit(job.id)
         except QueueFull as full:
-            self.jobs.set_status(job.id, "failed", error="queue full")
+            await asyncio.to_thread(self.jobs.set_status, job.id, "failed", error="queue full")
             raise queue_full(full.retry_after) from None
         self.metrics.jobs_submitted.inc()
+        return job
+
+    def _create(self, request: GenerationRequest, owner: str, job_id: str | None) -> Job:
+        job = self.jobs.create(request, job_id)
+        if self.owners is not None and owner:
+            self.owners.record(job.id, owner)
         return job

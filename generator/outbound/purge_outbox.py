@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
@@ -29,16 +30,24 @@ class PurgeOutbox:
     async def flush(self, purge: Callable[[str], Awaitable[bool]], now: float | None = None) -> int:
         """Tries every purge that is due; returns how many are still owed."""
         now = time.time() if now is None else now
-        with self.database.transaction() as db:
-            due = db.execute("SELECT asset_id, attempts FROM purges WHERE next_at <= ?", (now,)).fetchall()
-        for asset_id, attempts in due:
+        # The database may be a server a round trip away: its calls run off the event loop.
+        for asset_id, attempts in await asyncio.to_thread(self._due, now):
             if await purge(asset_id):
-                self._done(asset_id)
+                await asyncio.to_thread(self._done, asset_id)
             else:
-                self._retry_later(asset_id, now + min(MAX_BACKOFF_S, 5.0 * 2**attempts))
+                await asyncio.to_thread(
+                    self._retry_later, asset_id, now + min(MAX_BACKOFF_S, 5.0 * 2**attempts)
+                )
+        return await asyncio.to_thread(self._remaining)
+
+    def _due(self, now: float) -> list[tuple[str, int]]:
         with self.database.transaction() as db:
-            remaining: int = db.execute("SELECT COUNT(*) FROM purges").fetchone()[0]
-        return remaining
+            rows = db.execute("SELECT asset_id, attempts FROM purges WHERE next_at <= ?", (now,)).fetchall()
+        return [(row[0], int(row[1])) for row in rows]
+
+    def _remaining(self) -> int:
+        with self.database.transaction() as db:
+            return int(db.execute("SELECT COUNT(*) FROM purges").fetchone()[0])
 
     def _done(self, asset_id: str) -> None:
         with self.database.transaction() as db:

@@ -59,10 +59,34 @@ class ApiProblem extends Error {
   }
 }
 
+// ---------- API key: kept in this tab only, sent as a bearer token ----------
+
+const KEY_STORAGE = "imgedge-api-key";
+
+function apiKey() {
+  try {
+    return sessionStorage.getItem(KEY_STORAGE) || "";
+  } catch {
+    return "";
+  }
+}
+
+function setApiKey(value) {
+  try {
+    if (value) sessionStorage.setItem(KEY_STORAGE, value);
+    else sessionStorage.removeItem(KEY_STORAGE);
+  } catch {
+    // Storage disabled: the key then lasts as long as nothing asks for it again.
+  }
+}
+
 async function api(url, options = {}) {
+  const headers = new Headers(options.headers || {});
+  const key = apiKey();
+  if (key) headers.set("Authorization", `Bearer ${key}`);
   let response;
   try {
-    response = await fetch(url, { cache: "no-store", ...options });
+    response = await fetch(url, { cache: "no-store", ...options, headers });
   } catch {
     throw new ApiProblem(0, "The generator could not be reached. Is imgedge still running?");
   }
@@ -133,9 +157,38 @@ function showNotice(frame, kind, title, message) {
   return text;
 }
 
+function showKeyPrompt(frame, problem) {
+  clearInterval(retryTimer);
+  // A key this tab sent and the generator refused (wrong, revoked) is forgotten, and the reason shown.
+  const refusedKey = Boolean(apiKey());
+  setApiKey("");
+  const text = showNotice(frame, "warn", "API key needed", refusedKey ? sentence(problem.message)
+    : "This generator only works for callers with an API key. Enter yours; it stays in this tab.");
+  const input = el("input", {
+    type: "password", id: "api-key", name: "api-key", autocomplete: "off", spellcheck: "false",
+    placeholder: "ie_…", "aria-label": "API key",
+  });
+  const form = el("form", { class: "key-form" }, input,
+    el("button", { type: "submit", class: "button primary", text: "Use key" }));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const value = input.value.trim();
+    if (!value) {
+      input.focus();
+      return;
+    }
+    setApiKey(value);
+    showEmpty();
+    loadGallery();
+  });
+  text.after(form);
+}
+
 function showProblem(frame, problem) {
   clearInterval(retryTimer);
-  if (problem.status === 429) {
+  if (problem.status === 401) {
+    showKeyPrompt(frame, problem);
+  } else if (problem.status === 429) {
     const title = /queue/i.test(problem.message) ? "The queue is full" : "Too many requests";
     const text = showNotice(frame, "warn", title, "");
     let left = problem.retryAfter ?? 5;
@@ -397,7 +450,9 @@ async function loadGallery() {
   let images;
   try {
     ({ images } = await api("/v1/images?limit=12"));
-  } catch {
+  } catch (problem) {
+    // The first thing the page asks for: where a key is needed, say so at once, not after a Generate.
+    if (problem.status === 401) showKeyPrompt(stage.querySelector(".frame") || showFrame(1, 1), problem);
     return;
   }
   refreshButton.textContent = "Refresh";

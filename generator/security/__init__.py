@@ -7,7 +7,7 @@ docs/security.md lists both with their settings):
 - `text`     what a text field may hold, and the normal form moderation matches against.
 - `urls`     webhook URLs: http(s), no userinfo or fragment, a host that is a host.
 - `query`    query parameters: ASCII digits only.
-- `clients`  who is asking (anonymous by address, for now) and the caps that come with that: pixels, steps,
-             queued + running jobs (403 / 429 naming the limit).
+- `clients`  the caps that come with who is asking (a Caller: an API key, the administrator, or anonymous by
+             address): pixels, steps, queued + running jobs (403 / 429 naming the limit).
 - `public_urls` absolute URLs only from IMGEDGE_PUBLIC_URL, never from `Host`.
 """

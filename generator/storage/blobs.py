@@ -1,32 +1,36 @@
 """Where the bytes of canonical originals live, by content-addressed key (the asset id).
 
 A BlobStore puts atomically (a reader sees the whole blob or none) and idempotently (same key, same bytes).
-Implementations are picked by URL scheme from BLOB_STORES; an object store plugs in there
-(docs/architecture.md).
+Implementations are picked by URL scheme from BLOB_STORES: `file://…` (a directory) and `s3://BUCKET/PREFIX`
+(an S3-compatible bucket, s3_blobs.py); see docs/architecture.md.
 """
 
 from __future__ import annotations
 
-import re
 import tempfile
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlsplit
 
 from imgedge.generator.storage.atomic import write_atomic
+from imgedge.generator.storage.blob_keys import BlobNotFound, check_key
+from imgedge.generator.storage.s3_blobs import S3BlobStore
 from imgedge.generator.storage.urls import path_from_url
 
-_KEY_RE = re.compile(r"^[0-9a-f]{32}$")
-
-
-class BlobNotFound(LookupError):
-    pass
+__all__ = [
+    "BLOB_STORES",
+    "BlobNotFound",
+    "BlobStore",
+    "FilesystemBlobStore",
+    "S3BlobStore",
+    "open_blob_store",
+]
 
 
 class BlobStore(Protocol):
     def put(self, key: str, data: bytes) -> None: ...
     def get(self, key: str) -> bytes:
-        """Raises BlobNotFound."""
+        """Raises BlobNotFound; StoreUnavailable when the store cannot be reached."""
         ...
 
     def exists(self, key: str) -> bool: ...
@@ -56,10 +60,7 @@ class FilesystemBlobStore:
         return cls(path_from_url(url))
 
     def path_for(self, key: str) -> Path:
-        # Keys come from URLs; only the id shape ever reaches the filesystem.
-        if not _KEY_RE.fullmatch(key):
-            raise ValueError("invalid blob key")
-        return self.root / key[:2] / f"{key}{self.suffix}"
+        return self.root / key[:2] / f"{check_key(key)}{self.suffix}"
 
     def put(self, key: str, data: bytes) -> None:
         write_atomic(self.path_for(key), data)
@@ -86,7 +87,7 @@ class FilesystemBlobStore:
 
 
 # URL scheme → implementation.
-BLOB_STORES: dict[str, BlobStoreClass] = {"file": FilesystemBlobStore}
+BLOB_STORES: dict[str, BlobStoreClass] = {"file": FilesystemBlobStore, "s3": S3BlobStore}
 
 
 def open_blob_store(url: str) -> BlobStore:

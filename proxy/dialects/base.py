@@ -65,6 +65,7 @@ class ParsedRequest:
     # A spec that replaces `spec` once the output format is negotiated (a quality scaled for AVIF, say).
     format_specs: tuple[tuple[str, TransformSpec], ...] = ()
     reply_headers: ReplyHeaders = NO_REPLY_HEADERS
+    info_fields: tuple[str, ...] = ()  # the facts an info reply lists (imgproxy's info options)
 
     def spec_for(self, output_format: str) -> TransformSpec:
         for name, spec in self.format_specs:

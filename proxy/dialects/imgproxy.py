@@ -1,7 +1,7 @@
 """imgproxy's URLs under IMGEDGE_IMGPROXY_PREFIX:
 
     /{signature}/{options}/plain/{source}[@{ext}]      /{signature}/{options}/{base64url source}[.{ext}]
-    /info/{signature}/{options}/{source}               (the source's width, height and format as JSON)
+    /info/{signature}/{info options}/{source}          (facts about the source as JSON: imgproxy_info.py)
 
 Options are `name:arg:arg` segments, long or short names; the first segment without a `:` starts the source.
 The older positional form `/{signature}/{type}/{w}/{h}/{gravity}/{enlarge}/{source}` is read too (imgproxy's
@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 from imgedge.proxy.dialects.base import IMAGE, IMGPROXY_INFO, Credential, ParsedRequest
+from imgedge.proxy.dialects.imgproxy_info import info_fields
 from imgedge.proxy.dialects.imgproxy_options import OPTIONS, resizing_type
 from imgedge.proxy.dialects.translate import Translation, check_length
 from imgedge.proxy.sources.base import SourceRef
@@ -51,26 +52,28 @@ def parse_imgproxy_path(path: str, settings: ParseSettings, *, signed: bool) -> 
     if not signature or not slash or not rest:
         raise UrlError("expected /{signature}/{options}/{source}")
     segments = rest.split("/")
-    if segments[0] in _BASIC_TYPES and len(segments) >= 6 and ":" not in "".join(segments[:5]):
+    fields: tuple[str, ...] = ()
+    if reply == IMGPROXY_INFO:
+        fields, source_parts = info_fields(segments)
+        translation = Translation()
+    elif segments[0] in _BASIC_TYPES and len(segments) >= 6 and ":" not in "".join(segments[:5]):
         translation, source_parts = _basic(segments)
     else:
-        translation, source_parts = _advanced(segments, info=reply == IMGPROXY_INFO)
+        translation, source_parts = _advanced(segments)
     source, extension = _source(source_parts)
     spec = translation.spec(settings, suffix_format=extension)
     credential = (
         Credential(IMGPROXY, signature, f"/{rest}".encode("latin-1")) if signed else Credential.unsigned()
     )
-    return ParsedRequest(spec, source, credential, reply)
+    return ParsedRequest(spec, source, credential, reply, info_fields=fields)
 
 
-def _advanced(segments: list[str], *, info: bool) -> tuple[Translation, list[str]]:
+def _advanced(segments: list[str]) -> tuple[Translation, list[str]]:
     out = Translation()
     for index, segment in enumerate(segments):
         name, colon, raw = segment.partition(":")
         if not colon:
             return out, segments[index:]
-        if info:
-            raise OptionError(name, "info options are not supported")
         entry = OPTIONS.get(name)
         if entry is None:
             raise OptionError(name, "unknown or unsupported imgproxy option")

@@ -39,9 +39,14 @@ class HttpSource:
         self._retries = config.origin_retries
         self._backoff_s = 0.05
         self.breaker = CircuitBreaker(threshold=5, cooldown_s=config.origin_cooldown_s)
+        self._wait_s = config.origin_wait_s
+        # Whether the origin has answered anything since this process started.
+        self._reached = False
 
     async def fetch(self, ref: SourceRef, previous: SourceImage | None = None) -> SourceImage:
         asset_id = asset_id_of(ref)
+        if not self._reached:
+            await self._first_contact()
         if not self.breaker.allow():
             raise BadGateway("origin is failing; not trying for a moment",
                              headers={"Retry-After": str(self.breaker.retry_after())})  # fmt: skip
@@ -65,11 +70,26 @@ class HttpSource:
                 return image
         raise AssertionError("unreachable")
 
+    async def _first_contact(self) -> None:
+        """A generator that is still starting (under `imgedge serve`, or on another host) is not an outage:
+        until the origin has answered once, a miss waits for it (bounded) instead of answering 502 at once."""
+        deadline = anyio.current_time() + self._wait_s
+        while not self._reached:
+            try:
+                await self._client.get(f"{self._base}/healthz", timeout=1.0)
+            except httpx.TransportError:
+                if anyio.current_time() >= deadline:
+                    return  # the usual retries, breaker and 502 from here on
+                await anyio.sleep(0.2)
+            else:
+                self._reached = True
+
     async def _fetch_once(self, asset_id: str) -> SourceImage:
         self.fetches += 1
         ORIGIN_FETCHES.inc()
         try:
             async with self._client.stream("GET", self._base + originals_path(asset_id)) as response:
+                self._reached = True
                 _check_status(response.status_code)
                 data = await self._read_body(response)
                 etag = response.headers.get("etag", "").strip('"') or hashlib.sha256(data).hexdigest()[:32]

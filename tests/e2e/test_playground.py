@@ -60,7 +60,7 @@ new PerformanceObserver((list) => {
 
 
 @pytest.fixture(scope="module")
-def generator_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def playground_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     data = tmp_path_factory.mktemp("playground") / "data"
     env = {k: v for k, v in os.environ.items() if not k.startswith("IMGEDGE_")}
     env |= {
@@ -71,6 +71,12 @@ def generator_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         # One test session makes a dozen requests in a few seconds; the default burst is for strangers.
         "IMGEDGE_RATE_BURST": "100",
     }
+    return env
+
+
+@pytest.fixture(scope="module")
+def generator_url(playground_env: dict[str, str]) -> Iterator[str]:
+    env = playground_env
     process = subprocess.Popen(
         [sys.executable, "-m", "imgedge.cli", "serve"], env=env, stdout=subprocess.PIPE, text=True
     )
@@ -390,7 +396,7 @@ def test_the_prompt_url_of_a_generated_image_is_shown_copied_and_reproduces_it(
 
 
 def test_gallery_and_screenshot(browser: Any, generator_url: str) -> None:
-    """Runs last in this module: the earlier tests filled the store, so the gallery has something to show."""
+    """Runs after the generation tests: they filled the store, so the gallery has something to show."""
     session = Session(browser, generator_url)
     page = session.page
     page.get_by_label("Prompt").fill("a quiet harbour with sailing boats, golden hour")
@@ -415,3 +421,35 @@ def test_gallery_and_screenshot(browser: Any, generator_url: str) -> None:
     assert session.errors == []
     session.close()
     assert (OUTPUT / "playground.png").stat().st_size > 10_000
+
+
+def test_a_key_is_asked_for_once_keys_are_required(
+    browser: Any, generator_url: str, playground_env: dict[str, str]
+) -> None:
+    """Runs last in this module: once a key exists, this loopback server no longer serves anonymous calls."""
+    created = subprocess.run(
+        [sys.executable, "-m", "imgedge.cli", "keys", "create", "--name", "playground"],
+        env=playground_env, capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    key = created.stdout.strip().splitlines()[-1]
+    session = Session(browser, generator_url)
+    page = session.page
+    sent: list[str | None] = []
+    page.on("request", lambda r: sent.append(r.headers.get("authorization")) if "/v1/" in r.url else None)
+    alert = page.get_by_role("alert")
+    alert.wait_for(timeout=WAIT_MS)  # on load: the gallery's request was refused
+    assert "API key needed" in (alert.text_content() or "")
+    page.get_by_label("API key").fill("ie_not-a-key")
+    page.get_by_role("button", name="Use key").click()
+    refused = "() => document.querySelector('[role=alert]')?.textContent.includes('API key not valid')"
+    page.wait_for_function(refused, timeout=WAIT_MS)
+    page.get_by_label("API key").fill(key)
+    page.get_by_role("button", name="Use key").click()
+    page.get_by_label("Prompt").fill("a lighthouse, with a key")
+    page.get_by_role("button", name="Generate").click()
+    session.wait_for_new_image(None)
+    check_delivered_image(session)
+    assert f"Bearer {key}" in sent and "Bearer ie_not-a-key" in sent
+    assert page.evaluate("sessionStorage.getItem('imgedge-api-key')") == key
+    assert session.errors == []
+    session.close()

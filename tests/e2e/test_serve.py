@@ -11,7 +11,14 @@ import httpx
 import pytest
 import pyvips
 
-from tests.e2e.serving import imgedge, serve_env, serving
+from imgedge.generator.outbound.signing import new_webhook_secret
+from tests.e2e.serving import IMGEDGE, imgedge, serve_env, serving
+
+SHARED_SECRETS = {
+    **{name: "a-secret-shared-by-every-host"
+       for name in ("IMGEDGE_KEYS", "IMGEDGE_ORIGIN_TOKEN", "IMGEDGE_ADMIN_TOKEN", "IMGEDGE_UPLOAD_SECRET")},
+    "IMGEDGE_WEBHOOK_SECRET": new_webhook_secret(),
+}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -71,3 +78,26 @@ def test_purge_reaches_every_worker(
 def test_serve_stops_cleanly_on_sigterm(server: subprocess.Popen[str]) -> None:
     server.send_signal(signal.SIGTERM)
     assert server.wait(timeout=30) == 0
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        # Secrets are set, the database is not there: the start stops naming the setting, password hidden.
+        ({"IMGEDGE_DATABASE_URL": "postgresql://imgedge:hunter2@127.0.0.1:9/imgedge", **SHARED_SECRETS},
+         "imgedge generator: IMGEDGE_DATABASE_URL: cannot connect to postgresql://imgedge:***@127.0.0.1:9/imgedge"),
+        # A shared database, and a secret left to be generated per host: refused, naming the secret.
+        ({"IMGEDGE_DATABASE_URL": "postgresql://imgedge:hunter2@127.0.0.1:9/imgedge"},
+         "IMGEDGE_ORIGIN_TOKEN must be set: IMGEDGE_DATABASE_URL is a shared service"),
+    ],
+)  # fmt: skip
+def test_a_generator_that_cannot_start_says_which_setting_to_fix(
+    tmp_path: Path, settings: dict[str, str], message: str
+) -> None:
+    env = serve_env(tmp_path / "data", **settings)
+    done = subprocess.run(
+        [*IMGEDGE, "serve", "--only", "generator", "--startup-timeout", "60"],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert message in done.stderr and "hunter2" not in done.stderr and "Traceback" not in done.stderr

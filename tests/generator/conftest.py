@@ -21,9 +21,11 @@ from imgedge.generator.assets.store import AssetStore
 from imgedge.generator.config import GeneratorConfig
 from imgedge.generator.models.diffusers_directory import DiffusersDirectoryBackend
 from imgedge.generator.outbound.transform_urls import TransformUrls
-from imgedge.generator.storage.database import SqliteDatabase
+from imgedge.generator.storage.database import Database, SqliteDatabase, open_database
+from imgedge.generator.storage.urls import sqlite_url
 from imgedge.generator.wiring import open_asset_store
 from imgedge.web.uvicorn_args import PROTOCOL
+from tests.engines.postgres import PostgresServer
 
 SIGNING_KEY = b"test-signing-key"
 WEBHOOK_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # the Standard Webhooks specification's example
@@ -183,3 +185,19 @@ def submit(served: Served, **body: Any) -> dict[str, Any]:
     created: dict[str, Any] = response.json()
     assert response.headers["location"] == created["status_url"]
     return created
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database of each kind the generator supports."""
+    if request.param == "sqlite":
+        return sqlite_url(tmp_path / "imgedge.sqlite3")
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.create_database()
+
+
+@pytest.fixture
+def database(database_url: str) -> Iterator[Database]:
+    opened = open_database(database_url)
+    yield opened
+    opened.close()

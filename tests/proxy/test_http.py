@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -212,13 +214,33 @@ def test_bad_sources_get_their_status_and_the_server_keeps_serving(
 
 
 def test_origin_down_is_502(tmp_path: Path) -> None:
-    config = ProxyConfig(data_dir=tmp_path, keys=(KEY,), origin_url=f"http://127.0.0.1:{free_port()}")
+    config = ProxyConfig(
+        data_dir=tmp_path, keys=(KEY,), origin_url=f"http://127.0.0.1:{free_port()}", origin_wait_s=0.3
+    )
     app = create_app(config, cache_config=CacheConfig(disk_dir=tmp_path / "cache"))
     with running(app) as proxy_url:
         response = httpx.get(proxy_url + path(PHOTO, width=64))
         assert response.status_code == 502
         assert response.headers["cache-control"] == "no-store"
         assert httpx.get(proxy_url + "/healthz").status_code == 200
+
+
+def test_a_miss_waits_for_an_origin_that_is_still_starting(tmp_path: Path, photo_png: bytes) -> None:
+    port = free_port()
+    config = ProxyConfig(
+        data_dir=tmp_path, keys=(KEY,), origin_url=f"http://127.0.0.1:{port}", origin_wait_s=60
+    )
+    answers: list[httpx.Response] = []
+    with running(create_app(config, cache_config=CacheConfig(disk_dir=None))) as proxy_url:
+        miss = threading.Thread(
+            target=lambda: answers.append(httpx.get(proxy_url + path(PHOTO, width=64), timeout=90))
+        )
+        miss.start()
+        time.sleep(1.0)  # nothing listens on the origin's port yet: the miss is still waiting, not a 502
+        assert miss.is_alive() and not answers
+        with running(Origin(files={PHOTO: (photo_png, "approved")}).app(), port=port):
+            miss.join(timeout=90)
+    assert [a.status_code for a in answers] == [200]
 
 
 def test_concurrent_misses_transform_once_and_variants_fetch_the_origin_once(stack: Stack) -> None:
@@ -306,7 +328,9 @@ def test_cached_variants_survive_an_origin_outage(tmp_path: Path, photo_png: byt
     cache_config = CacheConfig(disk_dir=tmp_path / "cache")
     port = free_port()
     with running(origin.app(), port=port) as origin_url:
-        config = ProxyConfig(data_dir=tmp_path, keys=(KEY,), origin_url=origin_url, origin_timeout_s=2)
+        config = ProxyConfig(
+            data_dir=tmp_path, keys=(KEY,), origin_url=origin_url, origin_timeout_s=2, origin_wait_s=0.3
+        )
         app = create_app(config, cache_config=cache_config)
         with running(app) as proxy_url:
             assert httpx.get(proxy_url + path(PHOTO, width=120)).status_code == 200

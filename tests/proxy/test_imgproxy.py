@@ -15,6 +15,7 @@ from pyimgproxy import ImgProxy as PyImgProxy
 from starlette.testclient import TestClient
 
 from imgedge.cache.config import CacheConfig
+from imgedge.imaging.placeholders import placeholders_from_bytes
 from imgedge.proxy.app import create_app
 from imgedge.proxy.config import ProxyConfig
 from imgedge.proxy.dialects.base import IMGPROXY_INFO, UNSIGNED
@@ -124,8 +125,18 @@ def test_unsigned_only_without_keys_and_info_paths() -> None:
     )
     info = parse_imgproxy_path("/info/sig/plain/cat", SETTINGS, signed=True)
     assert (info.reply, info.credential.message) == (IMGPROXY_INFO, b"/plain/cat")
-    with pytest.raises(UrlError, match="info options"):
-        parse_imgproxy_path("/info/sig/rs:fit:1:1/plain/cat", SETTINGS, signed=True)
+    assert info.info_fields == ("size", "format", "dimensions")
+    asked = parse_imgproxy_path("/info/sig/s:0/avg:1:1/bh:4:3/plain/cat", SETTINGS, signed=True)
+    assert asked.info_fields == ("format", "dimensions", "average", "blurhash")
+    assert asked.credential.message == b"/s:0/avg:1:1/bh:4:3/plain/cat"
+    for refused, problem in [
+        ("rs:fit:1:1", "unknown or unsupported imgproxy info option"),
+        ("exif:1", "unknown or unsupported imgproxy info option"),
+        ("bh:9:9", "only 4:3 components"),
+        ("avg:maybe", "not a boolean"),
+    ]:
+        with pytest.raises(UrlError, match=problem):
+            parse_imgproxy_path(f"/info/sig/{refused}/plain/cat", SETTINGS, signed=True)
 
 
 @pytest.fixture(scope="module")
@@ -205,6 +216,17 @@ def test_info_answers_the_source_facts(client: TestClient) -> None:
     assert info.status_code == 200 and info.headers["content-type"] == "application/json"
     assert info.json() == {"width": 600, "height": 400, "size": info.json()["size"], "format": "png"}
     assert client.get(f"/imgproxy/info/{signature}/plain/coffee2").status_code == 403
+
+
+def test_info_average_and_blurhash_are_the_native_placeholders(client: TestClient, originals: Path) -> None:
+    path = "/d:0/s:0/f:0/avg:1/bh:4:3/plain/coffee"
+    signature = imgproxy_signature(bytes.fromhex(KEY), bytes.fromhex(SALT), path)
+    info = client.get(f"/imgproxy/info/{signature}{path}")
+    assert info.status_code == 200, info.text
+    placeholders = placeholders_from_bytes((originals / "coffee.png").read_bytes(), max_pixels=10**8)
+    red, green, blue = (int(placeholders.average_color[i : i + 2], 16) for i in (1, 3, 5))
+    average = {"R": red, "G": green, "B": blue, "A": 255}
+    assert info.json() == {"average": average, "blurhash": placeholders.blurhash}
 
 
 def test_watermark_from_the_configured_default(client: TestClient) -> None:

@@ -50,6 +50,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory, photo_png: bytes) -> Iterato
             IMGEDGE_CDN_PURGE_URLS=f"http://127.0.0.1:{varnish_port}/",
             IMGEDGE_WARM_ON_START="0",
             IMGEDGE_EAGER_VARIANTS="0",
+            # One proxy process under `imgedge serve` (its default is one per core): /admin/stats counts
+            # per process, and these tests count every lookup and transform of proxy A.
+            IMGEDGE_WORKERS="1",
             # As a deployment behind this VCL may run: hints honoured, Varnish normalising them.
             IMGEDGE_CLIENT_HINTS="1",
         )

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -19,6 +21,7 @@ import pytest
 import redis
 
 from imgedge.web.uvicorn_args import UVICORN_ARGS
+from tests.conftest import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 VCL = REPO_ROOT / "deploy" / "varnish" / "default.vcl"
@@ -137,3 +140,49 @@ def uvicorn_app(factory: str, port: int, env: Mapping[str, str]) -> Iterator[sub
 def clean_env(**settings: str) -> dict[str, str]:
     environ = {k: v for k, v in os.environ.items() if not k.startswith("IMGEDGE_")}
     return environ | settings
+
+
+class Worker:
+    """`imgedge worker` in its own process; its log lines (JSON on stderr) are collected as they arrive."""
+
+    def __init__(self, name: str, env: dict[str, str]) -> None:
+        self.name = name
+        self.metrics_port = free_port()
+        command = [
+            sys.executable, "-m", "imgedge.cli", "worker", "--name", name,
+            "--metrics-port", str(self.metrics_port),
+        ]  # fmt: skip
+        self.process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
+        self.lines: list[str] = []
+        self._arrived = threading.Condition()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def stop(self) -> None:
+        stop(self.process)
+        self._reader.join(timeout=30)
+        assert self.process.stderr is not None
+        self.process.stderr.close()
+
+    def _read(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            with self._arrived:
+                self.lines.append(line.strip())
+                self._arrived.notify_all()
+
+    def events(self) -> list[str]:
+        """The worker's announcements, from its JSON log lines."""
+        with self._arrived:
+            records = [json.loads(line) for line in self.lines if line.startswith("{")]
+        return [r["event"] for r in records if r.get("worker") == self.name and "event" in r]
+
+    def saw(self, text: str) -> bool:
+        return any(text in event for event in self.events())
+
+    def wait_for(self, text: str) -> None:
+        with self._arrived:
+            if not self._arrived.wait_for(
+                lambda: any(text in line for line in self.lines), timeout=STARTUP_S
+            ):
+                pytest.fail(f"worker {self.name} never said {text!r}: {self.lines}")

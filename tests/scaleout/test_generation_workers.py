@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import json
+import shutil
 import signal
-import subprocess
-import sys
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,58 +13,12 @@ import httpx
 import pytest
 
 from tests.conftest import free_port
-from tests.scaleout.processes import STARTUP_S, clean_env, redis_server, stop, uvicorn_app
+from tests.scaleout.processes import Worker, clean_env, redis_server, uvicorn_app
 
 # A worker's claim on a job lasts this plus arq's 10 s; only then can the other worker retry a lost job.
 JOB_TIMEOUT_S = 15
 # Bounds for waiting on jobs: a guard against a hang, far above what the jobs take.
 JOB_WAIT_S = 240.0
-
-
-class Worker:
-    """`imgedge worker` in its own process; its log lines (JSON on stderr) are collected as they arrive."""
-
-    def __init__(self, name: str, env: dict[str, str]) -> None:
-        self.name = name
-        self.metrics_port = free_port()
-        command = [
-            sys.executable, "-m", "imgedge.cli", "worker", "--name", name,
-            "--metrics-port", str(self.metrics_port),
-        ]  # fmt: skip
-        self.process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
-        self.lines: list[str] = []
-        self._arrived = threading.Condition()
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def stop(self) -> None:
-        stop(self.process)
-        self._reader.join(timeout=30)
-        assert self.process.stderr is not None
-        self.process.stderr.close()
-
-    def _read(self) -> None:
-        assert self.process.stderr is not None
-        for line in self.process.stderr:
-            with self._arrived:
-                self.lines.append(line.strip())
-                self._arrived.notify_all()
-
-    def events(self) -> list[str]:
-        """The worker's announcements, from its JSON log lines."""
-        with self._arrived:
-            records = [json.loads(line) for line in self.lines if line.startswith("{")]
-        return [r["event"] for r in records if r.get("worker") == self.name and "event" in r]
-
-    def saw(self, text: str) -> bool:
-        return any(text in event for event in self.events())
-
-    def wait_for(self, text: str) -> None:
-        with self._arrived:
-            if not self._arrived.wait_for(
-                lambda: any(text in line for line in self.lines), timeout=STARTUP_S
-            ):
-                pytest.fail(f"worker {self.name} never said {text!r}: {self.lines}")
 
 
 @dataclass
@@ -93,8 +44,10 @@ class Cluster:
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+def cluster(tmp_path_factory: pytest.TempPathFactory, model_data_dir: Path) -> Iterator[Cluster]:
     root: Path = tmp_path_factory.mktemp("workers")
+    # The session's tiny model, so that neither worker spends its start building one.
+    shutil.copytree(model_data_dir / "models" / "tiny", root / "data" / "models" / "tiny")
     port = free_port()
     with redis_server(free_port()) as redis_url:
         env = clean_env(
@@ -112,7 +65,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             # Two workers share two cores: one thread each keeps them from fighting over both.
             OMP_NUM_THREADS="1",
         )
-        # The API first: it builds the tiny model once, before the workers load it.
+        # An API with a Redis queue loads no model; the workers do.
         with uvicorn_app("imgedge.generator.app:create_app_from_env", port, env):
             workers = [Worker(name, env) for name in ("w1", "w2")]
             try:

@@ -128,6 +128,8 @@ def serve_env(data_dir: Path, port: int, generator_port: int) -> dict[str, str]:
         "IMGEDGE_GENERATOR_PORT": str(generator_port),
         "IMGEDGE_TRANSFORM_TIMEOUT": str(DEADLINE_S),
         "IMGEDGE_TRANSFORM_THREADS": "2",
+        # One proxy process (serve's default is one per core): the memory budget and RSS are per process.
+        "IMGEDGE_WORKERS": "1",
         "IMGEDGE_TRANSFORM_MEMORY": str(TRANSFORM_MEMORY),
         "IMGEDGE_HEADER_TIMEOUT": str(HEADER_TIMEOUT_S),
         "IMGEDGE_BODY_TIMEOUT": "1",

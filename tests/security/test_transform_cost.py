@@ -62,19 +62,24 @@ def test_an_output_over_the_pixel_limit_is_400_naming_it(
 def test_a_transform_past_its_deadline_is_503_within_a_second(
     edge: Edge, name: str, options: dict[str, Any]
 ) -> None:
-    idle(edge)
-    before = settled_rss(edge, "proxy")
     path = edge.url(edge.large, fit="force", **options)
-    started = time.monotonic()
-    response = httpx.get(edge.proxy + path, timeout=60)
-    answered = time.monotonic() - started
-    idle(edge)
-    freed = settled_rss(edge, "proxy") - before
-    report(f"deadline: {name}", status=response.status_code, past_deadline_s=round(answered - DEADLINE_S, 2),
-           rss_after_mib=round(freed / MIB, 1))  # fmt: skip
-    assert response.status_code == 503 and response.headers["retry-after"]
-    assert answered < DEADLINE_S + 1.0
-    assert freed < 64 * MIB
+    growth = []
+    for _ in range(2):
+        idle(edge)
+        before = settled_rss(edge, "proxy")
+        started = time.monotonic()
+        response = httpx.get(edge.proxy + path, timeout=60)
+        answered = time.monotonic() - started
+        idle(edge)
+        growth.append(settled_rss(edge, "proxy") - before)
+        past = round(answered - DEADLINE_S, 2)
+        report(f"deadline: {name}", status=response.status_code, past_deadline_s=past,
+               rss_after_mib=round(growth[-1] / MIB, 1))  # fmt: skip
+        assert response.status_code == 503 and response.headers["retry-after"]
+        assert answered < DEADLINE_S + 1.0
+    # What a killed transform held is given back: libvips' worker threads may keep some buffers for the next
+    # request (tens of MiB on a busy machine), but a second killed transform adds nothing.
+    assert growth[0] < 160 * MIB and growth[1] < 32 * MIB, [round(g / MIB, 1) for g in growth]
     assert edge.answers()
 
 

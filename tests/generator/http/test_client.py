@@ -8,6 +8,8 @@ import pytest
 
 from imgedge.client import ApiError, GeneratorClient
 from imgedge.generator.config import GeneratorConfig
+from imgedge.generator.keys.repository import ApiKeyRepository
+from tests.generator.conftest import database_for
 
 
 def test_generate_submits_waits_and_fetches_the_metadata(serve: Any, config: GeneratorConfig) -> None:
@@ -34,3 +36,12 @@ def test_errors_carry_the_status_and_the_message(serve: Any, config: GeneratorCo
     with pytest.raises(ApiError) as limited:
         client.submit("over the limit", width=64, height=64)
     assert limited.value.status == 429 and limited.value.retry_after is not None
+
+
+def test_an_api_key_is_sent_where_keys_are_required(serve: Any, config: GeneratorConfig) -> None:
+    _, key = ApiKeyRepository(database_for(config)).create("client", rate_per_minute=None, daily_quota=None)
+    url = serve(config, host="0.0.0.0").url
+    with pytest.raises(ApiError) as refused:
+        GeneratorClient(url).recent(limit=1)
+    assert refused.value.status == 401 and "API key is required" in refused.value.message
+    assert GeneratorClient(url, api_key=key).recent(limit=1) == []

@@ -34,10 +34,10 @@ async def test_full_queue_answers_429_with_retry_after(config: GeneratorConfig) 
     lifecycle = JobLifecycle(parts.jobs, never_runs, parts.metrics, ignore)
     queue = InProcessJobQueue(parts.jobs, lifecycle, parts.metrics, capacity=2)
     submitter = JobSubmitter(parts.policy, parts.jobs, queue, parts.metrics)
-    submitter.submit(REQUEST)
-    submitter.submit(REQUEST)
+    await submitter.submit(REQUEST)
+    await submitter.submit(REQUEST)
     with pytest.raises(ApiError) as refused:
-        submitter.submit(REQUEST)
+        await submitter.submit(REQUEST)
     assert refused.value.status == 429
     assert int(refused.value.headers["Retry-After"]) >= 1
     assert parts.metrics.value("jobs_refused_queue_full_total") == 1

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 from imgedge.generator.config import GeneratorConfig
 from imgedge.generator.jobs.reuse import RequestKeys, canonical_request
+from imgedge.generator.keys.repository import ApiKeyRepository
 from imgedge.generator.models.request import GenerationRequest
-from imgedge.generator.storage.database import SqliteDatabase
+from imgedge.generator.storage.database import Database
 from imgedge.origin_protocol import MODERATION_HEADER
 from tests.generator.conftest import database_for, store_for, submit
 
@@ -109,8 +110,9 @@ def test_a_failed_or_deleted_result_is_made_again(serve: Any, config: GeneratorC
     assert post(served, prompt="a meadow").json()["id"] == again["id"]
 
 
-def test_one_claim_wins_across_threads(tmp_path: Path) -> None:
-    keys = RequestKeys(SqliteDatabase(tmp_path / "db.sqlite3"))
+def test_one_claim_wins_across_threads(database: Database) -> None:
+    # SQLite and PostgreSQL: the primary key is the single-flight, whatever runs the API processes.
+    keys = RequestKeys(database)
     start = threading.Barrier(8)
 
     def claim(n: int) -> bool:
@@ -129,3 +131,23 @@ def test_the_canonical_form_names_every_input() -> None:
     for part in ('"model":"model"', '"model_hash":"hash"', '"scheduler":"Euler"', '"negative_prompt":"n"',
                  '"guidance":"2.0"', '"seed":1', '"steps":2'):  # fmt: skip
         assert part in text
+
+
+def test_a_reuse_is_a_cheap_request_for_a_keys_quota(serve: Any, config: GeneratorConfig) -> None:
+    _, key = ApiKeyRepository(database_for(config)).create("one-a-day", rate_per_minute=None, daily_quota=1)
+    served = serve(config)
+    headers = {"Authorization": f"Bearer {key}"}
+    with served.client() as client:
+        first = client.post("/v1/images", json={**BODY, "prompt": "quota"}, headers=headers)
+        assert first.status_code == 202
+        # Once a key exists every caller needs one, the poll too (reads do not count against the quota).
+        while client.get(first.headers["location"], headers=headers).json()["status"] not in (
+            "done",
+            "failed",
+        ):
+            time.sleep(0.05)
+        for _ in range(3):  # the quota's one generation is spent; the same request is still answered
+            again = client.post("/v1/images", json={**BODY, "prompt": "quota"}, headers=headers)
+            assert again.status_code == 200 and again.json()["reused"] is True
+        other = client.post("/v1/images", json={**BODY, "prompt": "another"}, headers=headers)
+        assert other.status_code == 429
