@@ -27,6 +27,7 @@ from imgedge.generator.http.errors import json_error_response, public_error_resp
 from imgedge.generator.http.health import metrics_body
 from imgedge.generator.http.rate_limit import RateGate, TokenBuckets
 from imgedge.generator.jobs.local_queue import InProcessJobQueue
+from imgedge.generator.jobs.model_identity import ModelIdentities
 from imgedge.generator.jobs.owners import JobOwners
 from imgedge.generator.jobs.queue import JobQueue
 from imgedge.generator.jobs.redis_queue import RedisJobQueue, queue_redis_url
@@ -83,7 +84,12 @@ def api_routes(config: GeneratorConfig, parts: Parts, queue: JobQueue, access: A
     )  # fmt: skip
     review = ModerationReview(parts.store, parts.variants, parts.metrics)
     reuse = RequestReuse(
-        RequestKeys(parts.database), parts.jobs, parts.store, parts.model, parts.policy, parts.metrics
+        RequestKeys(parts.database),
+        parts.jobs,
+        parts.store,
+        ModelIdentities(parts.model, config),
+        parts.policy,
+        parts.metrics,
     )
     urls = parts.describer.urls
     return [

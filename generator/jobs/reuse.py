@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from imgedge.generator.assets.moderation import ModerationPolicy
 from imgedge.generator.assets.store import AssetStore
 from imgedge.generator.errors import ApiError
+from imgedge.generator.jobs.model_identity import ModelIdentities
 from imgedge.generator.jobs.records import Job
 from imgedge.generator.jobs.repository import JobRepository
 from imgedge.generator.jobs.submission import prompt_refused
 from imgedge.generator.metrics import Metrics
-from imgedge.generator.models.backend import ModelSlot
 from imgedge.generator.models.request import GenerationRequest
 from imgedge.generator.storage.database import Database
 from imgedge.generator.version import software_version
@@ -109,27 +109,32 @@ class RequestReuse:
         keys: RequestKeys,
         jobs: JobRepository,
         store: AssetStore,
-        model: ModelSlot,
+        identities: ModelIdentities,
         policy: ModerationPolicy,
         metrics: Metrics,
     ) -> None:
         self.keys = keys
         self.jobs = jobs
         self.store = store
-        self.model = model
+        self.identities = identities
         self.policy = policy
         self.metrics = metrics
 
-    def key_for(self, request: GenerationRequest) -> str:
-        model = self.model.require()
-        text = canonical_request(request, model.model_id, model.model_hash, model.scheduler_name)
+    def key_for(self, request: GenerationRequest) -> str | None:
+        """Blocking the first time in a process without the model (see jobs/model_identity.py)."""
+        model = self.identities.current()
+        if model is None:
+            return None
+        text = canonical_request(request, model.model_id, model.model_hash, model.scheduler)
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
     async def existing(self, request: GenerationRequest, *, joinable: bool = True) -> Outcome | None:
         """What an identical request already gives this one (its image, or its job in flight), without
         submitting anything; None when a new job must make it. Raises for a blocked prompt or image."""
         self._check_prompt(request)
-        key = self.key_for(request)
+        key = await asyncio.to_thread(self.key_for, request)
+        if key is None:
+            return None
         for _ in range(_MAX_ROUNDS):
             row = await asyncio.to_thread(self.keys.get, key)
             if row is None:
@@ -145,7 +150,9 @@ class RequestReuse:
         """`joinable=False` (a request with its own webhook) may reuse a finished image but never waits on
         another caller's job: it gets a job of its own, whose webhook it will receive."""
         self._check_prompt(request)
-        key = self.key_for(request)
+        key = await asyncio.to_thread(self.key_for, request)
+        if key is None:
+            return Outcome(await submit(uuid.uuid4().hex), NEW)
         for _ in range(_MAX_ROUNDS):
             row = await asyncio.to_thread(self.keys.get, key)
             if row is None:

@@ -5,11 +5,16 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from imgedge.generator.config import GeneratorConfig
+from imgedge.generator.jobs.model_identity import ModelIdentities
 from imgedge.generator.jobs.reuse import RequestKeys, canonical_request
 from imgedge.generator.keys.repository import ApiKeyRepository
+from imgedge.generator.models.backend import ModelSlot
+from imgedge.generator.models.diffusers_directory import DiffusersDirectoryBackend
 from imgedge.generator.models.request import GenerationRequest
 from imgedge.generator.storage.database import Database
 from imgedge.origin_protocol import MODERATION_HEADER
@@ -151,3 +156,12 @@ def test_a_reuse_is_a_cheap_request_for_a_keys_quota(serve: Any, config: Generat
             assert again.status_code == 200 and again.json()["reused"] is True
         other = client.post("/v1/images", json={**BODY, "prompt": "another"}, headers=headers)
         assert other.status_code == 429
+
+
+def test_an_api_without_the_model_names_it_as_the_loaded_model_does(
+    tiny_model: DiffusersDirectoryBackend, config: GeneratorConfig, model_data_dir: Path
+) -> None:
+    # With `imgedge worker`s the API never loads the model: the key must still be the workers'.
+    read = ModelIdentities(ModelSlot(), replace(config, data_dir=model_data_dir)).current()
+    loaded = ModelIdentities(ModelSlot(tiny_model)).current()
+    assert read is not None and read == loaded
