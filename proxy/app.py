@@ -29,6 +29,7 @@ from imgedge.proxy.config import ProxyConfig
 from imgedge.proxy.dialects import build_dialects
 from imgedge.proxy.info import InfoService
 from imgedge.proxy.lifespan import ProxyLifespan
+from imgedge.proxy.prompts import PromptResolver
 from imgedge.proxy.render import Renderer
 from imgedge.proxy.replies import EXCEPTION_HANDLERS, error_response
 from imgedge.proxy.routes.admin import AdminRoutes
@@ -62,12 +63,13 @@ def create_app(
     renderer = Renderer(
         config, origin, sources, anyio.CapacityLimiter(config.transform_threads), qualities=qualities
     )
+    prompts = PromptResolver(config, results, flights)
     hints = HintPolicy(config.client_hints, config.auto_quality_default, config.max_dpr)
     facts = InfoService(renderer, results, max_pixels=config.max_src_pixels)
     transforms = TransformHandler(
         dialects=build_dialects(config), policy=SecurityPolicy.from_config(config), results=results,
         flights=flights, renderer=renderer, encoder_version=config.encoder.version, hints=hints,
-        remote_ttl_s=config.remote_ttl_s, info=facts,
+        remote_ttl_s=config.remote_ttl_s, info=facts, prompts=prompts,
     )  # fmt: skip
     info = InfoRoutes(facts, config.keys, allow_unsigned=config.allow_unsigned)
     assert renderer.budget is not None
@@ -99,6 +101,7 @@ def create_app(
             origin,
             qualities,
             metrics_listener=listener,
+            prompts=prompts,
         ),
     )
     return web_layers(ProxyApp(transforms, service), config)

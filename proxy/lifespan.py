@@ -16,6 +16,7 @@ from imgedge.cache.build import Flights
 from imgedge.cache.tiered import TieredCache
 from imgedge.proxy import metrics
 from imgedge.proxy.autoquality import QualityBook
+from imgedge.proxy.prompts import PromptResolver
 from imgedge.proxy.sources import Source
 from imgedge.web.metrics_listener import MetricsListener
 
@@ -34,6 +35,7 @@ class ProxyLifespan:
     origin: Source
     qualities: QualityBook | None = None
     metrics_listener: MetricsListener | None = None
+    prompts: PromptResolver | None = None
 
     @contextlib.asynccontextmanager
     async def __call__(self, _: Starlette) -> AsyncIterator[None]:
@@ -56,6 +58,8 @@ class ProxyLifespan:
         finally:
             if self.qualities is not None:
                 await self.qualities.aclose()
+            if self.prompts is not None:
+                await self.prompts.aclose()
             if self.metrics_listener is not None:
                 await self.metrics_listener.stop()
             await self.broadcaster.stop()

@@ -33,6 +33,7 @@ def describe_record(
         },
         "original_url": f"/originals/{record.id}",
         "transforms": urls.describe(record.id, record.width) if urls is not None else None,
+        "prompt_url": urls.prompt_url(record) if urls is not None else None,
         "placeholders": _placeholders(placeholders),
     }  # fmt: skip
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import functools
+from typing import Any
 
 import anyio
 from starlette.requests import Request
@@ -16,7 +18,9 @@ from imgedge.generator.config import GeneratorConfig
 from imgedge.generator.errors import ApiError
 from imgedge.generator.http.access import Access
 from imgedge.generator.http.bodies import read_json
+from imgedge.generator.jobs.records import Job
 from imgedge.generator.jobs.repository import JobRepository
+from imgedge.generator.jobs.reuse import NEW, REUSED, Outcome, RequestReuse
 from imgedge.generator.jobs.submission import JobSubmitter
 from imgedge.generator.models.request import GenerationRequest, parse_generation_request
 from imgedge.generator.outbound.destinations import ForbiddenDestination, check_destination
@@ -40,6 +44,11 @@ async def _check_webhook(generation: GenerationRequest, allow_private: bool) -> 
             raise ApiError(422, str(exc)) from None
 
 
+def explicit_seed(body: object) -> bool:
+    # Only a request that names its seed can be identical to another; without one it asks for a new image.
+    return isinstance(body, dict) and body.get("seed") is not None
+
+
 def routes(
     config: GeneratorConfig,
     access: Access,
@@ -47,33 +56,60 @@ def routes(
     jobs: JobRepository,
     store: AssetStore,
     describer: AssetDescriber,
+    reuse: RequestReuse,
 ) -> list[Route]:
     limits = GeneratorLimits.from_config(config)
 
     async def create_image(request: Request) -> Response:
         caller = await access.caller(request)
-        await access.charge(request, caller, "generate")
-        generation = parse_generation_request(await read_json(request, limits.max_json_bytes), config)
+        if caller.key is None:
+            await access.charge(request, caller, "generate")  # the per-address bucket, before anything else
+        body = await read_json(request, limits.max_json_bytes)
+        generation = parse_generation_request(body, config)
         caps = caps_for(caller, limits)
         check_generation_caps(generation, caps)
         await _check_webhook(generation, config.webhook_allow_private)
-        job = await submitter.submit(generation, owner=caller.owner, max_jobs=caps.max_jobs)
+        joinable = generation.webhook_url is None
+        if explicit_seed(body):
+            found = await reuse.existing(generation, joinable=joinable)
+            if found is not None:
+                access.count_read(caller)  # a reuse is a cheap request for a key, not a generation
+                return await answer(request, found, caller.owner)
+        if caller.key is not None:
+            await access.charge(request, caller, "generate")
+        submit = functools.partial(submitter.submit, generation, owner=caller.owner, max_jobs=caps.max_jobs)
+        if not explicit_seed(body):
+            return await answer(request, Outcome(await submit(), NEW), caller.owner)  # a new image, as asked
+        outcome = await reuse.submit(generation, lambda job_id: submit(job_id=job_id), joinable=joinable)
+        return await answer(request, outcome, caller.owner)
+
+    async def answer(request: Request, outcome: Outcome, owner: str) -> Response:
+        job = outcome.job
+        if outcome.how == REUSED:
+            if (
+                job.asset_id is not None
+            ):  # asked for the same pixels: one of its creators, who may see it held
+                await anyio.to_thread.run_sync(store.creators.record, job.asset_id, owner)
+            return JSONResponse({**await job_body(request, job), "reused": True}, headers=NO_STORE)
         status_url = public_url(request, config.public_url, "job", job_id=job.id)
         return JSONResponse(
-            {"job_id": job.id, "status": job.status, "status_url": status_url},
+            {"job_id": job.id, "status": job.status, "status_url": status_url, "reused": False},
             status_code=202,
             headers={"Location": status_url, **NO_STORE},
         )
+
+    async def job_body(request: Request, found: Job) -> dict[str, Any]:
+        body = found.to_json()
+        if found.asset_id is not None:
+            body["image_url"] = public_url(request, config.public_url, "image", asset_id=found.asset_id)
+        return body
 
     async def job(request: Request) -> Response:
         access.count_read(await access.caller(request))
         found = await asyncio.to_thread(jobs.get, request.path_params["job_id"])
         if found is None:
             raise ApiError(404, "job not found")
-        body = found.to_json()
-        if found.asset_id is not None:
-            body["image_url"] = public_url(request, config.public_url, "image", asset_id=found.asset_id)
-        return JSONResponse(body, headers=NO_STORE)
+        return JSONResponse(await job_body(request, found), headers=NO_STORE)
 
     async def image(request: Request) -> Response:
         viewer = await access.caller(request)

@@ -15,11 +15,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from imgedge.generator.http.admin import MAX_REASON_CHARS
-from imgedge.generator.models.request import ASPECTS, MAX_PROMPT_CHARS, MAX_SEED
+from imgedge.generator.models.request import MAX_PROMPT_CHARS, MAX_SEED
 from imgedge.generator.security.urls import MAX_URL_CHARS
 from imgedge.generator.settings import MAX_JSON_BYTES as MAX_JSON_SETTING
 from imgedge.generator.settings import MAX_SIDE, MAX_STEPS
 from imgedge.generator.version import software_version
+from imgedge.url.prompt import ASPECTS
 
 JSON = "application/json"
 NULLABLE_STRING = {"type": ["string", "null"]}
@@ -102,9 +103,25 @@ SCHEMAS: dict[str, Any] = {
         "required": ["job_id", "status", "status_url"],
         "properties": {
             "job_id": {"type": "string"},
-            "status": {"type": "string", "enum": ["queued"]},
+            "status": {
+                "type": "string",
+                "enum": ["queued", "running"],
+                "description": "running: an identical request's job, already under way",
+            },
             "status_url": OUR_URL,
+            "reused": {"type": "boolean", "enum": [False]},
         },
+    },
+    "ReusedJob": {
+        "allOf": [
+            _ref("Job"),
+            {
+                "type": "object",
+                "required": ["reused"],
+                "properties": {"reused": {"type": "boolean", "enum": [True]}},
+            },
+        ],
+        "description": "the finished job of an identical earlier request (explicit seed): no new job",
     },
     "Job": {
         "type": "object",
@@ -158,6 +175,10 @@ SCHEMAS: dict[str, Any] = {
                     "origin": {"type": "string", "enum": ["generated", "upload", "ingest"]},
                     "digital_source_type": NULLABLE_STRING,
                 },
+            },
+            "prompt_url": {
+                **NULLABLE_STRING,
+                "description": "a signed prompt URL that makes this image again (generated, default steps)",
             },
             "original_url": {"type": "string"},
             "transforms": {
@@ -253,11 +274,16 @@ _REASON = {
 PATHS: dict[str, dict[str, Any]] = {
     "/v1/images": {
         "post": _op(
-            "Generate an image: queue a job",
+            "Generate an image: queue a job, or reuse what an identical request (same seed) made",
             security=API_KEY,
             requestBody=_body(_ref("GenerationRequest")),
             responses={
-                "202": _json("queued", _ref("JobAccepted"), {"Location": {"schema": {"type": "string"}}}),
+                "200": _json("an identical request's image, at once", _ref("ReusedJob")),
+                "202": _json(
+                    "queued (or joined an identical request's job in flight)",
+                    _ref("JobAccepted"),
+                    {"Location": {"schema": {"type": "string"}}},
+                ),
                 **_BAD_JSON,
                 "403": _error(
                     "over a cap: an anonymous client's (IMGEDGE_ANON_MAX_PIXELS, IMGEDGE_ANON_MAX_STEPS) or"
@@ -266,6 +292,7 @@ PATHS: dict[str, dict[str, Any]] = {
                 **_KEYED,
                 "422": _error("invalid request, refused prompt, or forbidden webhook_url"),
                 "429": _retry_after("rate limited (the key's rate or daily quota), or the queue is full"),
+                "503": _retry_after("identical requests contending; retry"),
             },
         ),
         "get": _op(

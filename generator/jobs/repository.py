@@ -19,9 +19,10 @@ class JobRepository:
     def __init__(self, database: Database) -> None:
         self.database = database
 
-    def create(self, request: GenerationRequest) -> Job:
+    def create(self, request: GenerationRequest, job_id: str | None = None) -> Job:
+        """`job_id` when the caller reserved one (an identical request's single-flight, jobs/reuse.py)."""
         now = time.time()
-        job_id = uuid.uuid4().hex
+        job_id = job_id or uuid.uuid4().hex
         with self.database.transaction() as db:
             db.execute(
                 "INSERT INTO jobs (id, status, request, created_at, updated_at)"

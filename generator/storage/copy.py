@@ -31,6 +31,7 @@ TABLE_KEYS: dict[str, tuple[str, ...]] = {
     "asset_content": ("asset_id",),
     "job_owners": ("job_id",),
     "asset_creators": ("asset_id", "creator"),
+    "request_keys": ("request_key",),
 }
 BATCH = 200
 

@@ -158,6 +158,17 @@ KEY_CAP_COLUMNS = (
 )
 
 
+# Identical generation requests (generator/jobs/reuse.py): the canonical request's key and the job that
+# makes it. The primary key is the single-flight across API processes: one insert wins.
+REUSE_TABLES = (
+    """CREATE TABLE IF NOT EXISTS request_keys (
+        request_key TEXT PRIMARY KEY,
+        job_id TEXT NOT NULL,
+        created_at DOUBLE PRECISION NOT NULL
+    )""",
+)
+
+
 def _baseline(conn: Connection) -> None:
     for statement in BASELINE_TABLES:
         conn.execute(statement)
@@ -190,6 +201,7 @@ MIGRATIONS = (
     Migration(3, "rejected content hashes, asset content hashes, job owners", _statements(*SECURITY_TABLES)),
     Migration(4, "asset creators, upload URL requesters", _statements(*CREATOR_TABLES)),
     Migration(5, "API key caps: most pixels and steps per request", _statements(*KEY_CAP_COLUMNS)),
+    Migration(6, "identical generation requests", _statements(*REUSE_TABLES)),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -4,12 +4,8 @@ import pytest
 
 from imgedge.generator.config import GeneratorConfig
 from imgedge.generator.errors import ApiError
-from imgedge.generator.models.request import (
-    ASPECTS,
-    model_size,
-    parse_generation_request,
-    size_for_aspect,
-)
+from imgedge.generator.models.request import model_size, parse_generation_request, size_for_aspect
+from imgedge.url.prompt import ASPECTS
 
 CONFIG = GeneratorConfig()
 
