@@ -5,7 +5,8 @@ BIN    := $(VENV)/bin
 RUN_STAMP  := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test test-js lint bench bench-full visual-references install system-deps system-libvips test-system-libvips clean
+.PHONY: run test test-js lint bench bench-full bench-quality bench-peers visual-references install system-deps \
+  system-libvips test-system-libvips clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -71,7 +72,7 @@ SYSBIN  := $(SYSVENV)/bin
 INGEST_TESTS := $(addprefix tests/generator/test_commands.py::test_ingest_,prints_ids_and_fails_on_bad_files \
   tells_a_library_failure_from_a_bad_file)
 SYSTEM_LIBVIPS_TESTS := tests/imaging tests/proxy/test_pipeline.py tests/proxy/test_filters.py \
-  tests/proxy/test_auto_quality.py tests/proxy/test_hostile_inputs.py tests/proxy/test_library_failures.py \
+  tests/proxy/test_pyramid.py tests/proxy/test_auto_quality.py tests/proxy/test_hostile_inputs.py tests/proxy/test_library_failures.py \
   tests/generator/assets tests/generator/http/test_uploads.py $(INGEST_TESTS)
 
 # libvips-dev, and a compiler and Python's headers for pyvips' binding. Installed only when missing.
@@ -123,16 +124,27 @@ lint: $(TEST_STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-# wrk is the load generator (the benchmark falls back to a bounded httpx client without it).
-bench: $(TEST_STAMP)
-	@command -v wrk >/dev/null 2>&1 || { echo "installing wrk from Debian's packages"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+# wrk is the load generator (the benchmark falls back to a bounded httpx client without it); Node.js and npm
+# run the Next.js peer (skipped, with a note in the report, where Node.js is older than Next.js 16 needs).
+bench-peers:
+	@missing=""; command -v wrk >/dev/null 2>&1 || missing="$$missing wrk"; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing nodejs npm"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing from Debian's packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+bench: $(TEST_STAMP) bench-peers
 	$(BIN)/python -m benchmarks.run --quick
 
-bench-full: $(TEST_STAMP)
-	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+bench-full: $(TEST_STAMP) bench-peers
 	$(BIN)/python -m benchmarks.run --full
+
+# Encoder efforts and the pyramid's level ratio against SSIMULACRA2 (benchmarks/results/encoders.md and
+# pyramid.md); CPU-bound and long (about 15 minutes on 2 cores).
+bench-quality: $(TEST_STAMP)
+	$(BIN)/python -m benchmarks.encoder_sweep
+	$(BIN)/python -m benchmarks.pyramid_quality
 
 # Remake the visual regression references on purpose, after a change that is meant to move renders
 # (tests/proxy/test_visual_regression.py); it prints how far each render moved. Review, then commit them.

@@ -7,9 +7,9 @@ from typing import Any
 
 _TITLES = {
     "uncached_webp": "uncached WebP",
-    "uncached_jpeg": "uncached JPEG",
-    "uncached_avif": "uncached AVIF",
-    "cache_hits": "cache hits",
+    "cold_webp": "cold WebP",
+    "uncached_avif": "AVIF via f:auto",
+    "cache_hits": "cache hits (wrk)",
 }
 
 
@@ -35,7 +35,7 @@ def draw(results: dict[str, Any], path: Path) -> None:
         contenders = results["comparisons"][key]["contenders"]
         names = list(contenders)
         values = [contenders[n]["rps"] for n in names]
-        colours = ["#d9534f" if n == "imgedge" else "#7a8ca3" for n in names]
+        colours = ["#d9534f" if n.startswith("imgedge") else "#7a8ca3" for n in names]
         axis.bar(range(len(names)), values, color=colours)
         axis.set_xticks(range(len(names)), [n.replace(" (", "\n(") for n in names], fontsize=8)
         axis.set_title(_TITLES[key], fontsize=10)

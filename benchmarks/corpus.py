@@ -65,6 +65,19 @@ def build(directory: Path, *, squares: int, large: bool) -> list[Original]:
     return originals
 
 
+def build_landscapes(directory: Path, *, count: int) -> list[Original]:
+    """3:2 originals of photos other than the large set's, for measurements that need more shapes."""
+    directory.mkdir(parents=True, exist_ok=True)
+    names = [name for name in _PHOTOS if name not in {n for n, _, _ in _LARGE}][:count]
+    originals = []
+    for name in names:
+        path = directory / f"{name}-1536x1024.png"
+        if not path.exists():
+            _cover(_PHOTOS[name](), 1536, 1024).write_to_file(str(path), compression=6)
+        originals.append(Original(name, path, 1536, 1024))
+    return originals
+
+
 def ingest(originals: list[Original], *, env: dict[str, str]) -> list[Original]:
     command = [sys.executable, "-m", "imgedge.cli", "ingest", *[str(o.path) for o in originals]]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, check=False)

@@ -55,6 +55,8 @@ def describe(thumbor_version: str) -> dict[str, object]:
         "cpu": _cpu_model(),
         "ram_gib": _ram_gib(),
         "kernel": platform.release(),
+        # Other work on the machine during the run moves every absolute figure (and, less, the ratios).
+        "load_average": [round(x, 1) for x in os.getloadavg()],
         "python": platform.python_version(),
         "versions": {
             "imgedge": _version("imgedge"),

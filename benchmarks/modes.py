@@ -20,10 +20,20 @@ class Mode:
     corpus_large: bool  # add 1536 and 2048 px originals for the mix
     generated: int  # images from the built-in model (slow on CPU)
     max_requests: int  # hard cap per load run, on top of the time bound
+    cold_per_round: int = 0  # never-seen assets per contender and round of the cold workload
+    saturated_rounds: int = 0  # rounds of hits measured while misses saturate the pool
+    prewarm_assets: int = 0  # new assets per instance in the warm-up workload (0: not run)
+    second_client: bool = False  # measure the hit ratio with the httpx client too
 
 
 TINY = Mode("tiny", 1, 1.0, 2, 4, (), 0.0, 0.0, 0, 1, False, 0, 200)
-QUICK = Mode("quick", 3, 5.0, 8, 64, ("jpeg", "avif"), 20.0, 60.0, 16, 6, True, 0, 200_000)
-FULL = Mode("full", 5, 10.0, 8, 64, ("jpeg", "avif"), 60.0, 300.0, 32, 8, True, 2, 2_000_000)
+QUICK = Mode(
+    "quick", 3, 5.0, 8, 64, ("jpeg", "avif"), 20.0, 60.0, 16, 6, True, 0, 200_000,
+    cold_per_round=60, saturated_rounds=3, prewarm_assets=6, second_client=True,
+)  # fmt: skip
+FULL = Mode(
+    "full", 5, 10.0, 8, 64, ("jpeg", "avif"), 60.0, 300.0, 32, 8, True, 2, 2_000_000,
+    cold_per_round=150, saturated_rounds=5, prewarm_assets=12, second_client=True,
+)  # fmt: skip
 
 MODES = {mode.name: mode for mode in (TINY, QUICK, FULL)}

@@ -5,27 +5,37 @@ from __future__ import annotations
 from typing import Any
 
 from benchmarks.stats import median
+from benchmarks.targets import WHEN_MISSED
 
 _MIB = 1024 * 1024
 _WORKLOADS = {
     "uncached_webp": "Uncached 1024² PNG → 400 px WebP q80",
+    "cold_webp": "Cold: first request of a never-seen asset → 400 px WebP q80",
     "uncached_jpeg": "Uncached 1024² PNG → 400 px JPEG q80",
-    "uncached_avif": "Uncached 1024² PNG → 400 px AVIF q55",
-    "cache_hits": "Cache hits, 400 px variants, 64 connections",
+    "uncached_avif": "Uncached, f:auto with Chromium's Accept → 400 px AVIF (default quality)",
+    "cache_hits": "Cache hits, 400 px variants, 64 connections (wrk)",
+    "cache_hits_httpx": "Cache hits, 400 px variants, 16 connections (httpx client)",
 }
 
 _HOW = " ".join(
     (
         "How each contender works: **imgedge** is `imgedge serve` with one proxy worker per core;",
         "uncached requests use unique variants (verified by `Cache-Status`) and start from the source",
-        "cache, which holds the original as raw sRGB pixels (as in production).",
+        "cache, which holds the original as raw sRGB pixels (as in production); cold requests name",
+        "assets never requested before, so each one fetches its original from the generator and decodes it.",
+        "**imgedge webp** (in the AVIF table) is the same server's WebP misses in the same rounds.",
         "**limit** is an in-process pyvips loop, one process per core, doing the same transform from the",
         "PNG original (decode → thumbnail to 400 px → encode with imgedge's settings);",
         "**limit (pixels)** starts from raw pixels, like imgedge's source cache.",
         "**thumbor** 7.8 uses its file loader on the same canonical PNGs, no storage, no result storage,",
-        "same format, quality and width. **bare starlette** returns one 400 px WebP from memory under",
-        "uvicorn with the proxy's worker count. **imgedge thumbor URLs** and **imgedge imgproxy URLs** are",
-        "the same imgedge and the same unique variants, spelled and signed as thumbor and imgproxy URLs.",
+        "same format, quality and width (every request decodes its PNG: uncached and cold are alike for it).",
+        "**nextjs** is `next start` of a minimal Next.js 16 app with its default sharp optimizer on local",
+        "copies of the same PNGs (`/_next/image?url=…&w=400&q=80`, a `?v=N` query making every request a new",
+        "cache key; its AVIF quality is its own mapping of q=80).",
+        "**bare starlette** returns one 400 px WebP from memory under uvicorn with the proxy's worker count.",
+        "**imgedge thumbor URLs** and **imgedge imgproxy URLs** are the same imgedge and the same unique",
+        "variants, spelled and signed as thumbor and imgproxy URLs.",
+        "Cold rounds are a fixed number of requests from the httpx client, for every contender.",
     )
 )
 
@@ -67,7 +77,12 @@ def _targets(results: dict[str, Any]) -> list[str]:
     for t in results["targets"]:
         verdict = {True: "**met**", False: "**missed**", None: "not measured"}[t["met"]]
         rows.append([t["name"], t["goal"], t["measured"], verdict, t["margin"]])
-    return ["## Targets", "", *_table(["target", "goal", "measured", "verdict", "margin"], rows)]
+    missed = [t for t in results["targets"] if t["met"] is False and t["name"] in WHEN_MISSED]
+    why = [f"- **{t['name']}** ({t['margin']}): {WHEN_MISSED[t['name']]}." for t in missed]
+    return [
+        "## Targets", "", *_table(["target", "goal", "measured", "verdict", "margin"], rows),
+        *(["Why the missed ones are missed, from what was measured:", "", *why, ""] if why else []),
+    ]  # fmt: skip
 
 
 def _sizes(results: dict[str, Any]) -> list[str]:
@@ -116,6 +131,14 @@ def _mix_soak_origin(results: dict[str, Any]) -> list[str]:
             f"{origin['proxy_processes']} proxy processes, each with its own source cache).",
             "",
         ]
+    cold_fetches = results.get("cold_origin_fetches")
+    if cold_fetches is not None:
+        cold = results["comparisons"].get("cold_webp", {}).get("contenders", {}).get("imgedge", {})
+        lines += [
+            f"The cold workload made {cold_fetches} origin fetches for {int(cold.get('requests', 0))} "
+            f"requests ({int(cold.get('misses', 0))} of them answered as misses).",
+            "",
+        ]
     soak = results.get("soak")
     if soak:
         lines += ["## Soak", ""]
@@ -124,12 +147,80 @@ def _mix_soak_origin(results: dict[str, Any]) -> list[str]:
             f"(master and workers) {soak['rss_at_first_fifth'] / _MIB:.0f} MiB at the end of the first "
             "fifth, "
             f"{soak['rss_final'] / _MIB:.0f} MiB at the end ({soak['growth'] * 100:+.1f}%), "
-            f"peak {soak['rss_peak'] / _MIB:.0f} MiB.",
+            f"peak {soak['rss_peak'] / _MIB:.0f} MiB. Configured memory budgets (both memory tiers, summed "
+            f"over the workers): {soak.get('memory_budgets', 0) / _MIB:.0f} MiB; allowed: budgets + "
+            f"150 MiB x {soak.get('workers', 0)} workers = {soak.get('allowed', 0) / _MIB:.0f} MiB.",
             "",
         ]
         rows = [[name, f"{size / _MIB:.0f}"] for name, size in sorted(soak["final_per_process"].items())]
         lines += _table(["proxy process at the end of the soak", "RSS MiB"], rows)
     return lines
+
+
+def _saturated(results: dict[str, Any]) -> list[str]:
+    rounds = results.get("saturated")
+    if not rounds:
+        return []
+    rows = []
+    for index, r in enumerate(rounds, 1):
+        hits, misses = r["hits"], r["misses"]
+        hit_cells = [
+            f"{hits['rps']:.0f}",
+            f"{hits['p50_ms']:.1f}",
+            f"{hits['p99_ms']:.1f}",
+            f"{hits['misses']}",
+        ]
+        miss_cells = [f"{misses['rps']:.1f}", f"{misses['p50_ms']:.0f}", f"{misses['p99_ms']:.0f}"]
+        rows.append([str(index), *hit_cells, *miss_cells, f"{misses['errors']}"])
+    header = ["round", "hits req/s", "hit p50 ms", "hit p99 ms", "hit requests not hits",
+              "misses req/s", "miss p50 ms", "miss p99 ms", "miss errors (503s)"]  # fmt: skip
+    return [
+        "## Hits while misses saturate the transform pool",
+        "",
+        "Two clients at once: 16 connections walking unique uncached WebP variants (every transform thread "
+        "of every worker busy), and 4 connections requesting cached variants; latency is each client's own.",
+        "",
+        *_table(header, rows),
+    ]
+
+
+def _prewarm(results: dict[str, Any]) -> list[str]:
+    found = results.get("prewarm")
+    if not found:
+        return []
+    rows = []
+    for name, r in found.items():
+        assets = max(1, r["new_assets"])
+        rows.append(
+            [
+                name,
+                str(r["new_assets"]),
+                f"{r['first_hit_ratio'] * 100:.0f}%",
+                f"{r['hits'] / max(1, r['requests']) * 100:.0f}%",
+                f"{r['warm_transforms'] / assets:.1f}",
+                f"{r['traffic_transforms'] / assets:.1f}",
+                f"{r['transforms_per_asset']:.1f}",
+            ]
+        )
+    header = ["warm-up", "new assets", "first requests already cached", "all requests cached",
+              "warm-up transforms / asset", "miss transforms / asset", "transforms / asset"]  # fmt: skip
+    learned = found.get("learned", {}).get("popular", [])
+    shown = ", ".join(
+        f"{v['options'] or '(original size)'} {v['format']} {v['share'] * 100:.0f}%" for v in learned[:8]
+    )
+    return [
+        "## Predictive warm-up: new assets on a site with its own sizes",
+        "",
+        "Two instances: the generator warms each approved upload with what the proxy learned from traffic "
+        "(`IMGEDGE_WARM_LEARNED=1`), or with the fixed srcset widths in both negotiated formats "
+        "(`IMGEDGE_WARM_LEARNED=0`). Visitors then view each new asset 30 times from the site's mix "
+        "(cards 256² cover, 828, 384, 1200 and 640 px wide; Chromium, Safari and older browsers); the first "
+        "request of each distinct variant counts.",
+        "",
+        *_table(header, rows),
+        f"What the proxy had learned: {shown}." if shown else "",
+        "",
+    ]
 
 
 def _rss(results: dict[str, Any]) -> list[str]:
@@ -148,7 +239,8 @@ def render(results: dict[str, Any], chart_name: str | None) -> str:
         f"# imgedge benchmark — {results['mode']} mode",
         "",
         f"{m['date']} · {m['cores']} cores ({m['cpu']}) · {m['ram_gib']} GiB RAM · Linux {m['kernel']} · "
-        f"Python {m['python']}",
+        f"Python {m['python']} · load average at the end (1/5/15 min): "
+        f"{' / '.join(str(x) for x in m.get('load_average', [])) or 'unknown'}",
         "",
         f"Versions: {versions}.",
         "",
@@ -166,7 +258,9 @@ def render(results: dict[str, Any], chart_name: str | None) -> str:
     ]
     lines += _targets(results)
     lines += _sizes(results)
+    lines += _saturated(results)
     lines += _mix_soak_origin(results)
+    lines += _prewarm(results)
     lines += _rss(results)
     if results.get("autoquality"):
         lines += autoquality_section(results["autoquality"])

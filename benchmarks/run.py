@@ -13,7 +13,7 @@ from typing import Any
 from benchmarks import autoquality, chart, prompt_reuse, report_markdown
 from benchmarks.modes import MODES
 from benchmarks.ports import free_port
-from benchmarks.suite import Options, Suite
+from benchmarks.suite import SKIPPABLE, Options, Suite
 from benchmarks.ticker import PhaseTicker
 
 HERE = Path(__file__).resolve().parent
@@ -46,6 +46,16 @@ def _env_pairs(pairs: list[str]) -> dict[str, str]:
     return env
 
 
+def _skip(raw: str) -> frozenset[str]:
+    names = frozenset(n.strip() for n in raw.split(",") if n.strip())
+    unknown = names - set(SKIPPABLE)
+    if unknown:
+        raise SystemExit(
+            f"--skip: unknown workloads {', '.join(sorted(unknown))}; known: {', '.join(SKIPPABLE)}"
+        )
+    return names
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
     chosen = parser.add_mutually_exclusive_group()
@@ -63,7 +73,14 @@ def main(argv: list[str] | None = None) -> int:
         help="extra environment for `imgedge serve` (repeatable), e.g. VIPS_CONCURRENCY=1",
     )
     parser.add_argument("--no-thumbor", action="store_true", help="skip thumbor (no virtualenv needed)")
+    parser.add_argument("--no-nextjs", action="store_true", help="skip the Next.js image optimizer")
     parser.add_argument("--no-imgedge", action="store_true", help="only the libvips limit and bare endpoint")
+    parser.add_argument(
+        "--skip",
+        default="",
+        metavar="NAMES",
+        help=f"workloads to leave out, comma-separated ({', '.join(SKIPPABLE)})",
+    )
     parser.add_argument("--httpx", action="store_true", help="use the httpx client even where wrk exists")
     parser.add_argument("--out", type=Path, default=HERE / "results", help="where latest.* go")
     parser.add_argument("--scratch", type=Path, default=HERE / "scratch")
@@ -73,18 +90,21 @@ def main(argv: list[str] | None = None) -> int:
     with PhaseTicker() as ticker:
         log = ticker.log
         log(f"benchmark ({args.mode or 'quick'} mode) started at {started}")
+        skip = _skip(args.skip)
         options = Options(
             mode=MODES[args.mode or "quick"],
             scratch=args.scratch,
             with_imgedge=not args.no_imgedge,
             with_thumbor=not args.no_thumbor,
+            with_nextjs=not args.no_nextjs,
+            skip=skip,
             prefer_wrk=not args.httpx,
             workers=args.workers,
             imgedge_env=_env_pairs(args.env),
             log=log,
         )
         results = Suite(options).run()
-        if args.mode != "tiny":
+        if args.mode != "tiny" and "autoquality" not in skip:
             log("q:auto against q80 and thumbor (bytes, SSIMULACRA2, miss time)")
             thumbor_port = None if args.no_thumbor else free_port()
             results["autoquality"] = autoquality.measure(args.scratch, thumbor_port=thumbor_port)

@@ -30,48 +30,80 @@ def at_most(name: str, goal: str, value: float | None, threshold: float, unit: s
     return Target(name, goal, shown, value < threshold, f"{margin * 100:+.0f}% headroom")
 
 
+# What profile.md measured about each target's cost structure, printed under the table when it is missed.
+WHEN_MISSED = {
+    "Uncached WebP vs libvips loop from raw pixels": (
+        "an uncached miss does the loop's work plus HTTP, the signature, two cache lookups and a "
+        "disk-tier write (~1.2-1.6 ms of CPU here); the pyramid's cheaper resize (512² level for 400 px) "
+        "pays for about that much, so the ratio sits near 1 and noise decides the side "
+        "(profile.md, 'Where a miss's CPU goes')"
+    ),
+    "Cold WebP vs thumbor": (
+        "a cold miss decodes the same PNG as thumbor and also fetches it over HTTP from the generator "
+        "(~9 ms of CPU on both ends for 2.2 MiB) and writes its pixels to the disk tier (~3 ms); thumbor's "
+        "file loader reads a page-cached file (profile.md, 'Where a miss's CPU goes')"
+    ),
+    "Hit p99 while misses saturate the pool": (
+        "hits wait for CPU when every core is busy; transform threads are niced (IMGEDGE_TRANSFORM_NICE) "
+        "but on a shared machine other processes' load is not (profile.md, 'Hits under saturated misses')"
+    ),
+    "Cache hits vs bare Starlette (wrk)": (
+        "a hit sends twice the headers of the bare endpoint (ETag, Cache-Status, Server-Timing, "
+        "Surrogate-Key, Cache-Tag, …) and checks signature, limits and negotiation "
+        "(profile.md, 'A hit's CPU')"
+    ),
+}
+
+
 def evaluate(figures: dict[str, float | None]) -> list[Target]:
     """`figures`: the few numbers the targets need, None where not measured."""
+    f = figures.get
     return [
+        at_least("Uncached WebP vs thumbor", ">= 3x thumbor's req/s", f("uncached_vs_thumbor"), 3.0),
         at_least(
-            "Uncached WebP vs thumbor", ">= 2x thumbor's req/s", figures.get("uncached_vs_thumbor"), 2.0
+            "Uncached WebP vs libvips loop from raw pixels",
+            ">= 1.0x the loop's req/s",
+            f("uncached_vs_limit_pixels"),
+            1.0,
+        ),
+        at_least("Cold WebP vs thumbor", ">= 1.5x thumbor's req/s", f("cold_vs_thumbor"), 1.5),
+        at_least(
+            "AVIF misses (f:auto, Chromium) vs WebP misses", ">= 0.5x the WebP req/s", f("avif_vs_webp"), 0.5
         ),
         at_least(
-            "Uncached WebP vs libvips limit",
-            ">= 85% of the limit's req/s (PNG start)",
-            figures.get("uncached_vs_limit"),
-            0.85,
+            "Cache hits vs bare Starlette (wrk)", ">= 75% of the bare endpoint", f("hits_vs_bare"), 0.75, "%"
+        ),
+        at_least(
+            "Cache hits vs bare Starlette (httpx client)",
+            ">= 75% of the bare endpoint",
+            f("hits_vs_bare_httpx"),
+            0.75,
             "%",
         ),
-        at_least(
-            "Cache hits vs bare Starlette",
-            ">= 60% of the bare endpoint's req/s",
-            figures.get("hits_vs_bare"),
-            0.60,
-            "%",
-        ),
-        at_most("Cache hit p99 at 64 connections", "< 10 ms", figures.get("hits_p99_ms"), 10.0, "ms"),
-        at_least(
-            "WebP 1024 px smaller than PNG", ">= 85% smaller (median)", figures.get("webp_saving"), 0.85, "%"
-        ),
-        at_least(
-            "AVIF 1024 px smaller than PNG", ">= 85% smaller (median)", figures.get("avif_saving"), 0.85, "%"
-        ),
+        at_most("Cache hit p99 at 64 connections", "< 10 ms", f("hits_p99_ms"), 10.0, "ms"),
+        at_most("Hit p99 while misses saturate the pool", "< 20 ms", f("saturated_hit_p99_ms"), 20.0, "ms"),
+        at_least("WebP 1024 px smaller than PNG", ">= 85% smaller (median)", f("webp_saving"), 0.85, "%"),
+        at_least("AVIF 1024 px smaller than PNG", ">= 85% smaller (median)", f("avif_saving"), 0.85, "%"),
         at_least(
             "thumbor URLs vs native URLs",
             ">= 95% of the native URL's req/s (uncached WebP)",
-            figures.get("thumbor_urls_vs_native"),
+            f("thumbor_urls_vs_native"),
             0.95,
             "%",
         ),
         at_least(
             "imgproxy URLs vs native URLs",
             ">= 95% of the native URL's req/s (uncached WebP)",
-            figures.get("imgproxy_urls_vs_native"),
+            f("imgproxy_urls_vs_native"),
             0.95,
             "%",
         ),
         at_most(
-            "Soak RSS growth", "< 10% from end of first fifth to end", figures.get("soak_growth"), 0.10, "%"
+            "Proxy RSS after the soak",
+            "<= memory budgets + 150 MiB per worker",
+            f("soak_rss_vs_allowed"),
+            1.0 + 1e-9,
+            "%",
         ),
+        at_most("Soak RSS growth", "< 10% from end of first fifth to end", f("soak_growth"), 0.10, "%"),
     ]

@@ -11,8 +11,9 @@ from imgedge.url.build import build_path
 from imgedge.url.signing import imgproxy_signature, thumbor_signature
 
 # What browsers send: the negotiated format follows (AVIF, WebP, then JPEG for the rest).
+CHROMIUM_ACCEPT = "image/avif,image/webp,image/apng,image/*,*/*;q=0.8"
 ACCEPTS = (
-    "image/avif,image/webp,image/apng,image/*,*/*;q=0.8",  # Chromium
+    CHROMIUM_ACCEPT,  # Chromium
     "image/webp,image/png,image/svg+xml,image/*;q=0.8,*/*;q=0.5",  # Safari 14-15
     "image/png,image/*;q=0.8,*/*;q=0.5",  # older browsers → JPEG
 )
@@ -28,13 +29,20 @@ class UniqueVariants:
         self._colours: Iterator[int] = itertools.count(1)
 
     def take(
-        self, asset_ids: list[str], fmt: str, count: int, *, width: int = 400, quality: int = 80
+        self,
+        asset_ids: list[str],
+        fmt: str,
+        count: int,
+        *,
+        width: int = 400,
+        quality: int | None = 80,
+        accept: str = "",
     ) -> list[Request]:
         requests = []
         for _, asset_id in zip(range(count), itertools.cycle(asset_ids), strict=False):
             colour = f"bg:{next(self._colours) % 0xFFFFFF:06x}"
             path = build_path(asset_id, key=self.key, width=width, fmt=fmt, quality=quality, extra=[colour])
-            requests.append(Request(path))
+            requests.append(Request(path, accept))
         return requests
 
 

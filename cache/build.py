@@ -20,7 +20,7 @@ from imgedge.cache.tiered import TieredCache
 def build_result_cache(cfg: CacheConfig) -> TieredCache:
     tiers: list[CacheTier] = []
     if cfg.memory_bytes > 0:
-        tiers.append(MemoryTier(cfg.memory_bytes))
+        tiers.append(MemoryTier(cfg.per_process(cfg.memory_bytes)))
     if cfg.result_dir is not None and cfg.disk_bytes > 0:
         tiers.append(DiskTier(cfg.result_dir, cfg.disk_bytes))
     if cfg.redis_url is not None:
@@ -33,7 +33,7 @@ def build_source_cache(cfg: CacheConfig) -> TieredCache:
     # mostly move megabytes around, so the source cache stays on this machine.
     tiers: list[CacheTier] = []
     if cfg.source_memory_bytes > 0:
-        tiers.append(MemoryTier(cfg.source_memory_bytes))
+        tiers.append(MemoryTier(cfg.per_process(cfg.source_memory_bytes)))
     if cfg.source_cache_dir is not None and cfg.source_disk_bytes > 0:
         tiers.append(DiskTier(cfg.source_cache_dir, cfg.source_disk_bytes))
     return TieredCache(tiers)

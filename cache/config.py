@@ -7,6 +7,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from imgedge import common_settings as C
 from imgedge.cache import settings as S
 from imgedge.env import ConfigError
 
@@ -33,6 +34,12 @@ class CacheConfig:
     purge_ack_timeout_s: float = 2.0
     # CDN caches (Varnish) that each admin purge must also reach, after imgedge's own tiers.
     cdn_purge_urls: tuple[str, ...] = ()
+    # Processes on this host that share the memory budgets above; each memory tier gets its share, so the
+    # host's memory does not grow with the worker count (the disk tier, shared, serves the rest).
+    workers: int = 1
+
+    def per_process(self, budget: int) -> int:
+        return budget // max(1, self.workers)
 
     @property
     def result_dir(self) -> Path | None:
@@ -64,6 +71,7 @@ class CacheConfig:
             source_disk_bytes=S.SOURCE_DISK_BYTES.read(environ),
             purge_ack_timeout_s=S.PURGE_ACK_TIMEOUT_S.read(environ),
             cdn_purge_urls=S.CDN_PURGE_URLS.read(environ),
+            workers=C.WORKERS.read(environ),
         )
         cfg.validate()
         return cfg

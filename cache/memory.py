@@ -28,6 +28,7 @@ class MemoryTier:
 
     def __init__(self, max_bytes: int, *, name: str = "memory") -> None:
         self.name = name
+        self.max_bytes = max_bytes
         self._lru = _ByteLRU(max_bytes, self._evicted)
         self._keys_by_tag: dict[str, set[str]] = {}
         self._tags_by_key: dict[str, tuple[str, ...]] = {}
@@ -74,7 +75,10 @@ class MemoryTier:
         self._tags_by_key.clear()
 
     def stats(self) -> dict[str, int]:
-        return {**self._counts, "stored_bytes": int(self._lru.currsize), "entries": len(self._lru)}
+        return {
+            **self._counts, "stored_bytes": int(self._lru.currsize), "entries": len(self._lru),
+            "max_bytes": self.max_bytes,
+        }  # fmt: skip
 
     def _evicted(self, key: str) -> None:
         self._counts["evictions"] += 1

@@ -5,11 +5,17 @@ from __future__ import annotations
 from imgedge import settings as s
 
 MEMORY_BYTES = s.size(
-    "cache", "IMGEDGE_CACHE_MEMORY_BYTES", 128 << 20, "memory tier for variants, per process"
+    "cache",
+    "IMGEDGE_CACHE_MEMORY_BYTES",
+    128 << 20,
+    "memory tier for variants, per host: each of the `IMGEDGE_WORKERS` proxy processes keeps its share",
 )
 DISK_BYTES = s.size("cache", "IMGEDGE_CACHE_DISK_BYTES", 2 << 30, "disk tier for variants")
 SOURCE_MEMORY_BYTES = s.size(
-    "cache", "IMGEDGE_CACHE_SOURCE_MEMORY_BYTES", 256 << 20, "memory tier for originals, per process"
+    "cache",
+    "IMGEDGE_CACHE_SOURCE_MEMORY_BYTES",
+    256 << 20,
+    "memory tier for originals (encoded and as raw pixels), per host, shared out like the above",
 )
 SOURCE_DISK_BYTES = s.size("cache", "IMGEDGE_CACHE_SOURCE_DISK_BYTES", 4 << 30, "disk tier for originals")
 DISK_DIR = s.text(

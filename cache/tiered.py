@@ -27,6 +27,8 @@ class TieredCache:
             raise ValueError(f"tier names must be unique, got {names}")
         self.tiers: tuple[CacheTier, ...] = tuple(tiers)
         self._process_tiers: tuple[ProcessTier, ...] = tuple(t for t in tiers if is_process_tier(t))
+        first = self.tiers[0] if self.tiers else None
+        self._local: ProcessTier | None = first if first is not None and is_process_tier(first) else None
         self._purged_at: OrderedDict[str, float] = OrderedDict()
         self._lookup_hooks: list[Callable[[], None]] = []
         self.stale_rejected = 0
@@ -49,10 +51,9 @@ class TieredCache:
     def get_local(self, key: str) -> Entry | None:
         """The fastest tier only, without awaiting: for a hit path that must not pay for a miss."""
         self._run_hooks()
-        first = self.tiers[0] if self.tiers else None
-        if first is None or not is_process_tier(first):
+        if self._local is None:
             return None
-        entry = first.peek(key)
+        entry = self._local.peek(key)
         if entry is None or self._predates_purge(entry):
             return None
         return entry
@@ -116,6 +117,8 @@ class TieredCache:
             self._purged_at.popitem(last=False)
 
     def _predates_purge(self, entry: Entry) -> bool:
+        if not self._purged_at:
+            return False  # the usual case, on every hit
         return any(entry.created_at < self._purged_at.get(tag, -math.inf) for tag in entry.tags)
 
     # Tiers report their own failures; these guards keep a buggy tier from failing a request that

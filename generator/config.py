@@ -92,6 +92,9 @@ class GeneratorConfig:
     # Prompts are personal data: they go into served images only when the operator opts in.
     provenance_prompt: bool = False
     eager_variants: bool = True
+    warm_learned: bool = True
+    warm_budget: int = 12
+    warm_coverage: float = 0.9
     warm_on_start: bool = True
     # Without an API key: allowed anyway (announced), and whether such uploads wait for review.
     allow_anonymous: bool = False
@@ -147,6 +150,9 @@ class GeneratorConfig:
             or f"http://{_browsable(host)}:{C.GENERATOR_PORT.read()}",
             provenance_prompt=S.PROVENANCE_PROMPT.read(),
             eager_variants=S.EAGER_VARIANTS.read(),
+            warm_learned=S.WARM_LEARNED.read(),
+            warm_budget=S.WARM_BUDGET.read(),
+            warm_coverage=S.WARM_COVERAGE.read(),
             warm_on_start=S.WARM_ON_START.read(),
             allow_anonymous=S.ALLOW_ANONYMOUS.read(),
             review_anonymous_uploads=S.REVIEW_ANONYMOUS_UPLOADS.read(),

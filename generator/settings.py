@@ -110,8 +110,21 @@ PLAYGROUND_WIDTHS = s.items(
     "srcset widths of the transform URLs in image metadata",
 )  # fmt: skip
 EAGER_VARIANTS = s.flag(
-    "generator", "IMGEDGE_EAGER_VARIANTS", True, "warm the srcset variants of each new asset"
+    "generator", "IMGEDGE_EAGER_VARIANTS", True, "render variants of each new asset before its first visitor"
 )
+WARM_LEARNED = s.flag(
+    "generator", "IMGEDGE_WARM_LEARNED", True,
+    "warm the variants the proxy has counted most requests for (`GET /admin/popular`) instead of the srcset "
+    "widths, which stay the fallback until it has counted enough",
+)  # fmt: skip
+WARM_BUDGET = s.integer(
+    "generator", "IMGEDGE_WARM_BUDGET", 12, "most variants (transforms) warmed per new asset", low=0, high=256
+)
+WARM_COVERAGE = s.number(
+    "generator", "IMGEDGE_WARM_COVERAGE", 0.9,
+    "learned warm-up stops once the warmed variants cover this share of the proxy's counted requests",
+    low=0, high=1,
+)  # fmt: skip
 WARM_ON_START = s.flag(
     "generator", "IMGEDGE_WARM_ON_START", True, "run the model once before accepting requests"
 )

@@ -26,6 +26,7 @@ from imgedge.generator.outbound.proxy_client import ProxyClient
 from imgedge.generator.outbound.proxy_variants import ProxyVariants
 from imgedge.generator.outbound.purge_outbox import PurgeOutbox
 from imgedge.generator.outbound.transform_urls import TransformUrls
+from imgedge.generator.outbound.warm_plan import WarmPlanner, WarmPolicy
 from imgedge.generator.outbound.webhook_outbox import WebhookOutbox
 from imgedge.generator.storage.blobs import open_blob_store
 from imgedge.generator.storage.database import Database, open_database
@@ -84,7 +85,9 @@ def wire(
     policy = ModerationPolicy.from_config(config)
     http = httpx.AsyncClient(follow_redirects=False)
     proxy = ProxyClient(http, config.proxy_url, config.admin_token)
-    variants = ProxyVariants(proxy, outbox, urls, background, eager=config.eager_variants)
+    warming = WarmPolicy(config.warm_learned, config.warm_budget, config.warm_coverage)
+    planner = WarmPlanner(proxy, urls, warming) if urls is not None else None
+    variants = ProxyVariants(proxy, outbox, planner, background, eager=config.eager_variants)
     describer = AssetDescriber(store, urls)
     webhooks = JobWebhooks(
         http,

@@ -45,15 +45,17 @@ class OutputFormat:
 FORMATS: tuple[OutputFormat, ...] = (
     OutputFormat(
         "avif", "image/avif", ".avif", auto_rank=0, quality_option="Q", default_quality=55,
-        # effort 2 rather than libvips' default 4: ~5x faster at 400 px for ~4% more bytes (see README).
-        effort_option="effort", effort_range=(0, 9), default_effort=2,
+        # Measured in benchmarks/results/encoders.md: effort 0 (aom speed 9) encodes a 400 px variant in a
+        # fifth of the CPU of effort 2 for 23% more bytes at equal SSIMULACRA2.
+        effort_option="effort", effort_range=(0, 9), default_effort=0,
         saver_options=MappingProxyType({"compression": "av1"}),
         # Full-resolution chroma: 1-12% fewer bytes at SSIMULACRA2 70 (docs/quality.md).
         auto_quality_options=MappingProxyType({"subsample_mode": "off"}),
     ),
     OutputFormat(
         "webp", "image/webp", ".webp", auto_rank=1, animation=True, quality_option="Q", default_quality=80,
-        effort_option="effort", effort_range=(0, 6), default_effort=4,
+        # 2 rather than libvips' 4: half the encode CPU for 8% more bytes at equal SSIMULACRA2 (encoders.md).
+        effort_option="effort", effort_range=(0, 6), default_effort=2,
         # Sharp YUV (libwebp's RGB→YUV that keeps colour edges) for small q:auto variants only: up to 256 px
         # it lets more images reach the target and saves up to 45% of the bytes of those that need it, for
         # 1.5-4 ms; at 400 px it saves a median 3.5% for 1.7x the encode time (docs/quality.md).

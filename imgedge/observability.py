@@ -11,13 +11,14 @@ import re
 import secrets
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from imgedge.common_settings import ACCESS_LOG
 
 REQUEST_ID_HEADER = "x-request-id"
+_REQUEST_ID_RAW = REQUEST_ID_HEADER.encode()
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 _SANE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 access_log = logging.getLogger("imgedge.access")
@@ -110,7 +111,7 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = dict(scope["headers"]).get(REQUEST_ID_HEADER.encode(), b"").decode("latin-1")
+        incoming = _header(scope["headers"], _REQUEST_ID_RAW).decode("latin-1")
         rid = incoming if _SANE_ID.match(incoming) else _new_id()
         token = request_id.set(rid)
         started = time.perf_counter()
@@ -121,10 +122,9 @@ class RequestIdMiddleware:
             nonlocal status, cache_status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                headers = list(message.get("headers", []))
-                cache_status = dict(headers).get(b"cache-status", b"").decode("latin-1")
-                headers.append((REQUEST_ID_HEADER.encode(), rid.encode()))
-                message["headers"] = headers
+                headers = message.get("headers", [])
+                cache_status = _header(headers, b"cache-status").decode("latin-1")
+                message["headers"] = [*headers, (_REQUEST_ID_RAW, rid.encode())]
             await send(message)
 
         try:
@@ -142,6 +142,14 @@ class RequestIdMiddleware:
                     scope, path, status, started, cache_status, logging.DEBUG if quiet else logging.INFO
                 )
             request_id.reset(token)
+
+
+def _header(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> bytes:
+    # A scan, not dict(headers): this runs twice on every request, cache hits included.
+    for key, value in headers:
+        if key == name:
+            return value
+    return b""
 
 
 def _log_request(scope: Scope, path: str, status: int, started: float, cache_status: str, level: int) -> None:

@@ -59,6 +59,7 @@ def _uvicorn(factory: str, host: str, port: int, workers: int) -> list[str]:
 
 def _proxy_env(env: dict[str, str], workers: int, data_dir: Path) -> dict[str, str]:
     proxy_env = dict(env)
+    proxy_env["IMGEDGE_WORKERS"] = str(workers)  # each worker takes its share of the memory budgets
     if workers > 1:
         metrics_dir = data_dir / "run" / "metrics-proxy"
         shutil.rmtree(metrics_dir, ignore_errors=True)  # counters restart with the processes
@@ -88,6 +89,9 @@ def serve_command(args: argparse.Namespace) -> int:
     env = dict(os.environ)
     # libvips under glibc malloc fragments across many arenas; two keep RSS flat (see the benchmark report).
     env.setdefault("MALLOC_ARENA_MAX", "2")
+    # Pixel buffers and originals (0.5 MiB and up) get their own mappings, returned to the system when freed
+    # instead of staying in the heap (benchmarks/results/profile.md, "Memory").
+    env.setdefault("MALLOC_MMAP_THRESHOLD_", "524288")
     services: Services = {}
     if args.only in (None, "generator"):
         command = _uvicorn("imgedge.generator.app:create_app_from_env", host, generator_port, 1)

@@ -6,7 +6,6 @@ live in that protocol, and `imgedge serve` passes the same options."""
 
 from __future__ import annotations
 
-import anyio
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp
@@ -29,6 +28,7 @@ from imgedge.proxy.config import ProxyConfig
 from imgedge.proxy.dialects import build_dialects
 from imgedge.proxy.info import InfoService
 from imgedge.proxy.lifespan import ProxyLifespan
+from imgedge.proxy.popularity import SharedPopularity, VariantPopularity
 from imgedge.proxy.prompts import PromptResolver
 from imgedge.proxy.render import Renderer
 from imgedge.proxy.replies import EXCEPTION_HANDLERS, error_response
@@ -39,6 +39,7 @@ from imgedge.proxy.routes.metrics import MetricsRoute
 from imgedge.proxy.security import SecurityPolicy
 from imgedge.proxy.sources import Source, build_source
 from imgedge.proxy.transform_handler import TransformHandler
+from imgedge.proxy.transform_pool import TransformPool
 from imgedge.web.bodies import BodyLimit
 from imgedge.web.clients import ClientAddress
 from imgedge.web.headers import SecurityHeaders
@@ -59,23 +60,26 @@ def create_app(
     broadcaster = build_purge_broadcaster(cache_cfg, [results, sources])
     flights = build_single_flight(cache_cfg, results)
     origin = build_source(config, assets=source)
-    qualities = QualityBook(results, config.encoder, learn=config.auto_quality_learn)
-    renderer = Renderer(
-        config, origin, sources, anyio.CapacityLimiter(config.transform_threads), qualities=qualities
+    qualities = QualityBook(
+        results, config.encoder, learn=config.auto_quality_learn, nice=config.transform_nice
     )
+    pool = TransformPool(config.transform_threads, queue_size=config.queue_size, nice=config.transform_nice)
+    renderer = Renderer(config, origin, sources, pool, qualities=qualities)
     prompts = PromptResolver(config, results, flights)
     hints = HintPolicy(config.client_hints, config.auto_quality_default, config.max_dpr)
     facts = InfoService(renderer, results, max_pixels=config.max_src_pixels)
+    popularity = SharedPopularity(VariantPopularity(config.popular_variants), config.popular_dir)
     transforms = TransformHandler(
         dialects=build_dialects(config), policy=SecurityPolicy.from_config(config), results=results,
         flights=flights, renderer=renderer, encoder_version=config.encoder.version, hints=hints,
         remote_ttl_s=config.remote_ttl_s, info=facts, prompts=prompts,
+        popularity=popularity.popularity if config.popular_variants else None,
     )  # fmt: skip
     info = InfoRoutes(facts, config.keys, allow_unsigned=config.allow_unsigned)
     assert renderer.budget is not None
     admin = AdminRoutes(
         config.admin_token, broadcaster=broadcaster, results=results, sources=sources, flights=flights,
-        origin=origin, transforms=renderer.budget.stats,
+        origin=origin, transforms=renderer.budget.stats, popularity=popularity, quality=qualities.stats,
     )  # fmt: skip
     scrape = MetricsRoute(results, sources, config.web.metrics_token)
     listener = (
@@ -99,6 +103,8 @@ def create_app(
             broadcaster,
             flights,
             origin,
+            pool,
+            popularity,
             qualities,
             metrics_listener=listener,
             prompts=prompts,

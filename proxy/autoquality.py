@@ -4,6 +4,10 @@ A transform with q:auto looks up what this asset has learned (one small cache en
 cache, so every proxy sharing Redis shares it and a purge of the asset drops it). Nothing learned yet: the
 transform encodes with the estimate and hands its un-encoded image here, and a search runs in the background
 (one at a time, a bounded number waiting), so no request waits for it. See docs/quality.md.
+
+The search runs on a thread of its own at the transform pool's lower CPU priority (IMGEDGE_TRANSFORM_NICE):
+at the event loop's priority it would take the CPU from the transforms that answer requests, which is what
+happened under the benchmark's mix (benchmarks/results/profile.md, "q:auto learning and the pool").
 """
 
 from __future__ import annotations
@@ -13,9 +17,9 @@ import json
 import logging
 import time
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-import anyio
 import pyvips
 from cachetools import LRUCache
 
@@ -25,6 +29,7 @@ from imgedge.cache.tiered import TieredCache
 from imgedge.imaging.autoquality import Learned, estimate, has_quality, search, size_class
 from imgedge.imaging.encode import EncoderSettings
 from imgedge.proxy import metrics
+from imgedge.proxy.transform_pool import lower_priority
 
 log = logging.getLogger("imgedge.proxy")
 
@@ -73,6 +78,7 @@ class QualityBook:
         learn: bool = True,
         max_waiting: int = 16,
         remembered_assets: int = 4096,
+        nice: int = 0,
     ) -> None:
         self.results = results
         self.settings = settings
@@ -82,7 +88,10 @@ class QualityBook:
         self._local: LRUCache[str, dict[str, int]] = LRUCache(maxsize=remembered_assets)
         self._waiting: set[tuple[str, str]] = set()
         self._tasks: set[asyncio.Task[None]] = set()
-        self._limiter = anyio.CapacityLimiter(1)
+        self._closed = False
+        self._executor = ThreadPoolExecutor(
+            1, thread_name_prefix="imgedge-quality", initializer=lower_priority, initargs=(nice,)
+        )
 
     async def plan(self, asset_id: str, target: int) -> QualityPlan:
         return QualityPlan(target, dict(await self.learned(asset_id)))
@@ -113,13 +122,13 @@ class QualityBook:
             deadline = time.monotonic() + _SEARCH_TIMEOUT_S
 
             def check() -> None:
-                if time.monotonic() > deadline:
+                if self._closed or time.monotonic() > deadline:
                     raise SearchAbandoned()
 
             def run() -> Learned:
                 return search(request.image, request.format, request.target, self.settings, check=check)
 
-            learned = await anyio.to_thread.run_sync(run, limiter=self._limiter)
+            learned = await asyncio.wrap_future(self._executor.submit(run))
             await self._remember(asset_id, request.slot, learned.quality)
             metrics.QUALITY_LEARNED.labels(request.format).inc()
             log.info(
@@ -144,15 +153,21 @@ class QualityBook:
         await self.results.put(key, fresh, fresh.tags)
         self._local[asset_id] = table
 
+    def stats(self) -> dict[str, int]:
+        """Searches queued or running in this process (`GET /admin/stats`)."""
+        return {"searches": len(self._waiting)}
+
     async def drain(self) -> None:
         """Waits for the searches in flight (tests and benchmarks; shutdown cancels instead)."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     async def aclose(self) -> None:
+        self._closed = True  # a search in progress stops at its next trial encode
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        self._executor.shutdown(wait=False, cancel_futures=True)
 
 
 def _parse(body: bytes) -> dict[str, int]:

@@ -107,7 +107,10 @@ class ProxyConfig:
     transform_memory: int = 1 << 30  # estimated peak bytes of the transforms in flight (security/cost.py)
     transform_threads: int = 2  # libvips transforms in flight at once, per process
     transform_timeout_s: float = 20.0
+    transform_nice: int = 10  # transform threads yield the CPU to the event loop that answers hits
     decoded_source_max_pixels: int = 4_194_304  # keep originals up to 2048x2048 as raw pixels; 0 = never
+    pyramid_level_ratio: float = 1.0  # resize from the smallest level this many times the output; 0 = off
+    popular_variants: int = 512  # distinct variant specs counted for the generator's warm-up; 0 = off
     presets: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_PRESETS))
     encoder: EncoderSettings = field(default_factory=EncoderSettings)
     auto_quality_default: bool = True  # f:auto without q means q:auto
@@ -160,7 +163,10 @@ class ProxyConfig:
             transform_memory=S.TRANSFORM_MEMORY.read(),
             transform_threads=S.TRANSFORM_THREADS.read(default=os.cpu_count() or 2),
             transform_timeout_s=S.TRANSFORM_TIMEOUT.read(),
+            transform_nice=S.TRANSFORM_NICE.read(),
             decoded_source_max_pixels=S.DECODED_SOURCE_MAX_PIXELS.read(),
+            pyramid_level_ratio=S.PYRAMID_LEVEL_RATIO.read(),
+            popular_variants=S.POPULAR_VARIANTS.read(),
             presets=presets,
             encoder=encoder_settings_from_env(),
             auto_quality_default=S.AUTO_QUALITY_DEFAULT.read(),
@@ -184,6 +190,11 @@ class ProxyConfig:
         )
         cfg.validate()
         return cfg
+
+    @property
+    def popular_dir(self) -> Path:
+        """Where each worker publishes its request counts for the others on this host."""
+        return self.data_dir / "run" / "popular"
 
     @property
     def parse_settings(self) -> ParseSettings:

@@ -48,3 +48,8 @@ class BadGateway(ProxyError):
 class GatewayTimeout(ProxyError):
     status = 504
     default_message = "origin timed out"
+
+
+class BadRequest(ProxyError):
+    status = 400
+    default_message = "bad request"

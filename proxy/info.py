@@ -10,14 +10,13 @@ import json
 import time
 from dataclasses import dataclass
 
-import anyio
-
 from imgedge.cache.entry import Entry
 from imgedge.cache.keys import asset_tag, facts_key
 from imgedge.cache.tiered import TieredCache
 from imgedge.imaging.placeholders import placeholders_from_bytes
 from imgedge.origin_protocol import MODERATION_HEADER
-from imgedge.proxy.render import Renderer, moderation_of
+from imgedge.proxy.render import Renderer
+from imgedge.proxy.replies import moderation_of
 from imgedge.proxy.sources import SourceRef
 
 FACTS_NAME = "info-v1"
@@ -47,9 +46,8 @@ class InfoService:
         if cached is not None:
             return AssetInfo(json.loads(cached.body), moderation_of(cached))
         original = await self.renderer.original(ref)
-        found = await anyio.to_thread.run_sync(
-            lambda: placeholders_from_bytes(original.data, max_pixels=self.max_pixels),
-            limiter=self.renderer.limiter,
+        found = await self.renderer.pool.run(
+            lambda: placeholders_from_bytes(original.data, max_pixels=self.max_pixels)
         )
         document = found.to_json()
         body: dict[str, object] = {

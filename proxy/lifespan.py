@@ -16,13 +16,16 @@ from imgedge.cache.build import Flights
 from imgedge.cache.tiered import TieredCache
 from imgedge.proxy import metrics
 from imgedge.proxy.autoquality import QualityBook
+from imgedge.proxy.popularity import SharedPopularity
 from imgedge.proxy.prompts import PromptResolver
 from imgedge.proxy.sources import Source
+from imgedge.proxy.transform_pool import TransformPool
 from imgedge.web.metrics_listener import MetricsListener
 
 log = logging.getLogger("imgedge.proxy")
 
 GAUGE_REFRESH_S = 5
+POPULARITY_PUBLISH_S = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +36,8 @@ class ProxyLifespan:
     broadcaster: PurgeBroadcaster
     flights: Flights
     origin: Source
+    pool: TransformPool
+    popularity: SharedPopularity
     qualities: QualityBook | None = None
     metrics_listener: MetricsListener | None = None
     prompts: PromptResolver | None = None
@@ -51,6 +56,7 @@ class ProxyLifespan:
         try:
             async with anyio.create_task_group() as tasks:
                 tasks.start_soon(self.refresh_gauges)
+                tasks.start_soon(self.publish_popularity)
                 try:
                     yield
                 finally:
@@ -67,6 +73,18 @@ class ProxyLifespan:
             await self.flights.aclose()
             await self.results.aclose()
             await self.sources.aclose()
+            self.pool.close()
+            self.popularity.withdraw()
+
+    async def publish_popularity(self) -> None:
+        while True:
+            await anyio.sleep(POPULARITY_PUBLISH_S)
+            rows = self.popularity.snapshot()
+            if rows is not None:
+                try:
+                    await anyio.to_thread.run_sync(self.popularity.write, rows)
+                except OSError as exc:
+                    log.warning("could not publish variant counts: %s", exc)
 
     async def refresh_gauges(self) -> None:
         # Each worker publishes its own cache sizes, whichever worker happens to answer the scrape.

@@ -1,4 +1,4 @@
-"""A cache miss: original (through the source cache) → libvips in the bounded pool → a cache entry."""
+"""A cache miss: original (through the source cache) → libvips in the transform pool → a cache entry."""
 
 from __future__ import annotations
 
@@ -19,15 +19,17 @@ from imgedge.origin_protocol import MODERATION_HEADER, label_from_headers, label
 from imgedge.provenance import ProvenanceLabel
 from imgedge.proxy.autoquality import QualityBook, QualityPlan
 from imgedge.proxy.config import ProxyConfig
-from imgedge.proxy.errors import Forbidden, Overloaded
+from imgedge.proxy.errors import Forbidden
 from imgedge.proxy.http_headers import variant_cache_control
-from imgedge.proxy.metrics import QUEUE_DEPTH
-from imgedge.proxy.pipeline.deadline import Deadline, run_in_thread
-from imgedge.proxy.pipeline.decoded import DecodedImage, decode
+from imgedge.proxy.pipeline import load
+from imgedge.proxy.pipeline.deadline import Deadline
+from imgedge.proxy.pipeline.decoded import DecodedImage, decode, with_reductions
+from imgedge.proxy.pipeline.geometry import plan, resolve
 from imgedge.proxy.pipeline.run import Rendered, transform
 from imgedge.proxy.security import check_moderation
 from imgedge.proxy.security.cost import TransformBudget, transform_cost
 from imgedge.proxy.sources import ASSET, Source, SourceImage, SourceRef
+from imgedge.proxy.transform_pool import TransformPool
 from imgedge.url.spec import TransformSpec
 
 _GEOMETRY_HEADER = "x-imgedge-pixels"
@@ -48,14 +50,20 @@ class SourceFacts:
         return cls(image.moderation, image.label)
 
 
+@dataclass(frozen=True, slots=True)
+class Pixels:
+    image: DecodedImage | None  # None: too large to keep as pixels
+    facts: SourceFacts
+    decoded_now: bool  # made by this call (fetched and decoded), not found in the source cache
+
+
 @dataclass(slots=True)
 class Renderer:
     config: ProxyConfig
     source: Source
     source_cache: TieredCache
-    limiter: anyio.CapacityLimiter
+    pool: TransformPool
     flights: SingleFlight = field(default_factory=SingleFlight)
-    admitted: int = 0
     qualities: QualityBook | None = None  # q:auto; without it q:auto encodes with the estimate
     budget: TransformBudget | None = None
 
@@ -64,15 +72,13 @@ class Renderer:
             self.budget = TransformBudget(self.config.transform_threads, self.config.transform_memory)
 
     async def original(self, ref: SourceRef) -> SourceImage:
+        """The encoded original, through the source cache (for requests that keep metadata, animations,
+        originals too large to keep as pixels, and remote originals, whose validators live with it)."""
         key = source_key(ref.cache_id)
         cached, _ = await self.source_cache.get(key)
         previous: SourceImage | None = None
         if cached is not None:
-            facts = facts_of(cached)
-            image = SourceImage(
-                cached.body, cached.etag.strip('"'), facts.moderation, label=facts.label,
-                last_modified=dict(cached.headers).get(_MODIFIED_HEADER, ""),
-            )  # fmt: skip
+            image = _source_image(cached)
             # Assets are immutable; a remote original is asked about again once IMGEDGE_REMOTE_TTL passed.
             if ref.kind == ASSET or time.time() - cached.created_at < self.config.remote_ttl_s:
                 return image
@@ -81,18 +87,15 @@ class Renderer:
         async def fetch() -> SourceImage:
             image = await (self.source.fetch(ref, previous) if previous else self.source.fetch(ref))
             # Stored again after a 304 too: the new entry's age restarts the time-to-live.
-            entry = _source_entry(
-                ref, image.data, image.etag, SourceFacts.of(image), last_modified=image.last_modified
-            )
-            await self.source_cache.put(key, entry, entry.tags)
+            await self._keep_original(ref, image)
             return image
 
         # Concurrent variants of one original wait for a single origin fetch.
         image, _ = await self.flights.run(key, fetch)
         return image
 
-    async def decoded(self, ref: SourceRef) -> tuple[DecodedImage | None, SourceFacts]:
-        """The raw-pixel form, made once per original; None when it is too large to keep that way."""
+    async def decoded(self, ref: SourceRef) -> Pixels:
+        """The raw-pixel form, made once per original; no image when it is too large to keep that way."""
         key = source_key(ref.cache_id, "pixels")
         cached, _ = await self.source_cache.get(key)
         current: SourceImage | None = None
@@ -101,26 +104,67 @@ class Renderer:
             current = await self.original(ref)
             cached = cached if cached.etag.strip('"') == current.etag else None
         if cached is not None:
-            width, height, bands = json.loads(dict(cached.headers)[_GEOMETRY_HEADER])
-            return DecodedImage(cached.body, width, height, bands), facts_of(cached)
-        original = current or await self.original(ref)
+            geometry = json.loads(dict(cached.headers)[_GEOMETRY_HEADER])
+            return Pixels(DecodedImage.from_geometry(cached.body, geometry), facts_of(cached), False)
 
-        async def make() -> DecodedImage | None:
+        async def make() -> tuple[DecodedImage | None, SourceImage]:
+            # Inside this flight, so concurrent variants of a new original share one fetch and one decode.
+            original, kept = (current, True) if current is not None else await self._original_to_decode(ref)
             header_ok = await anyio.to_thread.run_sync(
                 _small_enough, original.data, self.config.decoded_source_max_pixels
             )
             if not header_ok:
-                return None
-            image = await anyio.to_thread.run_sync(
-                lambda: decode(original.data, max_pixels=self.config.max_src_pixels), limiter=self.limiter
-            )
-            geometry = json.dumps([image.width, image.height, image.bands])
+                if not kept:
+                    await self._keep_original(ref, original)
+                return None, original
+            image = await self.pool.run(lambda: decode(original.data, max_pixels=self.config.max_src_pixels))
+            geometry = json.dumps(image.geometry())
             entry = _source_entry(ref, image.pixels, original.etag, SourceFacts.of(original), geometry)
             await self.source_cache.put(key, entry, entry.tags)
+            return image, original
+
+        (image, original), _ = await self.flights.run(key, make)
+        return Pixels(image, SourceFacts.of(original), True)
+
+    async def _original_to_decode(self, ref: SourceRef) -> tuple[SourceImage, bool]:
+        """The original to make pixels from, and whether the source cache keeps it. An asset's encoded
+        bytes are not kept once its pixels are: they serve every strip=1 variant, and keeping both would
+        cost the source cache (and the disk tier's writes) a second copy. A remote original's are, since
+        its revalidation needs them."""
+        if ref.kind != ASSET:
+            return await self.original(ref), True
+        cached, _ = await self.source_cache.get(source_key(ref.cache_id))
+        if cached is not None:
+            return _source_image(cached), True
+        return await self.source.fetch(ref), False
+
+    def _wants_reductions(self, decoded: DecodedImage, spec: TransformSpec) -> bool:
+        if load.needs_full_decode(spec):
+            return False  # crops and rotations work on the full-size image
+        scaled = plan(decoded.width, decoded.height, resolve(spec, decoded.width, decoded.height)).scaled
+        return decoded.lacks_reduction_for(scaled.width, scaled.height, self.config.pyramid_level_ratio)
+
+    async def _add_reductions(self, ref: SourceRef, decoded: DecodedImage) -> DecodedImage:
+        """The pyramid, made the first time a variant can use it and kept in place of the bare pixels."""
+        key = source_key(ref.cache_id, "pixels")
+
+        async def make() -> DecodedImage:
+            image = await self.pool.run(lambda: with_reductions(decoded))
+            cached, _ = await self.source_cache.get(key)
+            if cached is not None:  # else purged meanwhile: serve this request, keep nothing
+                geometry = json.dumps(image.geometry())
+                entry = _source_entry(ref, image.pixels, cached.etag.strip('"'), facts_of(cached), geometry)
+                await self.source_cache.put(key, entry, entry.tags)
             return image
 
-        image, _ = await self.flights.run(key, make)
-        return image, SourceFacts.of(original)
+        image, _ = await self.flights.run(key + "/pyramid", make)
+        return image
+
+    async def _keep_original(self, ref: SourceRef, image: SourceImage) -> None:
+        entry = _source_entry(
+            ref, image.data, image.etag, SourceFacts.of(image), last_modified=image.last_modified
+        )
+        await self.source_cache.put(source_key(ref.cache_id), entry, entry.tags)
 
     async def render(
         self, ref: SourceRef, spec: TransformSpec, negotiated: str, timings: dict[str, float]
@@ -174,9 +218,13 @@ class Renderer:
         self, ref: SourceRef, spec: TransformSpec
     ) -> tuple[bytes | DecodedImage, SourceFacts]:
         if spec.strip and self.config.decoded_source_max_pixels:
-            decoded, facts = await self.decoded(ref)
-            if decoded is not None:
-                return decoded, facts
+            pixels = await self.decoded(ref)
+            if pixels.image is not None:
+                # Not on the request that decoded the original: a first view waits for nothing it does not
+                # need, and an image requested once never pays for a pyramid.
+                if not pixels.decoded_now and self._wants_reductions(pixels.image, spec):
+                    return await self._add_reductions(ref, pixels.image), pixels.facts
+                return pixels.image, pixels.facts
         original = await self.original(ref)
         return original.data, SourceFacts.of(original)
 
@@ -191,9 +239,7 @@ class Renderer:
         plan: QualityPlan | None = None,
         mark: bytes | None = None,
     ) -> Rendered:
-        # Admission: running + waiting transforms are bounded, so overload costs a 503, not memory.
-        if self.admitted >= self.config.transform_threads + self.config.queue_size:
-            raise Overloaded("too many transforms queued", headers={"Retry-After": "1"})
+        self.pool.admit()
         deadline = Deadline.after(self.config.transform_timeout_s)
         queued_at = time.perf_counter()
         budget = self.budget
@@ -210,18 +256,12 @@ class Renderer:
                     return transform(
                         source, spec, negotiated, max_pixels=self.config.max_src_pixels,
                         settings=self.config.encoder, deadline=deadline, quality_plan=plan, label=label,
-                        mark=mark,
+                        mark=mark, level_ratio=self.config.pyramid_level_ratio,
                     )  # fmt: skip
                 finally:
                     deadline.release()  # its images go before its reservation does
 
-        self.admitted += 1
-        QUEUE_DEPTH.inc()
-        try:
-            return await run_in_thread(work, deadline, self.limiter)
-        finally:
-            self.admitted -= 1
-            QUEUE_DEPTH.dec()
+        return await self.pool.run(work, deadline)
 
 
 def _quality_header(rendered: Rendered) -> tuple[tuple[str, str], ...]:
@@ -231,13 +271,17 @@ def _quality_header(rendered: Rendered) -> tuple[tuple[str, str], ...]:
     return ((QUALITY_HEADER, f"{rendered.quality}; {how}"),)
 
 
-def moderation_of(entry: Entry) -> str:
-    return dict(entry.headers).get(MODERATION_HEADER, "approved")
-
-
 def facts_of(entry: Entry) -> SourceFacts:
     headers = dict(entry.headers)
     return SourceFacts(headers.get(MODERATION_HEADER, "approved"), label_from_headers(headers))
+
+
+def _source_image(entry: Entry) -> SourceImage:
+    facts = facts_of(entry)
+    return SourceImage(
+        entry.body, entry.etag.strip('"'), facts.moderation, label=facts.label,
+        last_modified=dict(entry.headers).get(_MODIFIED_HEADER, ""),
+    )  # fmt: skip
 
 
 def _source_entry(

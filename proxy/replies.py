@@ -3,6 +3,7 @@ wrapped for Starlette by the service routes' exception handlers."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from dataclasses import dataclass
@@ -25,8 +26,10 @@ log = logging.getLogger("imgedge.proxy")
 
 RawHeaders = list[tuple[bytes, bytes]]
 _TEXT = b"text/plain; charset=utf-8"
+_IMMUTABLE = IMMUTABLE.encode("latin-1")
 ACCEPT_CH_BYTES = ACCEPT_CH.encode("latin-1")
 _NOSNIFF = (b"x-content-type-options", b"nosniff")
+_QUALITY_HEADER = "x-imgedge-quality"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,46 +57,79 @@ def variant_reply(
 ) -> Reply:
     """A cached or fresh variant: 304 on a matching ETag, no body for HEAD. `lifetime` caps the max-age of
     variants whose source may change."""
-    stored = dict(entry.headers)
-    moderation = stored.get(MODERATION_HEADER, "approved")
-    cache_control = variant_cache_control(moderation, spec.expires, time.time(), lifetime)
-    surrogate = surrogate_key.encode("latin-1")
+    moderation = moderation_of(entry)
+    if moderation == "approved" and not spec.expires and not lifetime:
+        cache_control = _IMMUTABLE  # the common case, without formatting a string on every hit
+    else:
+        text = variant_cache_control(moderation, spec.expires, time.time(), lifetime)
+        cache_control = text.encode("latin-1")
     headers = [
         (b"etag", entry.etag.encode("latin-1")),
-        (b"cache-control", cache_control.encode("latin-1")),
+        (b"cache-control", cache_control),
         (b"cache-status", cache_status.encode("latin-1")),
         # The type is named here too: Resource Timing hides Content-Type from cross-origin pages.
         (b"server-timing", f'{server_timing(timings)}, type;desc="{entry.media_type}"'.encode("latin-1")),
-        (b"surrogate-key", surrogate),
-        (b"cache-tag", surrogate),
-        (b"timing-allow-origin", b"*"),
-        (b"x-content-type-options", b"nosniff"),
+        *_asset_headers(surrogate_key, ("Accept", *hint_vary) if varies else hint_vary),
     ]
-    vary = ("Accept", *hint_vary) if varies else hint_vary
-    if vary:
-        headers.append((b"vary", ", ".join(vary).encode("latin-1")))
     if accept_ch:
         headers.append((b"accept-ch", ACCEPT_CH_BYTES))
-    quality = stored.get("x-imgedge-quality")
+    quality = _stored(entry, _QUALITY_HEADER)
     if quality is not None:
-        headers.append((b"x-imgedge-quality", quality.encode("latin-1")))
+        headers.append((_QUALITY_HEADER.encode("latin-1"), quality.encode("latin-1")))
     if content_dpr is not None:
         headers.append((b"content-dpr", fmt_number(content_dpr).encode("latin-1")))
     if dialect_headers is not NO_REPLY_HEADERS:
-        headers = _with_dialect_headers(headers, dialect_headers, cache_control, entry.media_type)
+        headers = _with_dialect_headers(
+            headers, dialect_headers, cache_control == _IMMUTABLE, entry.media_type
+        )
     if etag_matches(if_none_match, entry.etag):
         return Reply(304, headers, b"")
-    headers.append((b"content-type", entry.media_type.encode("latin-1")))
-    headers.append((b"content-length", str(len(entry.body)).encode("latin-1")))
+    headers += _body_headers(entry.media_type, len(entry.body))
     return Reply(200, headers, b"" if method == "HEAD" else entry.body)
 
 
+def moderation_of(entry: Entry) -> str:
+    found = _stored(entry, MODERATION_HEADER)
+    return "approved" if found is None else found
+
+
+def _stored(entry: Entry, name: str) -> str | None:
+    # A scan, not dict(entry.headers): a stored entry has two or three headers, and a hit reads them.
+    for key, value in entry.headers:
+        if key == name:
+            return value
+    return None
+
+
+# The headers that depend only on the asset and the entry are built once: a hit sends them every time.
+@functools.lru_cache(maxsize=4096)
+def _asset_headers(surrogate_key: str, vary: tuple[str, ...]) -> tuple[tuple[bytes, bytes], ...]:
+    surrogate = surrogate_key.encode("latin-1")
+    headers = [
+        (b"surrogate-key", surrogate),
+        (b"cache-tag", surrogate),
+        (b"timing-allow-origin", b"*"),
+        _NOSNIFF,
+    ]
+    if vary:
+        headers.append((b"vary", ", ".join(vary).encode("latin-1")))
+    return tuple(headers)
+
+
+@functools.lru_cache(maxsize=4096)
+def _body_headers(media_type: str, length: int) -> tuple[tuple[bytes, bytes], ...]:
+    return (
+        (b"content-type", media_type.encode("latin-1")),
+        (b"content-length", str(length).encode("latin-1")),
+    )
+
+
 def _with_dialect_headers(
-    headers: RawHeaders, extra: ReplyHeaders, cache_control: str, media_type: str
+    headers: RawHeaders, extra: ReplyHeaders, immutable: bool, media_type: str
 ) -> RawHeaders:
     """A dialect's headers in place of imgedge's of the same name (see ReplyHeaders)."""
     replacing = dict(extra.fixed)
-    if extra.immutable_cache_control is not None and cache_control == IMMUTABLE:
+    if extra.immutable_cache_control is not None and immutable:
         replacing["cache-control"] = extra.immutable_cache_control
     if extra.disposition is not None:
         suffix = media_type.rpartition("/")[2]

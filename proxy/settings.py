@@ -55,9 +55,25 @@ TRANSFORM_QUEUE_SIZE = s.integer(
 TRANSFORM_TIMEOUT = s.seconds(
     "proxy", "IMGEDGE_TRANSFORM_TIMEOUT", 20.0, "a transform's deadline (then 503)", low=0.001
 )
+TRANSFORM_NICE = s.integer(
+    "proxy", "IMGEDGE_TRANSFORM_NICE", 10,
+    "how much lower the CPU priority of transform threads is than the event loop's (0-19; Linux nice), so "
+    "cache hits are answered first while misses keep the cores busy", low=0, high=19,
+)  # fmt: skip
 DECODED_SOURCE_MAX_PIXELS = s.integer(
     "proxy", "IMGEDGE_DECODED_SOURCE_MAX_PIXELS", 4_194_304,
     "originals up to this size are cached as raw pixels (0: keep them encoded)", low=0,
+)  # fmt: skip
+PYRAMID_LEVEL_RATIO = s.number(
+    "proxy", "IMGEDGE_PYRAMID_LEVEL_RATIO", 1.0,
+    "raw-pixel originals keep power-of-two reductions; a variant is resized from the smallest one at least "
+    "this many times its size (0: no reductions)", low=0, high=16,
+)  # fmt: skip
+POPULAR_VARIANTS = s.integer(
+    "proxy", "IMGEDGE_POPULAR_VARIANTS", 512,
+    "distinct variants (canonical options + format, no asset) the proxy counts, so that the generator can "
+    "warm the most requested ones for each new asset (`GET /admin/popular`); 0: count nothing",
+    low=0, high=65536,
 )  # fmt: skip
 PRESETS = s.text(
     "proxy", "IMGEDGE_PRESETS", "", "named option sets, `name=options;name=options`, e.g. `hero=w:1600/q:70`",

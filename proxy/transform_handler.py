@@ -23,9 +23,10 @@ from imgedge.proxy.errors import NotFound
 from imgedge.proxy.facts import FactsReplies
 from imgedge.proxy.info import InfoService
 from imgedge.proxy.negotiate import Negotiated, negotiate
+from imgedge.proxy.popularity import VariantPopularity
 from imgedge.proxy.prompts import PromptResolver
-from imgedge.proxy.render import Renderer, moderation_of
-from imgedge.proxy.replies import Reply, variant_reply
+from imgedge.proxy.render import Renderer
+from imgedge.proxy.replies import Reply, moderation_of, variant_reply
 from imgedge.proxy.security import SecurityPolicy, check_moderation
 from imgedge.proxy.security.verified import VerifiedRequests
 from imgedge.proxy.sources import ASSET, SourceRef
@@ -35,6 +36,7 @@ from imgedge.url.spec import TransformSpec
 
 _MISS_STAGES = ("queue", "fetch", "transform", "encode")
 _HINT_HEADERS = frozenset((b"sec-ch-dpr", b"sec-ch-width", b"sec-ch-viewport-width", b"save-data"))
+_PURPOSE_HEADERS = (b"sec-purpose", b"purpose")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,11 +50,13 @@ class TransformRequest:
     if_none_match: str | None
     hint_headers: tuple[tuple[bytes, str], ...] = ()  # client hints as sent; parsed only where honoured
     raw_path: str = ""  # as sent, percent-encoding kept (what thumbor and imgproxy signatures cover)
+    prefetch: bool = False  # `Sec-Purpose: prefetch` (or `Purpose:`): a warm-up, not a viewer
 
     @classmethod
     def from_scope(cls, scope: Scope) -> TransformRequest:
         accept = if_none_match = None
         hints: list[tuple[bytes, str]] = []
+        prefetch = False
         for name, value in scope["headers"]:
             # The first of repeated headers wins, as Starlette's `headers.get` has it.
             if name == b"accept" and accept is None:
@@ -61,12 +65,14 @@ class TransformRequest:
                 if_none_match = value.decode("latin-1")
             elif name in _HINT_HEADERS:
                 hints.append((name, value.decode("latin-1")))
+            elif name in _PURPOSE_HEADERS:
+                prefetch = prefetch or value.lower().startswith(b"prefetch")
         query = scope["query_string"].decode("latin-1")
         raw = scope.get("raw_path")
         raw_path = raw.decode("latin-1") if raw else quote(scope["path"], safe="/:@!$&'()*+,;=~")
         return cls(
             scope["method"], scope["path"], query, accept or None, if_none_match or None,
-            hint_headers=tuple(hints), raw_path=raw_path,
+            hint_headers=tuple(hints), raw_path=raw_path, prefetch=prefetch,
         )  # fmt: skip
 
     def client_hints(self) -> ClientHints:
@@ -93,10 +99,12 @@ class TransformHandler:
         encoder_version: str,
         hints: HintPolicy | None = None,
         remote_ttl_s: float = 3600.0,
+        popularity: VariantPopularity | None = None,
         info: InfoService | None = None,
         prompts: PromptResolver | None = None,
     ) -> None:
         self.dialects = dialects
+        self.popularity = popularity
         self.policy = policy
         self.results = results
         self.flights = flights
@@ -138,9 +146,11 @@ class TransformHandler:
         if entry is not None:
             check_moderation(moderation_of(entry), parsed.spec)
             metrics.count_cache_lookup("hit", tier)
-            cache_status = f"imgedge; hit; detail={tier}"
+            cache_status = _hit_status(tier)
         else:
             entry, cache_status = await self._render_once(key, parsed, negotiated, timings)
+        if self.popularity is not None and not request.prefetch:
+            self.popularity.record(parsed.spec, negotiated.format)
         timings["total"] = (time.perf_counter() - started) * 1000
         return variant_reply(
             method=request.method, if_none_match=request.if_none_match, entry=entry, spec=parsed.spec,
@@ -194,6 +204,11 @@ class TransformHandler:
         entry = await self.renderer.render(parsed.source, parsed.spec, output_format, timings)
         await self.results.put(key, entry, entry.tags)
         return entry
+
+
+@functools.lru_cache(maxsize=16)
+def _hit_status(tier: str) -> str:
+    return f"imgedge; hit; detail={tier}"
 
 
 def _variant_key(source: SourceRef, spec: TransformSpec, output_format: str, *, encoder_version: str) -> str:

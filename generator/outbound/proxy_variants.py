@@ -6,7 +6,7 @@ from __future__ import annotations
 from imgedge.generator.background import Background
 from imgedge.generator.outbound.proxy_client import ProxyClient
 from imgedge.generator.outbound.purge_outbox import PurgeOutbox
-from imgedge.generator.outbound.transform_urls import TransformUrls
+from imgedge.generator.outbound.warm_plan import WarmPlanner
 
 
 class ProxyVariants:
@@ -14,22 +14,25 @@ class ProxyVariants:
         self,
         proxy: ProxyClient,
         outbox: PurgeOutbox,
-        urls: TransformUrls | None,
+        planner: WarmPlanner | None,
         background: Background,
         *,
         eager: bool,
     ) -> None:
         self.proxy = proxy
         self.outbox = outbox
-        self.urls = urls
+        self.planner = planner
         self.background = background
         self.eager = eager
 
     def warm(self, asset_id: str, source_width: int | None) -> None:
-        """Renders the srcset variants ahead of the first visitor, when eager variants are on."""
-        if self.eager and self.urls is not None:
-            paths = self.urls.paths(asset_id, source_width)
-            self.background.spawn(self.proxy.warm(paths), name=f"warm-{asset_id}")
+        """Renders the variants visitors are likely to ask for ahead of the first one, when eager variants are
+        on: the proxy's most requested ones, or the srcset widths until it has learned them."""
+        if self.eager and self.planner is not None:
+            self.background.spawn(self._warm(self.planner, asset_id, source_width), name=f"warm-{asset_id}")
+
+    async def _warm(self, planner: WarmPlanner, asset_id: str, source_width: int | None) -> int:
+        return await self.proxy.warm(await planner.plan(asset_id, source_width))
 
     def purge(self, asset_id: str) -> None:
         self.outbox.add(asset_id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import anyio
@@ -69,12 +69,12 @@ class Deadline:
             self._watched.clear()
 
 
-async def run_in_thread(work: Callable[[], T], deadline: Deadline, limiter: anyio.CapacityLimiter) -> T:
-    """`work()` on a worker thread; at the deadline the thread's libvips work is killed and this raises
-    TransformTimeout without waiting for it."""
+async def within(deadline: Deadline, start: Callable[[], Awaitable[T]]) -> T:
+    """Awaits `start()`, which runs work on a worker thread that stops waiting when cancelled; at the
+    deadline the thread's libvips work is killed and this raises TransformTimeout without waiting for it."""
     try:
         with anyio.fail_after(max(0.0, deadline.remaining())):
-            return await anyio.to_thread.run_sync(work, limiter=limiter, abandon_on_cancel=True)
+            return await start()
     except TimeoutError:
         deadline.kill()
         raise TransformTimeout() from None

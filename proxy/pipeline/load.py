@@ -20,9 +20,9 @@ def needs_full_decode(spec: TransformSpec) -> bool:
     )  # fmt: skip
 
 
-def load_scaled(data: bytes | DecodedImage, size: Box) -> pyvips.Image:
+def load_scaled(data: bytes | DecodedImage, size: Box, *, level_ratio: float = 0.0) -> pyvips.Image:
     if isinstance(data, DecodedImage):
-        return scale_to(data.to_vips(), size)
+        return scale_to(data.to_vips(data.level_for(size.width, size.height, level_ratio)), size)
     return pyvips.Image.thumbnail_buffer(
         data, size.width, height=size.height, size="force", option_string=_LOAD_OPTIONS
     )

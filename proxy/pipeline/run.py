@@ -46,10 +46,16 @@ def _check(deadline: Deadline | None) -> None:
 
 
 def _load(
-    data: bytes | DecodedImage, spec: TransformSpec, header: Header, animated: bool, deadline: Deadline | None
+    data: bytes | DecodedImage,
+    spec: TransformSpec,
+    header: Header,
+    animated: bool,
+    deadline: Deadline | None,
+    level_ratio: float,
 ) -> tuple[pyvips.Image, TransformSpec, Plan]:
     """The source decoded, cut and scaled, with the spec settled against the size it was cut to; every
-    image libvips computes from is watched, so the deadline can stop it mid-operation."""
+    image libvips computes from is watched, so the deadline can stop it mid-operation. Raw pixels with a
+    pyramid are scaled from the smallest level at least `level_ratio` times the output."""
     if animated:
         assert isinstance(data, bytes)
         spec = resolve(spec, header.width, header.height)
@@ -62,7 +68,8 @@ def _load(
         return load.scale_to(image, geometry.scaled), spec, geometry
     spec = resolve(spec, header.width, header.height)
     geometry = plan(header.width, header.height, spec)
-    return _watch(load.load_scaled(data, geometry.scaled), deadline), spec, geometry
+    scaled = load.load_scaled(data, geometry.scaled, level_ratio=level_ratio)
+    return _watch(scaled, deadline), spec, geometry
 
 
 def transform(
@@ -76,6 +83,7 @@ def transform(
     mark: bytes | None = None,
     quality_plan: QualityPlan | None = None,
     label: ProvenanceLabel | None = None,
+    level_ratio: float = 0.0,
 ) -> Rendered:
     """`label`: the provenance of a generated original, kept in the variant's XMP even when stripping."""
     started = time.perf_counter()
@@ -85,7 +93,7 @@ def transform(
     )
     stage = "transform"
     try:
-        image, spec, geometry = _load(data, spec, header, animated, deadline)
+        image, spec, geometry = _load(data, spec, header, animated, deadline, level_ratio)
         image = to_srgb(image, keep_profile=not spec.strip)
         pads_transparent = geometry.pad is not None and len(spec.background) == 8
         corners_transparent = spec.round_corner is not None and len(spec.round_corner[2]) == 8

@@ -13,8 +13,8 @@ from benchmarks.suite import Options, Suite
 
 def test_tiny_run_writes_a_complete_report(tmp_path: Path) -> None:
     options = Options(
-        mode=TINY, scratch=tmp_path / "scratch", with_imgedge=False, with_thumbor=False, prefer_wrk=False,
-        workers=1, log=lambda _: None,
+        mode=TINY, scratch=tmp_path / "scratch", with_imgedge=False, with_thumbor=False, with_nextjs=False,
+        prefer_wrk=False, workers=1, log=lambda _: None,
     )  # fmt: skip
     results = Suite(options).run()
     written = write_report(results, tmp_path / "results")
@@ -31,7 +31,7 @@ def test_tiny_run_writes_a_complete_report(tmp_path: Path) -> None:
     assert hits["requests"] > 0 and hits["errors"] == 0
     assert hits["p50_ms"] <= hits["p95_ms"] <= hits["p99_ms"]
 
-    assert len(data["targets"]) == 9
+    assert len(data["targets"]) == 14
     assert all(t["met"] is None for t in data["targets"])  # imgedge was not run
     assert any(tree.startswith("limit") for tree in data["rss_peak"])
     assert data["rss_peak"]["bare"]["total"] > 0

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import signal
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -73,6 +75,85 @@ def test_purge_reaches_every_worker(
         imgedge(env, "purge", asset_id)
         after = client.get(url, headers={"Connection": "close"})
         assert after.status_code == 200 and after.headers["cache-status"] == "imgedge; fwd=miss; stored"
+
+
+def _misses(base: str) -> float:
+    lines = httpx.get(base + "/metrics", timeout=10).text.splitlines()
+    found = [ln for ln in lines if ln.startswith("imgedge_cache_lookups_total{") and 'result="miss"' in ln]
+    return sum(float(ln.rsplit(" ", 1)[1]) for ln in found)
+
+
+def _counted(popular: dict[str, Any]) -> dict[tuple[str, str], int]:
+    return {(v["options"], v["format"]): v["count"] for v in popular["variants"]}
+
+
+def _wait_for_counts(
+    client: httpx.Client, base: str, admin: dict[str, str], expected: dict[tuple[str, str], int]
+) -> dict[str, Any]:
+    """Each worker publishes its counts every few seconds: wait until these variants read as expected."""
+    deadline = time.monotonic() + 30
+    while True:
+        popular: dict[str, Any] = client.get(base + "/admin/popular", headers=admin).json()
+        counted = _counted(popular)
+        found = {key: counted.get(key, 0) for key in expected}
+        if found == expected or time.monotonic() > deadline:
+            assert found == expected
+            return popular
+        time.sleep(0.5)
+
+
+def test_new_assets_are_warmed_with_the_variants_visitors_request(
+    env: dict[str, str], server: subprocess.Popen[str], tmp_path: Path, photo_png: bytes, landscape_png: bytes
+) -> None:
+    base = f"http://127.0.0.1:{env['IMGEDGE_PORT']}"
+    generator = f"http://127.0.0.1:{env['IMGEDGE_GENERATOR_PORT']}"
+    admin = {
+        "Authorization": "Bearer " + (Path(env["IMGEDGE_DATA_DIR"]) / "secrets" / "admin.token").read_text()
+    }
+    source = tmp_path / "seen.png"
+    source.write_bytes(landscape_png)
+    seen = imgedge(env, "ingest", str(source))
+    traffic = [  # (options, Accept, requests): what visitors of this site ask for
+        (["--width", "200"], "image/avif,image/webp,*/*", 15),
+        (["--width", "150", "--height", "150", "--fit", "cover"], "image/webp,*/*", 10),
+        (["--width", "90", "--format", "png"], "*/*", 5),
+    ]
+    with httpx.Client(timeout=60) as client:
+        for options, accept, count in traffic:
+            url = base + imgedge(env, "url", seen, *options)
+            for _ in range(count):  # fresh connections spread the requests over both workers
+                assert client.get(url, headers={"Accept": accept, "Connection": "close"}).status_code == 200
+        # Counted as rendered: f:auto URLs without a quality get q:auto (IMGEDGE_AUTO_QUALITY_DEFAULT).
+        learned = {
+            ("w:200/q:auto", "avif"): 15,
+            ("w:150/h:150/fit:cover/q:auto", "webp"): 10,
+            ("w:90/f:png", "png"): 5,
+        }
+        popular = _wait_for_counts(client, base, admin, learned)
+        assert popular["processes"] == 2
+
+        before = _misses(base)
+        grant = client.post(generator + "/v1/uploads", json={}).json()
+        # Root-relative unless IMGEDGE_PUBLIC_URL names the public base.
+        uploaded = client.put(str(httpx.URL(generator).join(grant["upload_url"])), content=photo_png)
+        assert uploaded.status_code == 201
+        fresh = uploaded.json()["asset_id"]
+        deadline = time.monotonic() + 60
+        while _misses(base) < before + 3 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        settled = _misses(base)  # the warm-up may hold more (the variants of the tests above): let it end
+        while time.monotonic() < deadline:
+            time.sleep(1.5)
+            settled, previous = _misses(base), settled
+            if settled == previous:
+                break
+        for options, accept, _ in traffic:
+            first = client.get(base + imgedge(env, "url", fresh, *options), headers={"Accept": accept})
+            assert first.headers["cache-status"].startswith("imgedge; hit"), options
+        unlearned = client.get(base + imgedge(env, "url", fresh, "--width", "320"))
+        assert unlearned.headers["cache-status"] == "imgedge; fwd=miss; stored"
+        # The warm-up requests were prefetches, not counted as visitors; the first requests above were.
+        _wait_for_counts(client, base, admin, {key: count + 1 for key, count in learned.items()})
 
 
 def test_serve_stops_cleanly_on_sigterm(server: subprocess.Popen[str]) -> None:

@@ -15,8 +15,9 @@ def test_small_q_auto_webp_variants_get_sharp_yuv(side: int, sharp_yuv: bool) ->
     image: pyvips.Image = photo("chelsea").thumbnail_image(side).copy_memory()  # landscape: width is longest
     settings = EncoderSettings()
     stripped = metadata_options("webp", "none")  # `keep` from libvips 8.15, `strip` before
-    plain = image.write_to_buffer(".webp", Q=70, effort=4, **stripped)
-    sharp = image.write_to_buffer(".webp", Q=70, effort=4, smart_subsample=True, **stripped)
+    effort = settings.effort_for("webp")  # the format table's default
+    plain = image.write_to_buffer(".webp", Q=70, effort=effort, **stripped)
+    sharp = image.write_to_buffer(".webp", Q=70, effort=effort, smart_subsample=True, **stripped)
     assert plain != sharp
     auto = encode(image, "webp", quality=70, strip=True, settings=settings, auto=True)
     assert auto == (sharp if sharp_yuv else plain)

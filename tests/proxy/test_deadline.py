@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 import anyio
 import pytest
 import pyvips
 
 from imgedge.imaging.encode import EncoderSettings
-from imgedge.proxy.pipeline.deadline import Deadline, TransformTimeout, run_in_thread
+from imgedge.proxy.pipeline.deadline import Deadline, TransformTimeout
 from imgedge.proxy.pipeline.run import transform
+from imgedge.proxy.transform_pool import TransformPool
 from imgedge.url import ParseSettings, parse_options
 
 
@@ -52,10 +54,44 @@ async def test_the_request_answers_at_the_deadline_and_the_thread_is_killed(big_
         finally:
             finished.set()
 
-    started = time.monotonic()
-    with pytest.raises(TransformTimeout):
-        await run_in_thread(work, deadline, anyio.CapacityLimiter(1))
-    assert time.monotonic() - started < 1.0
-    assert deadline.killed
-    await anyio.to_thread.run_sync(finished.wait, 10)
-    assert finished.is_set()
+    pool = TransformPool(1, queue_size=1, nice=10)  # as the proxy runs it: its own niced thread
+    try:
+        started = time.monotonic()
+        with pytest.raises(TransformTimeout):
+            await pool.run(work, deadline)
+        assert time.monotonic() - started < 1.0
+        assert deadline.killed
+        await anyio.to_thread.run_sync(finished.wait, 10)
+        assert finished.is_set()
+        assert pool.admitted == 0
+    finally:
+        pool.close()
+
+
+async def test_work_still_queued_at_the_deadline_never_starts(big_png: bytes) -> None:
+    pool = TransformPool(1, queue_size=1)
+    blocker = Deadline.after(0.3)
+    queued = Deadline.after(0.3)
+    started = threading.Event()
+
+    def never() -> None:
+        started.set()
+
+    timeouts: list[TransformTimeout] = []
+
+    async def run(work: Callable[[], None], deadline: Deadline) -> None:
+        try:
+            await pool.run(work, deadline)
+        except TransformTimeout as exc:
+            timeouts.append(exc)
+
+    try:
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(run, lambda: heavy(big_png, blocker), blocker)
+            await anyio.sleep(0.05)  # the heavy transform holds the only thread
+            tasks.start_soon(run, never, queued)
+        assert len(timeouts) == 2 and queued.killed
+        await anyio.sleep(1.0)  # the killed transform has left the thread: queued work would run by now
+        assert not started.is_set()
+    finally:
+        pool.close()

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import anyio
 import pytest
 import pyvips
 
 from imgedge.cache.build import build_result_cache, build_single_flight, build_source_cache
 from imgedge.cache.config import CacheConfig
+from imgedge.cache.keys import source_key
 from imgedge.errors import PublicError
 from imgedge.proxy.config import ProxyConfig
 from imgedge.proxy.dialects import build_dialects
@@ -20,6 +22,7 @@ from imgedge.proxy.replies import Reply
 from imgedge.proxy.security import SecurityPolicy
 from imgedge.proxy.sources import DirectorySource
 from imgedge.proxy.transform_handler import TransformHandler, TransformRequest
+from imgedge.proxy.transform_pool import TransformPool
 from imgedge.url.build import build_path
 
 KEY = b"k"
@@ -38,7 +41,7 @@ class Handlers:
             self.config,
             DirectorySource(self.config),
             build_source_cache(self.cache),
-            anyio.CapacityLimiter(1),
+            TransformPool(1, queue_size=4),
         )
         return TransformHandler(
             dialects=build_dialects(self.config), policy=SecurityPolicy.from_config(self.config),
@@ -87,6 +90,45 @@ async def test_miss_then_memory_hit_then_disk_hit_in_a_new_process(handlers: Han
     assert [h for h in promoted.headers if h[0].decode() not in same] == [
         h for h in from_disk.headers if h[0].decode() not in same
     ]
+
+
+async def test_new_originals_are_fetched_once_and_kept_as_pixels_only(handlers: Handlers) -> None:
+    handler = handlers.build()
+    renderer = handler.renderer
+    assert isinstance(renderer.source, DirectorySource)
+    replies = await asyncio.gather(
+        *(handler.respond(request(build_path("coffee", key=KEY, width=w))) for w in (100, 150, 200, 250))
+    )
+    assert all(r.status == 200 for r in replies)
+    assert renderer.source.fetches == 1  # four variants of a new original: one fetch, one decode
+    pixels, _ = await renderer.source_cache.get(source_key("coffee", "pixels"))
+    encoded, _ = await renderer.source_cache.get(source_key("coffee"))
+    assert pixels is not None and encoded is None
+    # A request that keeps metadata needs the encoded original: fetched then, and kept from then on.
+    for _ in range(2):
+        kept = await handler.respond(request(build_path("coffee", key=KEY, width=90, extra=["strip:0"])))
+        assert kept.status == 200
+    assert renderer.source.fetches == 2
+
+
+async def test_the_pyramid_is_made_when_a_variant_first_needs_it(handlers: Handlers) -> None:
+    handler = handlers.build()
+    cache = handler.renderer.source_cache
+
+    async def levels() -> list[int]:
+        entry, _ = await cache.get(source_key("coffee", "pixels"))
+        assert entry is not None
+        return [size[0] for size in json.loads(dict(entry.headers)["x-imgedge-pixels"])[3]]
+
+    assert (await handler.respond(request(build_path("coffee", key=KEY, width=200)))).status == 200
+    assert await levels() == []  # the first view of a new original does not wait for a pyramid
+    assert (await handler.respond(request(build_path("coffee", key=KEY, width=600)))).status == 200
+    assert await levels() == []  # 900 px wide: a 450 px level is smaller than 600 px
+    assert (await handler.respond(request(build_path("coffee", key=KEY, width=300)))).status == 200
+    assert await levels() == [450, 225]
+    fresh = handlers.build()  # another worker: the disk tier has the pyramid too
+    assert (await fresh.respond(request(build_path("coffee", key=KEY, width=100)))).status == 200
+    assert await levels() == [450, 225]
 
 
 async def test_conditional_and_head_requests(handlers: Handlers) -> None:

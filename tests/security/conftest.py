@@ -129,6 +129,9 @@ def serve_env(data_dir: Path, port: int, generator_port: int) -> dict[str, str]:
         "IMGEDGE_PORT": str(port),
         "IMGEDGE_GENERATOR_PORT": str(generator_port),
         "IMGEDGE_TRANSFORM_TIMEOUT": str(DEADLINE_S),
+        # The deadline test needs an AVIF encode that outlasts the deadline several times: a 16 MP q100 AVIF
+        # takes 5.6 s at effort 2 here, 1.2 s at the default effort 0 (benchmarks/results/encoders.md).
+        "IMGEDGE_AVIF_EFFORT": "2",
         "IMGEDGE_TRANSFORM_THREADS": "2",
         # One proxy process (serve's default is one per core): the memory budget and RSS are per process.
         "IMGEDGE_WORKERS": "1",

@@ -16,12 +16,14 @@ from tests.security.conftest import DEADLINE_S, MIB, TRANSFORM_MEMORY, Edge, rep
 
 
 def idle(edge: Edge, timeout_s: float = 120) -> None:
-    """Waits until no transform holds a slot: an abandoned AVIF encode finishes on its own time."""
+    """Waits until no transform holds a slot (an abandoned AVIF encode finishes on its own time) and no q:auto
+    search runs in the background (other tests' f:auto requests start them; each holds a few hundred MiB)."""
     deadline = time.monotonic() + timeout_s
     auth = {"Authorization": f"Bearer {edge.admin_token}"}
     while time.monotonic() < deadline:
-        stats = httpx.get(f"{edge.proxy}/admin/stats", headers=auth, timeout=10).json()["transforms"]
-        if stats["running"] == 0 and stats["waiting"] == 0:
+        stats = httpx.get(f"{edge.proxy}/admin/stats", headers=auth, timeout=10).json()
+        transforms, quality = stats["transforms"], stats["quality"]
+        if transforms["running"] == 0 and transforms["waiting"] == 0 and quality["searches"] == 0:
             return
         time.sleep(0.2)
     raise AssertionError("transforms still running")
