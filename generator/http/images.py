@@ -49,6 +49,33 @@ def explicit_seed(body: object) -> bool:
     return isinstance(body, dict) and body.get("seed") is not None
 
 
+class JobAnswers:
+    """What POST /v1/images and GET /v1/jobs/{id} answer for a job."""
+
+    def __init__(self, public_base: str, store: AssetStore) -> None:
+        self.public_base = public_base
+        self.store = store
+
+    async def answer(self, request: Request, outcome: Outcome, owner: str) -> Response:
+        job = outcome.job
+        if outcome.how == REUSED:
+            if job.asset_id is not None:  # who asks for the same pixels is one of their creators
+                await anyio.to_thread.run_sync(self.store.creators.record, job.asset_id, owner)
+            return JSONResponse({**self.job_body(request, job), "reused": True}, headers=NO_STORE)
+        status_url = public_url(request, self.public_base, "job", job_id=job.id)
+        return JSONResponse(
+            {"job_id": job.id, "status": job.status, "status_url": status_url, "reused": False},
+            status_code=202,
+            headers={"Location": status_url, **NO_STORE},
+        )
+
+    def job_body(self, request: Request, found: Job) -> dict[str, Any]:
+        body = found.to_json()
+        if found.asset_id is not None:
+            body["image_url"] = public_url(request, self.public_base, "image", asset_id=found.asset_id)
+        return body
+
+
 def routes(
     config: GeneratorConfig,
     access: Access,
@@ -59,6 +86,8 @@ def routes(
     reuse: RequestReuse,
 ) -> list[Route]:
     limits = GeneratorLimits.from_config(config)
+    answers = JobAnswers(config.public_url, store)
+    answer, job_body = answers.answer, answers.job_body
 
     async def create_image(request: Request) -> Response:
         caller = await access.caller(request)
@@ -83,34 +112,21 @@ def routes(
         outcome = await reuse.submit(generation, lambda job_id: submit(job_id=job_id), joinable=joinable)
         return await answer(request, outcome, caller.owner)
 
-    async def answer(request: Request, outcome: Outcome, owner: str) -> Response:
-        job = outcome.job
-        if outcome.how == REUSED:
-            if (
-                job.asset_id is not None
-            ):  # asked for the same pixels: one of its creators, who may see it held
-                await anyio.to_thread.run_sync(store.creators.record, job.asset_id, owner)
-            return JSONResponse({**await job_body(request, job), "reused": True}, headers=NO_STORE)
-        status_url = public_url(request, config.public_url, "job", job_id=job.id)
-        return JSONResponse(
-            {"job_id": job.id, "status": job.status, "status_url": status_url, "reused": False},
-            status_code=202,
-            headers={"Location": status_url, **NO_STORE},
-        )
-
-    async def job_body(request: Request, found: Job) -> dict[str, Any]:
-        body = found.to_json()
-        if found.asset_id is not None:
-            body["image_url"] = public_url(request, config.public_url, "image", asset_id=found.asset_id)
-        return body
-
     async def job(request: Request) -> Response:
         access.count_read(await access.caller(request))
         found = await asyncio.to_thread(jobs.get, request.path_params["job_id"])
         if found is None:
             raise ApiError(404, "job not found")
-        return JSONResponse(await job_body(request, found), headers=NO_STORE)
+        return JSONResponse(job_body(request, found), headers=NO_STORE)
 
+    return [
+        Route("/v1/images", create_image, methods=["POST"]),
+        Route("/v1/jobs/{job_id}", job, methods=["GET"], name="job"),
+        *_image_routes(access, store, describer),
+    ]
+
+
+def _image_routes(access: Access, store: AssetStore, describer: AssetDescriber) -> list[Route]:
     async def image(request: Request) -> Response:
         viewer = await access.caller(request)
         access.count_read(viewer)
@@ -133,8 +149,6 @@ def routes(
         return JSONResponse({"images": images}, headers=NO_STORE)
 
     return [
-        Route("/v1/images", create_image, methods=["POST"]),
         Route("/v1/images", recent_images, methods=["GET"]),
-        Route("/v1/jobs/{job_id}", job, methods=["GET"], name="job"),
         Route("/v1/images/{asset_id}", image, methods=["GET"], name="image"),
     ]
