@@ -264,6 +264,8 @@ def render(results: dict[str, Any], chart_name: str | None) -> str:
     lines += _rss(results)
     if results.get("autoquality"):
         lines += autoquality_section(results["autoquality"])
+    if results.get("prompt_reuse"):
+        lines += prompt_reuse_section(results["prompt_reuse"])
     notes = results.get("notes") or []
     if notes:
         lines += ["## Notes", "", *(f"- {n}" for n in notes), ""]
@@ -347,3 +349,37 @@ def splice_section(path: Any, section: list[str]) -> None:
         end = text.find("\n## ", start + len(AUTOQUALITY_TITLE))
         text = text[:start] + text[end + 1 :] if end >= 0 else text[:start]
     path.write_text(text.rstrip("\n") + "\n\n" + "\n".join(section))
+
+
+PROMPT_REUSE_TITLE = "## Repeated prompts and prompt URLs"
+
+
+def prompt_reuse_section(results: dict[str, Any]) -> list[str]:
+    """Repeated prompts through the API, and prompt URLs against asset URLs of the same image."""
+    api, urls = results["api"], results["urls"]
+
+    def pair(row: dict[str, Any]) -> str:
+        return f"{row['p50']:.1f} / {row['p99']:.1f}"
+
+    return [
+        PROMPT_REUSE_TITLE,
+        "",
+        "One `imgedge serve` (tiny model, 512² originals), sequential requests on one connection, the two"
+        " columns of each pair interleaved (`python -m benchmarks.prompt_reuse`).",
+        "",
+        "| request | p50 / p99 ms | against | p50 / p99 ms |",
+        "|---|---|---|---|",
+        f"| `POST /v1/images`, a finished request repeated (200 `reused`, n={api['reused']['n']}) "
+        f"| {pair(api['reused'])} | `GET /v1/jobs/{{id}}` of the same job | {pair(api['job_read'])} |",
+        f"| prompt URL, later hits (n={urls['prompt_hits']['n']}) | {pair(urls['prompt_hits'])} "
+        f"| asset URL of the same variant, hits | {pair(urls['asset_hits'])} |",
+        "",
+        "| first request | ms |",
+        "|---|---|",
+        f"| the request through the API (generated, polled to done) | {api['first_generation_ms']:.0f} |",
+        f"| prompt URL (generation + transform, one request) | {urls['prompt_first_ms']:.0f} |",
+        f"| asset URL of the same image at another width (transform only) | {urls['asset_first_ms']:.0f} |",
+        "",
+        f"Target: a repeated request's p99 under 50 ms (measured {api['reused']['p99']:.1f} ms).",
+        "",
+    ]

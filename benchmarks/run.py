@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks import autoquality, chart, report_markdown
+from benchmarks import autoquality, chart, prompt_reuse, report_markdown
 from benchmarks.modes import MODES
 from benchmarks.ports import free_port
 from benchmarks.suite import SKIPPABLE, Options, Suite
@@ -108,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
             log("q:auto against q80 and thumbor (bytes, SSIMULACRA2, miss time)")
             thumbor_port = None if args.no_thumbor else free_port()
             results["autoquality"] = autoquality.measure(args.scratch, thumbor_port=thumbor_port)
+            log("repeated prompts through the API, prompt URLs against asset URLs")
+            results["prompt_reuse"] = prompt_reuse.measure(args.scratch)
         for path in write_report(results, args.out):
             log(f"wrote {path}")
     return 0

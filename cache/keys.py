@@ -52,3 +52,8 @@ def _digest(*parts: str) -> str:
 def facts_key(asset_id: str, name: str) -> str:
     """What the proxy learned about an original (q:auto qualities, placeholders), kept with its variants."""
     return f"{KEY_SCHEMA}/facts/{_segment(asset_id)}/{_segment(name)}"
+
+
+def generation_key(generation: str) -> str:
+    """Where a prompt URL's generation (imgedge.url.prompt) maps to the asset id it made."""
+    return f"{KEY_SCHEMA}/gen/{_digest('generation', generation)}"

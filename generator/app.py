@@ -27,9 +27,11 @@ from imgedge.generator.http.errors import json_error_response, public_error_resp
 from imgedge.generator.http.health import metrics_body
 from imgedge.generator.http.rate_limit import RateGate, TokenBuckets
 from imgedge.generator.jobs.local_queue import InProcessJobQueue
+from imgedge.generator.jobs.model_identity import ModelIdentities
 from imgedge.generator.jobs.owners import JobOwners
 from imgedge.generator.jobs.queue import JobQueue
 from imgedge.generator.jobs.redis_queue import RedisJobQueue, queue_redis_url
+from imgedge.generator.jobs.reuse import RequestKeys, RequestReuse
 from imgedge.generator.jobs.submission import JobSubmitter
 from imgedge.generator.keys.repository import ApiKeyRepository
 from imgedge.generator.keys.usage import UsageMeter
@@ -69,6 +71,7 @@ def build_access(config: GeneratorConfig, parts: Parts) -> Access:
         ApiKeyRepository(parts.database), UsageMeter(parts.database, config.rate_per_minute), gate,
         parts.metrics, admin_token=config.admin_token, listen_host=config.host,
         allow_anonymous=config.allow_anonymous, review_anonymous_uploads=config.review_anonymous_uploads,
+        proxy_token=config.proxy_token,
     )  # fmt: skip
 
 
@@ -80,10 +83,18 @@ def api_routes(config: GeneratorConfig, parts: Parts, queue: JobQueue, access: A
         temporary_ttl_s=config.temporary_ttl_s,
     )  # fmt: skip
     review = ModerationReview(parts.store, parts.variants, parts.metrics)
+    reuse = RequestReuse(
+        RequestKeys(parts.database),
+        parts.jobs,
+        parts.store,
+        ModelIdentities(parts.model, config),
+        parts.policy,
+        parts.metrics,
+    )
     urls = parts.describer.urls
     return [
         *originals.routes(parts.store, config.proxy_token, originals.LabelPolicy.from_config(config)),
-        *images.routes(config, access, submitter, parts.jobs, parts.store, parts.describer),
+        *images.routes(config, access, submitter, parts.jobs, parts.store, parts.describer, reuse),
         *uploads.routes(
             access, grants, intake, parts.variants, parts.metrics, max_json_bytes=config.max_json_bytes,
             public_base=config.public_url,
@@ -95,7 +106,7 @@ def api_routes(config: GeneratorConfig, parts: Parts, queue: JobQueue, access: A
             parts.model if runs_jobs(queue) else None, queue, parts.metrics, parts.store.blobs,
             parts.database, metrics_token=config.web.metrics_token, metrics_here=not config.metrics_address,
         ),
-        *openapi.routes(),
+        *openapi.routes(config.max_side, config.max_steps),
         *playground.routes(urls.base_url if urls is not None else ""),
     ]  # fmt: skip
 

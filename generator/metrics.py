@@ -22,6 +22,12 @@ class Metrics:
             return Counter(name, help_text, namespace=_PREFIX, registry=self.registry)
 
         self.jobs_submitted = counter("jobs_submitted", "Generation jobs accepted")
+        self.requests_reused = counter(
+            "requests_reused", "Requests answered with the image an identical earlier request made"
+        )
+        self.requests_joined = counter(
+            "requests_joined", "Requests given the job of an identical request still in flight"
+        )
         self.jobs_refused_queue_full = counter("jobs_refused_queue_full", "Jobs refused: the queue was full")
         self.jobs_refused_rate_limited = counter(
             "jobs_refused_rate_limited", "Requests refused by the rate limit"

@@ -39,7 +39,10 @@ def open_asset_store(config: GeneratorConfig, database: Database) -> AssetStore:
 
 
 def default_transform_urls(config: GeneratorConfig) -> TransformUrls:
-    return TransformUrls.for_data_dir(config.data_dir, config.playground_widths, config.public_proxy_url)
+    return TransformUrls.for_data_dir(
+        config.data_dir, config.playground_widths, config.public_proxy_url,
+        (config.default_steps, config.default_guidance),
+    )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

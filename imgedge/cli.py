@@ -6,6 +6,7 @@ import argparse
 import importlib.util
 import platform
 import sys
+import time
 from importlib import metadata
 from pathlib import Path
 from typing import cast
@@ -13,10 +14,12 @@ from typing import cast
 from imgedge import common_settings as C
 from imgedge import serve
 from imgedge.env import ConfigError
+from imgedge.errors import PublicError
 from imgedge.imaging.errors import LibvipsUnsupported
 from imgedge.secrets import load_signing_keys
 from imgedge.subcommands import Lazy, MissingExtra, Subparsers
 from imgedge.url.build import build_path, info_path, srcset
+from imgedge.url.prompt import Generation, build_prompt_path, size_for_aspect
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -72,6 +75,11 @@ def _data_dir() -> Path:
 
 
 def url_command(args: argparse.Namespace) -> int:
+    if (args.prompt is None) == (args.asset_id is None):
+        print("imgedge url: give an asset id or --prompt (not both)", file=sys.stderr)
+        return 2
+    if args.prompt is not None:
+        return prompt_url_command(args)
     key = None if args.unsigned else load_signing_keys(_data_dir())[0]
     if args.info:
         print(args.base + info_path(args.asset_id, key=key))
@@ -92,6 +100,42 @@ def url_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def prompt_url_command(args: argparse.Namespace) -> int:
+    """A prompt URL (imgedge.url.prompt): always signed, with the transform options as segments."""
+    try:
+        if args.seed is None or args.unsigned or args.info or args.srcset:
+            raise ValueError("--prompt needs --seed, and takes neither --unsigned, --info nor --srcset")
+        if args.aspect is not None and (args.gen_width or args.gen_height):
+            raise ValueError("give either --aspect or --gen-width and --gen-height")
+        if (args.gen_width is None) != (args.gen_height is None):
+            raise ValueError("give both --gen-width and --gen-height")
+        width, height = (
+            (args.gen_width, args.gen_height) if args.gen_width else size_for_aspect(args.aspect or "1:1")
+        )
+        generation = Generation.of(args.prompt, args.seed, width, height)
+        options = _transform_segments(args)
+        print(
+            args.base + build_prompt_path(generation, key=load_signing_keys(_data_dir())[0], options=options)
+        )
+    except (ValueError, PublicError) as exc:
+        print(f"imgedge url: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _transform_segments(args: argparse.Namespace) -> list[str]:
+    segments = list(args.option)
+    for name, value in (
+        ("w", args.width), ("h", args.height), ("fit", args.fit), ("g", args.gravity), ("f", args.format),
+        ("q", args.quality), ("dpr", args.dpr),
+    ):  # fmt: skip
+        if value is not None:
+            segments.append(f"{name}:{value}")
+    if args.expires is not None:
+        segments.append(f"exp:{int(time.time() + args.expires)}")
+    return segments
+
+
 def _quality_arg(raw: str) -> int | str:
     if raw.isdigit():
         return int(raw)
@@ -106,7 +150,29 @@ def _register_url(sub: Subparsers) -> None:
         description="Print a signed transform path (or a srcset) for an asset. Signs with the first key of"
         " IMGEDGE_KEYS, else the key generated in IMGEDGE_DATA_DIR/secrets/signing.key.",
     )  # fmt: skip
-    p.add_argument("asset_id", help="the asset's id, as `imgedge ingest` or the API printed it")
+    p.add_argument(
+        "asset_id",
+        nargs="?",
+        help="the asset's id, as `imgedge ingest` or the API printed it (default: none, with --prompt)",
+    )
+    p.add_argument(
+        "--prompt",
+        help="print a prompt URL instead: the image this prompt makes, made on first request (default: none)",
+    )
+    p.add_argument("--seed", type=int, help="the generation's seed (required with --prompt; default: none)")
+    p.add_argument(
+        "--aspect", help="the generated original's aspect: 1:1, 16:9, 9:16, 4:3, 3:4 (default: 1:1)"
+    )
+    p.add_argument(
+        "--gen-width",
+        type=int,
+        help="the generated original's width, with --gen-height (default: from --aspect)",
+    )
+    p.add_argument(
+        "--gen-height",
+        type=int,
+        help="the generated original's height, with --gen-width (default: from --aspect)",
+    )
     p.add_argument("--width", "-w", type=int, help="output width in px (default: free)")
     p.add_argument("--height", type=int, help="output height in px (default: free)")
     p.add_argument(

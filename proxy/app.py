@@ -29,6 +29,7 @@ from imgedge.proxy.dialects import build_dialects
 from imgedge.proxy.info import InfoService
 from imgedge.proxy.lifespan import ProxyLifespan
 from imgedge.proxy.popularity import SharedPopularity, VariantPopularity
+from imgedge.proxy.prompts import PromptResolver
 from imgedge.proxy.render import Renderer
 from imgedge.proxy.replies import EXCEPTION_HANDLERS, error_response
 from imgedge.proxy.routes.admin import AdminRoutes
@@ -64,13 +65,14 @@ def create_app(
     )
     pool = TransformPool(config.transform_threads, queue_size=config.queue_size, nice=config.transform_nice)
     renderer = Renderer(config, origin, sources, pool, qualities=qualities)
+    prompts = PromptResolver(config, results, flights)
     hints = HintPolicy(config.client_hints, config.auto_quality_default, config.max_dpr)
     facts = InfoService(renderer, results, max_pixels=config.max_src_pixels)
     popularity = SharedPopularity(VariantPopularity(config.popular_variants), config.popular_dir)
     transforms = TransformHandler(
         dialects=build_dialects(config), policy=SecurityPolicy.from_config(config), results=results,
         flights=flights, renderer=renderer, encoder_version=config.encoder.version, hints=hints,
-        remote_ttl_s=config.remote_ttl_s, info=facts,
+        remote_ttl_s=config.remote_ttl_s, info=facts, prompts=prompts,
         popularity=popularity.popularity if config.popular_variants else None,
     )  # fmt: skip
     info = InfoRoutes(facts, config.keys, allow_unsigned=config.allow_unsigned)
@@ -105,6 +107,7 @@ def create_app(
             popularity,
             qualities,
             metrics_listener=listener,
+            prompts=prompts,
         ),
     )
     return web_layers(ProxyApp(transforms, service), config)

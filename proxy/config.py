@@ -90,6 +90,7 @@ class ProxyConfig:
     origin_token: str = ""
     originals_dir: Path = Path("data/originals")  # the filesystem source's root
     origin_timeout_s: float = 10.0
+    prompt_url_wait_s: float = 30.0  # a prompt URL's wait for its generation (proxy/prompts.py)
     origin_retries: int = 2
     origin_cooldown_s: float = 10.0
     origin_wait_s: float = 10.0  # for an origin that has not answered since this process started
@@ -177,6 +178,7 @@ class ProxyConfig:
             remote_max_redirects=S.REMOTE_MAX_REDIRECTS.read(),
             remote_ttl_s=S.REMOTE_TTL.read(),
             watermark=S.WATERMARK.read(),
+            prompt_url_wait_s=S.PROMPT_URL_WAIT.read(),
             thumbor_prefix=S.THUMBOR_PREFIX.read(),
             thumbor_key=S.THUMBOR_SECURITY_KEY.read().encode(),
             imgproxy_prefix=S.IMGPROXY_PREFIX.read(),
@@ -233,8 +235,9 @@ class ProxyConfig:
         for name, prefix in (("THUMBOR", self.thumbor_prefix), ("IMGPROXY", self.imgproxy_prefix)):
             if prefix and (not prefix.startswith("/") or prefix.endswith("/") or "//" in prefix):
                 raise ConfigError(f"IMGEDGE_{name}_PREFIX must look like /name (or be empty), got {prefix!r}")
-        prefixes = [p for p in (self.thumbor_prefix, self.imgproxy_prefix, self.next_image.path) if p]
-        if len(set(prefixes)) != len(prefixes):
+        prefixes = [p for p in (self.thumbor_prefix, self.imgproxy_prefix, self.next_image.path, "/gen") if p]
+        if len(set(prefixes)) != len(prefixes):  # /gen: prompt URLs (proxy/dialects/prompt.py)
             raise ConfigError(
                 "IMGEDGE_THUMBOR_PREFIX, IMGEDGE_IMGPROXY_PREFIX and IMGEDGE_NEXT_IMAGE_PATH must differ"
+                " (and none may be /gen, where prompt URLs live)"
             )

@@ -17,6 +17,7 @@ from imgedge.cache.tiered import TieredCache
 from imgedge.proxy import metrics
 from imgedge.proxy.autoquality import QualityBook
 from imgedge.proxy.popularity import SharedPopularity
+from imgedge.proxy.prompts import PromptResolver
 from imgedge.proxy.sources import Source
 from imgedge.proxy.transform_pool import TransformPool
 from imgedge.web.metrics_listener import MetricsListener
@@ -39,6 +40,7 @@ class ProxyLifespan:
     popularity: SharedPopularity
     qualities: QualityBook | None = None
     metrics_listener: MetricsListener | None = None
+    prompts: PromptResolver | None = None
 
     @contextlib.asynccontextmanager
     async def __call__(self, _: Starlette) -> AsyncIterator[None]:
@@ -62,6 +64,8 @@ class ProxyLifespan:
         finally:
             if self.qualities is not None:
                 await self.qualities.aclose()
+            if self.prompts is not None:
+                await self.prompts.aclose()
             if self.metrics_listener is not None:
                 await self.metrics_listener.stop()
             await self.broadcaster.stop()

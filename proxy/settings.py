@@ -20,6 +20,11 @@ SOURCE_DIR = s.text(
     kind="path", shown_default="data/originals",
 )  # fmt: skip
 ORIGIN_TIMEOUT = s.seconds("proxy", "IMGEDGE_ORIGIN_TIMEOUT", 10.0, "origin timeout (then 504)", low=0.001)
+PROMPT_URL_WAIT = s.seconds(
+    "proxy", "IMGEDGE_PROMPT_URL_WAIT", 30.0,
+    "how long a prompt URL whose image is not made yet waits for its generation (then 503 + Retry-After)",
+    low=0.0,
+)  # fmt: skip
 ORIGIN_RETRIES = s.integer(
     "proxy",
     "IMGEDGE_ORIGIN_RETRIES",

@@ -19,15 +19,18 @@ from imgedge.proxy import metrics
 from imgedge.proxy.client_hints import HintPolicy
 from imgedge.proxy.dialects import DialectRouter, ParsedRequest
 from imgedge.proxy.dialects.base import IMAGE
+from imgedge.proxy.errors import NotFound
 from imgedge.proxy.facts import FactsReplies
 from imgedge.proxy.info import InfoService
 from imgedge.proxy.negotiate import Negotiated, negotiate
 from imgedge.proxy.popularity import VariantPopularity
+from imgedge.proxy.prompts import PromptResolver
 from imgedge.proxy.render import Renderer
 from imgedge.proxy.replies import Reply, moderation_of, variant_reply
 from imgedge.proxy.security import SecurityPolicy, check_moderation
 from imgedge.proxy.security.verified import VerifiedRequests
 from imgedge.proxy.sources import ASSET, SourceRef
+from imgedge.proxy.sources.base import GENERATION
 from imgedge.url.hints import NO_HINTS, ClientHints, parse_hints
 from imgedge.url.spec import TransformSpec
 
@@ -98,6 +101,7 @@ class TransformHandler:
         remote_ttl_s: float = 3600.0,
         popularity: VariantPopularity | None = None,
         info: InfoService | None = None,
+        prompts: PromptResolver | None = None,
     ) -> None:
         self.dialects = dialects
         self.popularity = popularity
@@ -107,6 +111,7 @@ class TransformHandler:
         self.renderer = renderer
         self.hints = hints or HintPolicy()
         self.remote_ttl_s = remote_ttl_s
+        self.prompts = prompts
         self.facts = FactsReplies(renderer, info)
         self._local_tier = results.tiers[0].name if results.tiers else ""
         self.verified = VerifiedRequests()
@@ -119,6 +124,8 @@ class TransformHandler:
         """The response for a transform URL; a PublicError for anything the client must be told."""
         started = time.perf_counter()
         parsed = self._verified(request)
+        if parsed.source.kind == GENERATION:
+            parsed = await self._resolved(parsed)
         remote = parsed.source.kind != ASSET  # its origin may change it: a bounded lifetime, not immutable
         lifetime = max(1, int(self.remote_ttl_s)) if remote else 0
         if parsed.reply != IMAGE:
@@ -163,6 +170,12 @@ class TransformHandler:
         self.policy.check_request(parsed)
         self.verified.put(path, request.query, parsed)
         return parsed
+
+    async def _resolved(self, parsed: ParsedRequest) -> ParsedRequest:
+        """A prompt URL from here on is a request for the asset its generation made (proxy/prompts.py)."""
+        if self.prompts is None:
+            raise NotFound("prompt URLs are not served here")
+        return replace(parsed, source=await self.prompts.resolve(parsed.source))
 
     async def _lookup(self, key: str) -> tuple[Entry | None, str]:
         # The process-local tier answers without awaiting; most hits end here.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from imgedge.generator.assets.records import AssetRecord
 from imgedge.generator.assets.store import AssetStore
 from imgedge.generator.errors import ApiError
@@ -31,6 +33,7 @@ def describe_record(
         },
         "original_url": f"/originals/{record.id}",
         "transforms": urls.describe(record.id, record.width) if urls is not None else None,
+        "prompt_url": urls.prompt_url(record) if urls is not None else None,
         "placeholders": _placeholders(placeholders),
     }  # fmt: skip
 
@@ -52,8 +55,9 @@ class AssetDescriber:
         """Blocking for an asset stored before placeholders were: they are computed on first use."""
         return describe_record(record, self.urls, self.store.placeholders(record))
 
-    def by_id(self, asset_id: str) -> dict[str, object]:
+    def by_id(self, asset_id: str, visible: Callable[[AssetRecord], bool] | None = None) -> dict[str, object]:
+        """`visible`: whether the asking caller may see this record; one it may not is "not found" too."""
         record = self.store.get(asset_id)
-        if record is None:
+        if record is None or (visible is not None and not visible(record)):
             raise ApiError(404, "asset not found")
         return describe_record(record, self.urls, self.store.placeholders(record))

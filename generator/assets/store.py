@@ -6,6 +6,7 @@ import time
 
 from imgedge.generator.assets.canonical import Canonical
 from imgedge.generator.assets.content_hash import content_hash
+from imgedge.generator.assets.creators import AssetCreators
 from imgedge.generator.assets.placeholders import PlaceholderRepository, compute
 from imgedge.generator.assets.records import AssetRecord, Provenance, check_moderation_state, valid_asset_id
 from imgedge.generator.assets.rejections import REJECTED_BEFORE, RejectedContent
@@ -31,6 +32,7 @@ class AssetStore:
         self.placeholder_rows = placeholders or PlaceholderRepository(records.database)
         self.max_pixels = max_pixels
         self.rejections = RejectedContent(records.database)
+        self.creators = AssetCreators(records.database)
 
     def put(
         self,
@@ -127,6 +129,7 @@ class AssetStore:
         self.placeholder_rows.delete(asset_id)
         self.blobs.delete(asset_id)
         self.rejections.forget(asset_id)
+        self.creators.forget(asset_id)
         return deleted
 
     def list_by_moderation(self, state: str, limit: int = 100) -> list[AssetRecord]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from imgedge.generator.assets.creators import CREDIT_UPLOAD
 from imgedge.generator.errors import ApiError
 from imgedge.generator.storage.database import Database
 
@@ -32,14 +33,16 @@ class UploadGrants:
         self.ttl_s = ttl_s
         self.database = database
 
-    def issue(self, temporary: bool, *, review: bool = False) -> str:
+    def issue(self, temporary: bool, *, review: bool = False, creator: str | None = None) -> str:
+        """`creator`: who asked for the URL, and so made what is stored through it (kept here, not in the
+        token, which may be handed to someone else to use)."""
         if self.serializer is None:
             raise _disabled()
         upload_id = uuid.uuid4().hex
         with self.database.transaction() as db:
             db.execute(
-                "INSERT INTO uploads (id, state, created_at) VALUES (?, 'issued', ?)",
-                (upload_id, time.time()),
+                "INSERT INTO uploads (id, state, created_at, creator) VALUES (?, 'issued', ?, ?)",
+                (upload_id, time.time(), creator),
             )
         return self.serializer.dumps({"u": upload_id, "t": temporary, "r": review})
 
@@ -73,3 +76,4 @@ class UploadGrants:
     def complete(self, upload_id: str, asset_id: str) -> None:
         with self.database.transaction() as db:
             db.execute("UPDATE uploads SET state = 'done', asset_id = ? WHERE id = ?", (asset_id, upload_id))
+            db.execute(CREDIT_UPLOAD, (asset_id, upload_id))

@@ -53,6 +53,7 @@ class Access:
         *,
         admin_token: str,
         listen_host: str,
+        proxy_token: str = "",
         allow_anonymous: bool,
         review_anonymous_uploads: bool,
     ) -> None:
@@ -61,6 +62,7 @@ class Access:
         self.gate = gate
         self.metrics = metrics
         self.admin_token = admin_token
+        self.proxy_token = proxy_token
         self.loopback = is_loopback(listen_host)
         self.allow_anonymous = allow_anonymous
         self.review_anonymous_uploads = review_anonymous_uploads
@@ -72,6 +74,8 @@ class Access:
         if header is not None:
             if bearer_matches(request, self.admin_token):
                 return Caller(None, address, admin=True)
+            if bearer_matches(request, self.proxy_token):
+                return Caller(None, address, proxy=True)
             return Caller(await asyncio.to_thread(self._key_for, header), address)
         if self.allow_anonymous:
             return Caller(None, address)

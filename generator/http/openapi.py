@@ -7,18 +7,25 @@ removed or answers with something this document does not describe.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from imgedge.generator.models.request import ASPECTS, MAX_PROMPT_CHARS, MAX_SEED
+from imgedge.generator.http.admin import MAX_REASON_CHARS
+from imgedge.generator.models.request import MAX_PROMPT_CHARS, MAX_SEED
+from imgedge.generator.security.urls import MAX_URL_CHARS
 from imgedge.generator.settings import MAX_JSON_BYTES as MAX_JSON_SETTING
+from imgedge.generator.settings import MAX_SIDE, MAX_STEPS
 from imgedge.generator.version import software_version
+from imgedge.url.prompt import ASPECTS
 
 JSON = "application/json"
 NULLABLE_STRING = {"type": ["string", "null"]}
+# Absolute on IMGEDGE_PUBLIC_URL when it is set, root-relative otherwise (never built from Host).
+OUR_URL = {"type": "string", "format": "uri-reference"}
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -42,6 +49,10 @@ def _retry_after(description: str) -> dict[str, Any]:
 
 ASSET_ID = {"name": "asset_id", "in": "path", "required": True, "schema": {"type": "string"}}
 BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
+# Text fields refuse control characters (C0, DEL, C1) other than newline and tab; a prompt needs a letter.
+_CONTROL = r"\u0000-\u0008\u000b-\u001f\u007f-\u009f"
+TEXT_PATTERN = rf"^[^{_CONTROL}]*$"
+PROMPT_PATTERN = rf"^[^{_CONTROL}]*[^\s{_CONTROL}][^{_CONTROL}]*$"
 # An API key, or none where anonymous use is allowed (loopback and no key, or IMGEDGE_ALLOW_ANONYMOUS).
 API_KEY: list[dict[str, list[str]]] = [{"apiKey": []}, {}]
 
@@ -50,9 +61,22 @@ SCHEMAS: dict[str, Any] = {
     "GenerationRequest": {
         "type": "object",
         "required": ["prompt"],
+        "additionalProperties": False,
+        # A size is width and height together, or an aspect ratio, never both.
+        "dependentRequired": {"width": ["height"], "height": ["width"]},
+        "not": {"anyOf": [{"required": ["aspect", "width"]}, {"required": ["aspect", "height"]}]},
         "properties": {
-            "prompt": {"type": "string", "minLength": 1, "maxLength": MAX_PROMPT_CHARS},
-            "negative_prompt": {"type": ["string", "null"], "maxLength": MAX_PROMPT_CHARS},
+            "prompt": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": MAX_PROMPT_CHARS,
+                "pattern": PROMPT_PATTERN,
+            },
+            "negative_prompt": {
+                "type": ["string", "null"],
+                "maxLength": MAX_PROMPT_CHARS,
+                "pattern": TEXT_PATTERN,
+            },
             "aspect": {"type": "string", "enum": list(ASPECTS), "description": "instead of width and height"},
             "width": {"type": "integer", "minimum": 64, "multipleOf": 8, "description": "with height"},
             "height": {"type": "integer", "minimum": 64, "multipleOf": 8, "description": "with width"},
@@ -68,7 +92,9 @@ SCHEMAS: dict[str, Any] = {
             "webhook_url": {
                 "type": "string",
                 "format": "uri",
-                "description": "http(s); public addresses only",
+                "pattern": "^https?://",
+                "maxLength": MAX_URL_CHARS,
+                "description": "http(s), no user name, password or fragment; public addresses only",
             },
         },
     },
@@ -77,9 +103,25 @@ SCHEMAS: dict[str, Any] = {
         "required": ["job_id", "status", "status_url"],
         "properties": {
             "job_id": {"type": "string"},
-            "status": {"type": "string", "enum": ["queued"]},
-            "status_url": {"type": "string", "format": "uri"},
+            "status": {
+                "type": "string",
+                "enum": ["queued", "running"],
+                "description": "running: an identical request's job, already under way",
+            },
+            "status_url": OUR_URL,
+            "reused": {"type": "boolean", "enum": [False]},
         },
+    },
+    "ReusedJob": {
+        "allOf": [
+            _ref("Job"),
+            {
+                "type": "object",
+                "required": ["reused"],
+                "properties": {"reused": {"type": "boolean", "enum": [True]}},
+            },
+        ],
+        "description": "the finished job of an identical earlier request (explicit seed): no new job",
     },
     "Job": {
         "type": "object",
@@ -92,7 +134,7 @@ SCHEMAS: dict[str, Any] = {
             "created_at": {"type": "number"},
             "updated_at": {"type": "number"},
             "request": {"type": "object", "description": "the validated request, without webhook_url"},
-            "image_url": {"type": "string", "format": "uri", "description": "once done"},
+            "image_url": {**OUR_URL, "description": "once done"},
         },
     },
     "Image": {
@@ -134,6 +176,10 @@ SCHEMAS: dict[str, Any] = {
                     "digital_source_type": NULLABLE_STRING,
                 },
             },
+            "prompt_url": {
+                **NULLABLE_STRING,
+                "description": "a signed prompt URL that makes this image again (generated, default steps)",
+            },
             "original_url": {"type": "string"},
             "transforms": {
                 "type": ["object", "null"],
@@ -158,7 +204,7 @@ SCHEMAS: dict[str, Any] = {
         "type": "object",
         "required": ["upload_url", "method", "expires_in", "max_bytes"],
         "properties": {
-            "upload_url": {"type": "string", "format": "uri"},
+            "upload_url": OUR_URL,
             "method": {"type": "string", "enum": ["PUT"]},
             "expires_in": {"type": "integer"},
             "max_bytes": {"type": "integer"},
@@ -169,7 +215,7 @@ SCHEMAS: dict[str, Any] = {
         "required": ["asset_id", "image_url", "moderation"],
         "properties": {
             "asset_id": {"type": "string"},
-            "image_url": {"type": "string", "format": "uri"},
+            "image_url": OUR_URL,
             "moderation": {"type": "string", "enum": ["approved", "pending", "rejected"]},
         },
     },
@@ -202,26 +248,51 @@ def _body(schema: dict[str, Any], required: bool = True) -> dict[str, Any]:
     return {"required": required, "content": {JSON: {"schema": schema}}}
 
 
+_BODY = {
+    "403": _error("sent from another site's page (an Origin not listed in IMGEDGE_CORS_ORIGINS)"),
+    "408": _error("the body arrived too slowly (IMGEDGE_BODY_TIMEOUT)"),
+}
 _BAD_JSON = {
-    "400": _error("body is not JSON"),
-    "413": _error(f"body larger than {MAX_JSON_SETTING.default} bytes"),
+    **_BODY,
+    "400": _error("body is not JSON, nested too deeply, or holds a duplicate key or a non-finite number"),
+    "413": _error(f"body larger than {MAX_JSON_SETTING.default} bytes (IMGEDGE_MAX_JSON_BYTES)"),
+    "415": _error("a body that is not Content-Type: application/json"),
 }
 _ADMIN = {"401": _error("admin token required")}
 _KEYED = {"401": _error("API key missing, not valid, or revoked (WWW-Authenticate: Bearer)")}
-_REASON = {"type": "object", "properties": {"reason": {"type": "string"}}}
+_UPLOAD_REQUEST = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {"temporary": {"type": "boolean"}},
+}
+_REASON = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {"reason": {"type": "string", "maxLength": MAX_REASON_CHARS, "pattern": TEXT_PATTERN}},
+}
 
 PATHS: dict[str, dict[str, Any]] = {
     "/v1/images": {
         "post": _op(
-            "Generate an image: queue a job",
+            "Generate an image: queue a job, or reuse what an identical request (same seed) made",
             security=API_KEY,
             requestBody=_body(_ref("GenerationRequest")),
             responses={
-                "202": _json("queued", _ref("JobAccepted"), {"Location": {"schema": {"type": "string"}}}),
+                "200": _json("an identical request's image, at once", _ref("ReusedJob")),
+                "202": _json(
+                    "queued (or joined an identical request's job in flight)",
+                    _ref("JobAccepted"),
+                    {"Location": {"schema": {"type": "string"}}},
+                ),
                 **_BAD_JSON,
+                "403": _error(
+                    "over a cap: an anonymous client's (IMGEDGE_ANON_MAX_PIXELS, IMGEDGE_ANON_MAX_STEPS) or"
+                    " the key's (--max-pixels, --max-steps); or sent from another site's page"
+                ),
                 **_KEYED,
                 "422": _error("invalid request, refused prompt, or forbidden webhook_url"),
                 "429": _retry_after("rate limited (the key's rate or daily quota), or the queue is full"),
+                "503": _retry_after("identical requests contending; retry"),
             },
         ),
         "get": _op(
@@ -235,10 +306,15 @@ PATHS: dict[str, dict[str, Any]] = {
     },
     "/v1/images/{asset_id}": {
         "get": _op(
-            "An image's metadata, provenance, moderation and signed transform URLs",
+            "An image's metadata, provenance, moderation and signed transform URLs (while it is pending or"
+            " rejected, only for the administrator and the caller that made it)",
             security=API_KEY,
             parameters=[ASSET_ID],
-            responses={"200": _json("the image", _ref("Image")), **_KEYED, "404": _error("unknown asset")},
+            responses={
+                "200": _json("the image", _ref("Image")),
+                **_KEYED,
+                "404": _error("unknown asset, or pending or rejected and not this caller's"),
+            },
         )
     },
     "/v1/jobs/{job_id}": {
@@ -253,7 +329,7 @@ PATHS: dict[str, dict[str, Any]] = {
         "post": _op(
             "A single-use URL to PUT an image to",
             security=API_KEY,
-            requestBody=_body({"type": "object", "properties": {"temporary": {"type": "boolean"}}}, False),
+            requestBody=_body(_UPLOAD_REQUEST, False),
             responses={
                 "201": _json("the upload URL", _ref("UploadGrant")),
                 **_BAD_JSON,
@@ -274,7 +350,8 @@ PATHS: dict[str, dict[str, Any]] = {
             },
             responses={
                 "201": _json("stored", _ref("Uploaded"), {"Location": {"schema": {"type": "string"}}}),
-                "403": _error("invalid upload URL"),
+                **_BODY,
+                "403": _error("invalid upload URL, or sent from another site's page"),
                 "409": _error("upload URL already used"),
                 "410": _error("upload URL expired"),
                 "413": _error("file too large"),
@@ -352,8 +429,10 @@ PATHS: dict[str, dict[str, Any]] = {
                 "200": {
                     "description": "text exposition format",
                     "content": {"text/plain": {"schema": {"type": "string"}}},
-                }
+                },
+                "403": _error("off this machine without IMGEDGE_METRICS_TOKEN"),
             },
+            security=[{"metrics": []}, {}],
         )
     },
     "/": {
@@ -378,7 +457,18 @@ PATHS: dict[str, dict[str, Any]] = {
 }
 
 
-def document() -> dict[str, Any]:
+def _generation_request(max_side: int, max_steps: int) -> dict[str, Any]:
+    """The request schema with this service's own bounds (IMGEDGE_MAX_SIDE, IMGEDGE_MAX_STEPS)."""
+    schema: dict[str, Any] = copy.deepcopy(SCHEMAS["GenerationRequest"])
+    properties = schema["properties"]
+    for side in ("width", "height"):
+        properties[side]["maximum"] = max_side
+    properties["steps"]["maximum"] = max_steps
+    return schema
+
+
+def document(max_side: int = MAX_SIDE.default, max_steps: int = MAX_STEPS.default) -> dict[str, Any]:
+    schemas = {**SCHEMAS, "GenerationRequest": _generation_request(max_side, max_steps)}
     return {
         "openapi": "3.1.0",
         "info": {
@@ -389,17 +479,18 @@ def document() -> dict[str, Any]:
         },
         "paths": PATHS,
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": schemas,
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer", "description": "the admin token"},
                 "apiKey": {"type": "http", "scheme": "bearer", "description": "an `imgedge keys create` key"},
+                "metrics": {"type": "http", "scheme": "bearer", "description": "IMGEDGE_METRICS_TOKEN"},
             },
         },
     }
 
 
-def routes() -> list[Route]:
-    body = document()
+def routes(max_side: int, max_steps: int) -> list[Route]:
+    body = document(max_side, max_steps)
 
     async def openapi(_: Request) -> Response:
         return JSONResponse(body, headers={"Cache-Control": "no-cache"})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -40,7 +41,9 @@ def routes(
         temporary = body.get("temporary", False)
         if not isinstance(temporary, bool):
             raise ApiError(422, "temporary must be true or false")
-        token = await asyncio.to_thread(grants.issue, temporary, review=access.holds_uploads(caller))
+        token = await asyncio.to_thread(
+            partial(grants.issue, temporary, review=access.holds_uploads(caller), creator=caller.owner)
+        )
         url = public_url(request, public_base, "upload", token=token)
         return JSONResponse(
             {"upload_url": url, "method": "PUT", "expires_in": grants.ttl_s, "max_bytes": max_bytes},

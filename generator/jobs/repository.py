@@ -6,6 +6,7 @@ import json
 import time
 import uuid
 
+from imgedge.generator.assets.creators import credit_job
 from imgedge.generator.jobs.records import JOB_STATES, Job
 from imgedge.generator.models.request import GenerationRequest
 from imgedge.generator.storage.database import Database
@@ -18,9 +19,10 @@ class JobRepository:
     def __init__(self, database: Database) -> None:
         self.database = database
 
-    def create(self, request: GenerationRequest) -> Job:
+    def create(self, request: GenerationRequest, job_id: str | None = None) -> Job:
+        """`job_id` when the caller reserved one (an identical request's single-flight, jobs/reuse.py)."""
         now = time.time()
-        job_id = uuid.uuid4().hex
+        job_id = job_id or uuid.uuid4().hex
         with self.database.transaction() as db:
             db.execute(
                 "INSERT INTO jobs (id, status, request, created_at, updated_at)"
@@ -48,6 +50,8 @@ class JobRepository:
                 "UPDATE jobs SET status = ?, asset_id = ?, error = ?, updated_at = ? WHERE id = ?",
                 (status, asset_id, error, time.time(), job_id),
             )
+            if status == "done" and asset_id is not None:
+                credit_job(db, job_id, asset_id)  # the job's owner made the asset
 
     def queued_ids(self) -> list[str]:
         """Queued jobs, oldest first, without touching running ones (workers elsewhere may hold them)."""

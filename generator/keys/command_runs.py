@@ -28,12 +28,16 @@ def _fail(message: str) -> int:
 def _limits(key: ApiKey) -> str:
     rate = f"{key.rate_per_minute}/min" if key.rate_per_minute else "default rate"
     quota = f"daily quota {key.daily_quota}" if key.daily_quota else "no daily quota"
-    return f"{rate}, {quota}"
+    caps = [f"{n} {name}" for n, name in ((key.max_pixels, "pixels"), (key.max_steps, "steps")) if n]
+    return ", ".join([rate, quota, *(f"at most {cap}" for cap in caps)])
 
 
 def run_create(args: argparse.Namespace) -> int:
     try:
-        record, key = _repository().create(args.name, rate_per_minute=args.rate, daily_quota=args.daily_quota)
+        record, key = _repository().create(
+            args.name, rate_per_minute=args.rate, daily_quota=args.daily_quota, max_pixels=args.max_pixels,
+            max_steps=args.max_steps,
+        )  # fmt: skip
     except ValueError as exc:  # a ConfigError too: settings, connections, schema
         return _fail(str(exc))
     print(f"created key {record.id} {record.name!r} ({_limits(record)})", file=sys.stderr)
@@ -50,13 +54,15 @@ def run_list(_: argparse.Namespace) -> int:
     except ConfigError as exc:
         return _fail(str(exc))
     print(
-        f"{'ID':<12}  {'NAME':<24}  {'RATE':>8}  {'DAILY QUOTA':>11}  {'TODAY':>7}  {'CREATED':<16}  STATUS"
+        f"{'ID':<12}  {'NAME':<24}  {'RATE':>8}  {'DAILY QUOTA':>11}  {'MAX PIXELS':>10}  {'MAX STEPS':>9}  "
+        f"{'TODAY':>7}  {'CREATED':<16}  STATUS"
     )
     for key in keys:
         status = "active" if not key.revoked_at else f"revoked {_when(key.revoked_at)}"
         rate = f"{key.rate_per_minute}/min" if key.rate_per_minute else "-"
+        caps = f"{key.max_pixels or '-':>10}  {key.max_steps or '-':>9}"
         print(
-            f"{key.id:<12}  {key.name:<24}  {rate:>8}  {key.daily_quota or '-':>11}  "
+            f"{key.id:<12}  {key.name:<24}  {rate:>8}  {key.daily_quota or '-':>11}  {caps}  "
             f"{used.get(key.id, 0):>7}  {_when(key.created_at):<16}  {status}"
         )
     return 0

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 from imgedge.generator.keys.records import parse_rate
-from imgedge.generator.settings import RATE_PER_MINUTE
+from imgedge.generator.settings import MAX_SIDE, MAX_STEPS, RATE_PER_MINUTE
 from imgedge.subcommands import Lazy, Subparsers
 
 _RUNS = "imgedge.generator.keys.command_runs"
@@ -39,6 +39,14 @@ def register(subparsers: Subparsers) -> None:
     create.add_argument(
         "--daily-quota", type=int, metavar="Q", help="requests of work per UTC day (default: no quota)"
     )
+    create.add_argument(
+        "--max-pixels", type=int, metavar="N",
+        help=f"most pixels (width x height) one request may ask for (default: {MAX_SIDE.name} squared)",
+    )  # fmt: skip
+    create.add_argument(
+        "--max-steps", type=int, metavar="N",
+        help=f"most inference steps one request may ask for (default: {MAX_STEPS.name})",
+    )  # fmt: skip
     create.set_defaults(func=Lazy(f"{_RUNS}:run_create", extra="generator"))
     listing = keys_sub.add_parser("list", help="every key with its limits and today's use")
     listing.set_defaults(func=Lazy(f"{_RUNS}:run_list", extra="generator"))

@@ -44,16 +44,20 @@ class Caller:
     # Anonymous because the service listens on loopback and no key exists: the operator's own machine.
     local: bool = False
     admin: bool = False
+    # The proxy resolving prompt URLs (its origin token): each was signed by a holder of its signing keys.
+    proxy: bool = False
 
     @property
     def anonymous(self) -> bool:
-        return self.key is None and not self.admin
+        return self.key is None and not self.admin and not self.proxy
 
     @property
     def owner(self) -> str:
         """What this caller's jobs are counted under, across processes (the job_owners table)."""
         if self.key is not None:
             return f"key:{self.key.id}"
+        if self.proxy:
+            return "proxy"
         return "admin" if self.admin else f"anon:{self.address}"
 
 

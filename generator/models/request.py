@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import secrets
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -11,10 +10,10 @@ from imgedge.generator.config import GeneratorConfig
 from imgedge.generator.errors import ApiError
 from imgedge.generator.security.text import check_text
 from imgedge.generator.security.urls import check_webhook_url
+from imgedge.url.errors import UrlError
+from imgedge.url.prompt import ASPECTS, canonical_prompt
+from imgedge.url.prompt import size_for_aspect as url_size_for_aspect
 
-ASPECTS = {"1:1": (1, 1), "16:9": (16, 9), "9:16": (9, 16), "4:3": (4, 3), "3:4": (3, 4)}
-# The side an aspect ratio scales from: 512² is the native size of the SD 1.x/Turbo family.
-BASE_AREA = 512 * 512
 MAX_PROMPT_CHARS = 2000
 MAX_SEED = 2**32 - 1
 MODEL_MULTIPLE = 8
@@ -41,16 +40,11 @@ class GenerationRequest:
 
 
 def size_for_aspect(aspect: str) -> tuple[int, int]:
-    """The original's size for an aspect ratio: exactly that ratio (16:9 → 672x378, so a 320 px variant
-    is 320x180), the largest such size inside the model size near 512² that `model_size` then gives back."""
-    if aspect not in ASPECTS:
-        raise ApiError(422, f"aspect must be one of {', '.join(ASPECTS)}")
-    w, h = ASPECTS[aspect]
-    scale = math.sqrt(BASE_AREA / (w * h))
-    # Multiples of 64 keep the latent grid divisible through the UNet's downsampling.
-    near_w, near_h = max(64, round(w * scale / 64) * 64), max(64, round(h * scale / 64) * 64)
-    k = min(near_w // w, near_h // h)
-    return w * k, h * k
+    """The original's size for an aspect ratio (imgedge.url.prompt holds the table prompt URLs share)."""
+    try:
+        return url_size_for_aspect(aspect)
+    except UrlError:
+        raise ApiError(422, f"aspect must be one of {', '.join(ASPECTS)}") from None
 
 
 def model_size(width: int, height: int) -> tuple[int, int]:
@@ -63,6 +57,9 @@ def _int_field(body: dict[str, Any], name: str, default: int | None) -> int | No
     value = body.get(name)
     if value is None:  # absent or null: the default
         return default
+    # JSON has one number type: 64.0 is the integer 64 (as JSON Schema, and so /openapi.json, reads it).
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         raise ApiError(422, f"{name} must be an integer")
     return value
@@ -84,11 +81,14 @@ def parse_generation_request(body: object, config: GeneratorConfig) -> Generatio
     if not isinstance(prompt, str) or not prompt.strip():
         raise ApiError(422, "prompt is required")
     check_text("prompt", prompt, max_chars=MAX_PROMPT_CHARS, multiline=True)
+    # One spelling per prompt (NFC, trimmed): what the model reads and what makes requests identical.
+    prompt = canonical_prompt(prompt)
     negative = body.get("negative_prompt")
     if negative is not None and not isinstance(negative, str):
         raise ApiError(422, f"negative_prompt must be a string of at most {MAX_PROMPT_CHARS} characters")
     if negative is not None:
         check_text("negative_prompt", negative, max_chars=MAX_PROMPT_CHARS, multiline=True)
+        negative = canonical_prompt(negative)
     width, height = _size(body, config)
     seed = _int_field(body, "seed", None)
     if seed is None:
@@ -121,11 +121,16 @@ def _size(body: dict[str, Any], config: GeneratorConfig) -> tuple[int, int]:
     height = _int_field(body, "height", None)
     aspect = body.get("aspect")
     if width is None and height is None:
-        if aspect is None:
-            return 512, 512
-        if not isinstance(aspect, str):
+        if aspect is not None and not isinstance(aspect, str):
             raise ApiError(422, "aspect must be a string such as 16:9")
-        return size_for_aspect(aspect)
+        width, height = (512, 512) if aspect is None else size_for_aspect(aspect)
+        if max(width, height) > config.max_side:
+            # The service's own default must not get past its limit either.
+            raise ApiError(
+                422, f"the default size, {width}x{height}, is over this service's longest side "
+                f"({config.max_side}): give width and height",
+            )  # fmt: skip
+        return width, height
     if aspect is not None:
         raise ApiError(422, "give either aspect or width and height, not both")
     if width is None or height is None:

@@ -11,6 +11,7 @@ const stage = document.getElementById("stage");
 const details = document.getElementById("details");
 const gallery = document.getElementById("gallery");
 const refreshButton = document.getElementById("refresh");
+const copyButton = document.getElementById("copy-prompt-url");
 
 // Each new request bumps this; a slower, older request that finishes later must not overwrite the stage.
 let currentRun = 0;
@@ -379,7 +380,8 @@ function setField(name, text, title) {
 
 function clearDetails() {
   for (const name of ["format", "received", "original", "saving", "variant", "server", "model", "prompt",
-    "seed", "created", "moderation"]) setField(name, "—");
+    "seed", "prompt-url", "created", "moderation"]) setField(name, "—");
+  copyButton.classList.add("unavailable");
   field("meter").style.width = "0";
   field("format").className = "badge";
   field("moderation").className = "badge";
@@ -390,6 +392,12 @@ function fillProvenance(meta) {
   setField("model", p.origin === "generated" ? `${p.model} · ${p.steps} steps` : "Upload", p.model_hash || "");
   setField("prompt", p.prompt || "—", p.prompt || "");
   setField("seed", p.seed === null || p.seed === undefined ? "—" : String(p.seed));
+  // The signed URL that makes this very image again on first request (then served like any variant).
+  setField("prompt-url", meta.prompt_url || "—", meta.prompt_url ? "" : "only for generated images made with the default steps");
+  // Shown and hidden by visibility only: the panel keeps its layout, so nothing shifts.
+  copyButton.classList.toggle("unavailable", !meta.prompt_url);
+  copyButton.dataset.url = meta.prompt_url || "";
+  copyButton.textContent = "Copy";
   setField("created", new Date(meta.created_at * 1000).toLocaleString());
   setField("moderation", meta.moderation.state, meta.moderation.reason || "");
   field("moderation").className = `badge moderation-${meta.moderation.state}`;
@@ -497,6 +505,18 @@ async function showAsset(assetId) {
 
 // ---------- start-up ----------
 
+async function copyPromptUrl() {
+  const url = new URL(copyButton.dataset.url, config.proxyOrigin || location.href).href;
+  try {
+    await navigator.clipboard.writeText(url);
+    copyButton.textContent = "Copied";
+  } catch {
+    // No clipboard permission: select the text so one keystroke copies it.
+    getSelection().selectAllChildren(field("prompt-url"));
+    copyButton.textContent = "Press Ctrl+C";
+  }
+}
+
 function setUpAspectPicker() {
   // The buttons are in the HTML (added by script they would push the page down after its first paint).
   for (const input of aspectsField.querySelectorAll("input")) {
@@ -516,3 +536,4 @@ const linked = new URLSearchParams(location.search).get("asset");
 if (linked) showAsset(linked);
 else showEmpty();
 loadGallery();
+copyButton.addEventListener("click", copyPromptUrl);

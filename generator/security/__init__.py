@@ -10,4 +10,5 @@ docs/security.md lists both with their settings):
 - `clients`  the caps that come with who is asking (a Caller: an API key, the administrator, or anonymous by
              address): pixels, steps, queued + running jobs (403 / 429 naming the limit).
 - `public_urls` absolute URLs only from IMGEDGE_PUBLIC_URL, never from `Host`.
+- `visibility` pending and rejected assets' metadata: the administrator and their creators only (404).
 """

@@ -15,7 +15,8 @@ from imgedge.generator.security.limits import GeneratorLimits
 
 ANON_MAX_PIXELS = "IMGEDGE_ANON_MAX_PIXELS"
 ANON_MAX_STEPS = "IMGEDGE_ANON_MAX_STEPS"
-KEY_CAPS = "`imgedge keys`"
+KEY_MAX_PIXELS = "the key's --max-pixels"
+KEY_MAX_STEPS = "the key's --max-steps"
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +43,8 @@ def caps_for(caller: Caller, limits: GeneratorLimits) -> Caps:
             min(key.max_pixels or limits.max_pixels, limits.max_pixels),
             min(key.max_steps or limits.max_steps, limits.max_steps),
             None, f"API key {key.name!r}",
-            KEY_CAPS if key.max_pixels is not None else "", KEY_CAPS if key.max_steps is not None else "",
+            KEY_MAX_PIXELS if key.max_pixels is not None else "",
+            KEY_MAX_STEPS if key.max_steps is not None else "",
         )  # fmt: skip
     return Caps(limits.max_pixels, limits.max_steps, None)
 

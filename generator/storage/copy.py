@@ -30,6 +30,8 @@ TABLE_KEYS: dict[str, tuple[str, ...]] = {
     "rejected_content": ("content_hash",),
     "asset_content": ("asset_id",),
     "job_owners": ("job_id",),
+    "asset_creators": ("asset_id", "creator"),
+    "request_keys": ("request_key",),
 }
 BATCH = 200
 
@@ -61,9 +63,11 @@ def _columns(db: Database, table: str) -> list[str]:
 def _upsert(table: str, columns: Sequence[str]) -> str:
     keys = TABLE_KEYS[table]
     updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in keys)
+    # A table that is all key (asset_creators) has nothing to update: the row is there or it is not.
+    action = f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
     return (
         f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
-        f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
+        f" ON CONFLICT ({', '.join(keys)}) {action}"
     )
 
 

@@ -138,6 +138,36 @@ SECURITY_TABLES = (
     "CREATE INDEX IF NOT EXISTS job_owners_owner ON job_owners (owner)",
 )
 
+# Who made each asset (a set: the same pixels from two callers are one asset), and who asked for each upload
+# URL, so pending and rejected assets are shown to them and the administrator only
+# (generator/security/visibility.py).
+CREATOR_TABLES = (
+    """CREATE TABLE asset_creators (
+        asset_id TEXT NOT NULL,
+        creator TEXT NOT NULL,
+        PRIMARY KEY (asset_id, creator)
+    )""",
+    "ALTER TABLE uploads ADD COLUMN creator TEXT",
+)
+
+# What one request with a key may ask for (`imgedge keys create --max-pixels --max-steps`); NULL: the
+# service's maxima.
+KEY_CAP_COLUMNS = (
+    "ALTER TABLE api_keys ADD COLUMN max_pixels BIGINT",
+    "ALTER TABLE api_keys ADD COLUMN max_steps INTEGER",
+)
+
+
+# Identical generation requests (generator/jobs/reuse.py): the canonical request's key and the job that
+# makes it. The primary key is the single-flight across API processes: one insert wins.
+REUSE_TABLES = (
+    """CREATE TABLE IF NOT EXISTS request_keys (
+        request_key TEXT PRIMARY KEY,
+        job_id TEXT NOT NULL,
+        created_at DOUBLE PRECISION NOT NULL
+    )""",
+)
+
 
 def _baseline(conn: Connection) -> None:
     for statement in BASELINE_TABLES:
@@ -169,6 +199,9 @@ MIGRATIONS = (
     Migration(1, "assets, jobs, upload grants, purge outbox, placeholders, webhook outbox", _baseline),
     Migration(2, "API keys and their usage", _statements(*API_KEY_TABLES)),
     Migration(3, "rejected content hashes, asset content hashes, job owners", _statements(*SECURITY_TABLES)),
+    Migration(4, "asset creators, upload URL requesters", _statements(*CREATOR_TABLES)),
+    Migration(5, "API key caps: most pixels and steps per request", _statements(*KEY_CAP_COLUMNS)),
+    Migration(6, "identical generation requests", _statements(*REUSE_TABLES)),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -14,6 +14,7 @@ from imgedge.proxy.dialects.base import BOUNDED, UNSIGNED, Credential, Dialect, 
 from imgedge.proxy.dialects.imgproxy import IMGPROXY, ImgproxyDialect
 from imgedge.proxy.dialects.native import NATIVE, NativeDialect
 from imgedge.proxy.dialects.next_image import NEXT_IMAGE, NextImageDialect
+from imgedge.proxy.dialects.prompt import PROMPT, PromptDialect
 from imgedge.proxy.dialects.thumbor import THUMBOR, ThumborDialect
 
 if TYPE_CHECKING:
@@ -21,8 +22,11 @@ if TYPE_CHECKING:
 
 # One row per dialect; a prefixed dialect whose prefix setting is empty is switched off.
 DIALECTS: Mapping[str, Callable[[ProxyConfig], Dialect]] = MappingProxyType(
-    {NATIVE: NativeDialect, THUMBOR: ThumborDialect, IMGPROXY: ImgproxyDialect, NEXT_IMAGE: NextImageDialect}
-)
+    {
+        NATIVE: NativeDialect, THUMBOR: ThumborDialect, IMGPROXY: ImgproxyDialect,
+        NEXT_IMAGE: NextImageDialect, PROMPT: PromptDialect,
+    }
+)  # fmt: skip
 
 
 class DialectRouter:

@@ -8,11 +8,12 @@ from __future__ import annotations
 from imgedge.proxy.dialects.base import ParsedRequest
 from imgedge.proxy.errors import Forbidden
 from imgedge.proxy.sources.allowlist import AllowedPrefix, admitted
-from imgedge.proxy.sources.base import ASSET, SourceRef
+from imgedge.proxy.sources.base import ASSET, GENERATION, SourceRef
 
 
 def check_source(ref: SourceRef, allowed: tuple[AllowedPrefix, ...]) -> None:
-    if ref.kind != ASSET and not admitted(ref.location, allowed):
+    # A generation resolves to an asset of the generator's store: what asset ids name.
+    if ref.kind not in (ASSET, GENERATION) and not admitted(ref.location, allowed):
         raise Forbidden("source is not allowed (IMGEDGE_REMOTE_SOURCES)")
 
 

@@ -15,6 +15,8 @@ from imgedge.url.errors import UrlError
 ASSET = "asset"  # an id in the generator's store
 REMOTE = "remote"  # an http(s) URL, fetched only when IMGEDGE_REMOTE_SOURCES allows its prefix
 S3 = "s3"  # s3://bucket/key, likewise
+# A prompt URL's generation (imgedge.url.prompt), resolved to the asset it made before anything is fetched.
+GENERATION = "generation"
 
 _ASSET_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
 MAX_URL_LENGTH = 2048
@@ -31,6 +33,10 @@ class SourceRef:
     @classmethod
     def asset(cls, asset_id: str) -> SourceRef:
         return cls(ASSET, asset_id)
+
+    @classmethod
+    def generation(cls, segment: str) -> SourceRef:
+        return cls(GENERATION, segment)
 
     @classmethod
     def parse(cls, text: str, *, part: str = "image") -> SourceRef:

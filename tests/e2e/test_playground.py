@@ -373,6 +373,28 @@ def test_refused_prompt_shows_its_message(browser: Any, generator_url: str) -> N
     session.close()
 
 
+def test_the_prompt_url_of_a_generated_image_is_shown_copied_and_reproduces_it(
+    browser: Any, generator_url: str
+) -> None:
+    session = Session(browser, generator_url, permissions=["clipboard-read", "clipboard-write"])
+    page = session.page
+    page.get_by_label("Prompt").fill("a paper boat on a pond")
+    page.get_by_role("button", name="Generate").click()
+    asset_id = session.wait_for_new_image(None)
+    shown = page.locator('[data-field="prompt-url"]').text_content() or ""
+    assert "/gen/" in shown and asset_id not in shown
+    page.get_by_role("button", name="Copy").click()
+    page.wait_for_function("document.getElementById('copy-prompt-url').textContent === 'Copied'")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.startswith("http") and copied.endswith(shown.rsplit("/", 1)[1])
+    # The copied URL is the same image: resolved by the generator's reuse, no new generation.
+    response = page.request.get(copied)
+    assert response.status == 200 and response.headers["content-type"].startswith("image/")
+    assert response.headers["surrogate-key"] == asset_id
+    assert session.errors == []
+    session.close()
+
+
 def test_gallery_and_screenshot(browser: Any, generator_url: str) -> None:
     """Runs after the generation tests: they filled the store, so the gallery has something to show."""
     session = Session(browser, generator_url)

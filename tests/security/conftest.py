@@ -23,6 +23,7 @@ import pyvips
 from imgedge.secrets import load_signing_keys
 from imgedge.url.build import build_path
 from tests.conftest import free_port, photo
+from tests.security.public_api import PublicApi, run_public_api
 
 MIB = 1 << 20
 TRUSTED_PROXY = "127.0.0.2"
@@ -32,6 +33,7 @@ TRANSFORM_MEMORY = 300 * MIB
 METRICS_TOKEN = "metrics-secret"
 LISTED_ORIGIN = "https://app.example"
 BLOCKED_WORD = "forbidden"
+REVIEW_WORD = "borderline"
 IMGEDGE = [sys.executable, "-m", "imgedge.cli"]
 
 
@@ -140,6 +142,7 @@ def serve_env(data_dir: Path, port: int, generator_port: int) -> dict[str, str]:
         "IMGEDGE_CORS_ORIGINS": LISTED_ORIGIN,
         "IMGEDGE_METRICS_TOKEN": METRICS_TOKEN,
         "IMGEDGE_MODERATION_BLOCKLIST": BLOCKED_WORD,
+        "IMGEDGE_MODERATION_REVIEW_PATTERNS": REVIEW_WORD,
         "IMGEDGE_TEMPORARY_TTL": "1",
         "IMGEDGE_JANITOR_INTERVAL": "0.3",
         "IMGEDGE_RATE_PER_MINUTE": "60",
@@ -183,3 +186,8 @@ def edge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Edge]:
 def report(name: str, **values: Any) -> None:
     """Measured numbers, one JSON line per attack, for the closing note (pytest -s shows them)."""
     print(f"\nsecurity: {name}: {json.dumps(values)}")
+
+
+@pytest.fixture(scope="session")
+def public_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PublicApi]:
+    yield from run_public_api(tmp_path_factory.mktemp("public-api"))

@@ -132,6 +132,18 @@ export declare class UrlError extends Error {
 
 /** `/{signature}/{canonical options}/{assetId}`. Throws UrlError for options the proxy would refuse. */
 export declare function buildPath(assetId: string, options: BuildOptions): string;
+
+/** What a prompt URL asks the generator for: an aspect (default 1:1) or an explicit size. */
+export type Generation =
+  | { prompt: string; seed: number; aspect?: "1:1" | "16:9" | "9:16" | "4:3" | "3:4" }
+  | { prompt: string; seed: number; width: number; height: number };
+export declare const ASPECT_SIZES: Readonly<Record<string, readonly [number, number]>>;
+/** `/gen/{signature}/{options}/{width}x{height}-{seed}-{prompt}`: always signed; `key: null` is refused. */
+export declare function buildPromptPath(generation: Generation, options: Omit<BuildOptions, "expiresIn" | "now">
+  & { key: Keys }): string;
+export declare function canonicalPrompt(prompt: string): string;
+export declare function generationSegment(generation: Generation): string;
+export declare function promptMessage(canonicalOptions: string, segment: string): string;
 /** `url 320w, url 640w, …` with each candidate signed on its own. */
 export declare function srcset(assetId: string, widths: readonly number[], options: SrcsetOptions): string;
 /** Option segments (`["w:400", "rt:fill"]`) → the spec the proxy would parse. */

@@ -3,7 +3,9 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 
-import { buildPath, canonical, parseOptions, sign, srcset, UrlError, verify } from "../src/index.js";
+import {
+  buildPath, buildPromptPath, canonical, generationSegment, parseOptions, sign, srcset, UrlError, verify,
+} from "../src/index.js";
 import { FIT_ALIASES, FORMAT_SPELLINGS, GRAVITY_ALIASES, OPTION_NAMES, QUALITY_LEVELS } from "../src/grammar.js";
 
 const vectors = JSON.parse(readFileSync(new URL("./vectors.json", import.meta.url), "utf8"));
@@ -56,4 +58,18 @@ test("srcset gives the Python builder's strings", () => {
     const { widths, ...options } = jsOptions(vector.options);
     assert.equal(srcset(vectors.asset_id, widths, { ...options, ...settings, key: vectors.key }), vector.srcset);
   }
+});
+
+test("buildPromptPath gives the Python builder's prompt URLs, and refuses what it refuses", () => {
+  for (const vector of vectors.prompt) {
+    const label = JSON.stringify(vector.generation).slice(0, 120);
+    const build = () => buildPromptPath(vector.generation, { key: vectors.key, extra: vector.segments, ...settings });
+    if (vector.error !== undefined) {
+      assert.throws(build, (err) => err instanceof UrlError && err.message === vector.error, label);
+      continue;
+    }
+    assert.equal(generationSegment(vector.generation), vector.segment, label);
+    assert.equal(build(), vector.path, label);
+  }
+  assert.throws(() => buildPromptPath({ prompt: "x", seed: 1 }, { key: null }), TypeError);
 });

@@ -139,3 +139,19 @@ def test_the_anonymous_caps_are_for_callers_without_a_key(serve: Any, config: Ge
         for headers in (bearer(key), bearer(key), bearer(served.config.admin_token)):
             accepted = client.post("/v1/images", json=slow, headers=headers)
             assert accepted.status_code == 202, accepted.text
+
+
+def test_a_key_with_caps_is_held_to_them(serve: Any, config: GeneratorConfig) -> None:
+    thumbs = make_key(config, "thumbs", max_pixels=64 * 64, max_steps=2)
+    served = serve(config)
+    with served.client() as client:
+        accepted = client.post("/v1/images", json=BODY, headers=bearer(thumbs))
+        assert accepted.status_code == 202, accepted.text
+        for body, cap in (({"width": 64, "height": 72}, "--max-pixels"), ({"steps": 3}, "--max-steps")):
+            refused = client.post("/v1/images", json={**BODY, **body}, headers=bearer(thumbs))
+            assert refused.status_code == 403
+            assert "API key 'thumbs' may ask for at most" in refused.json()["error"]
+            assert f"(the key's {cap})" in refused.json()["error"]
+        # The administrator is not held to any key's caps.
+        admin = bearer(served.config.admin_token)
+        assert client.post("/v1/images", json={**BODY, "steps": 3}, headers=admin).status_code == 202

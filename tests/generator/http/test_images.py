@@ -67,8 +67,12 @@ def test_job_lifecycle_to_a_served_original(serve: Any, config: GeneratorConfig)
 def test_same_request_twice_gives_the_same_asset(serve: Any, config: GeneratorConfig) -> None:
     served = serve(config)
     first = served.wait_job(submit(served, prompt="same")["job_id"])
-    second = served.wait_job(submit(served, prompt="same")["job_id"])
-    assert first["asset_id"] == second["asset_id"]
+    with served.client() as client:
+        again = client.post(
+            "/v1/images", json={"prompt": "same", "width": 64, "height": 64, "steps": 2, "seed": 1}
+        )
+    assert again.status_code == 200 and again.json()["reused"] is True
+    assert again.json()["asset_id"] == first["asset_id"] and again.json()["id"] == first["id"]
 
 
 def test_unknown_ids_are_404(serve: Any, config: GeneratorConfig) -> None:

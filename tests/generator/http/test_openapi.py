@@ -4,6 +4,7 @@ answers matches it: each status is documented and each JSON body validates again
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -107,3 +108,11 @@ def exercise(check: Checker, served: Served) -> None:
         check.call(path, "GET")
     check.call("/playground/{path}", "GET", "/playground/playground.js")
     check.call("/playground/{path}", "GET", "/playground/missing.js")
+
+
+def test_the_request_schema_states_this_services_bounds(serve: Any, config: GeneratorConfig) -> None:
+    served = serve(replace(config, max_side=256, max_steps=8))
+    document = httpx.get(served.url + "/openapi.json").json()
+    properties = document["components"]["schemas"]["GenerationRequest"]["properties"]
+    assert properties["width"]["maximum"] == properties["height"]["maximum"] == 256
+    assert properties["steps"]["maximum"] == 8

@@ -52,6 +52,23 @@ def test_bad_limits_are_refused_before_anything_is_stored(
     assert refused.value.code == 2 and "rate must look like 60/min" in capsys.readouterr().err
     assert main(["keys", "create", "--name", "x", "--daily-quota", "0"]) == 1
     assert "daily quota must be at least 1" in capsys.readouterr().err
+    assert main(["keys", "create", "--name", "x", "--max-pixels", "100"]) == 1
+    assert "max pixels must be at least 4096" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["keys", "create", "--name", "x", "--max-steps", "many"])
+    assert main(["keys", "list"]) == 0 and " x " not in capsys.readouterr().out
+
+
+def test_caps_are_set_at_creation_and_listed(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["keys", "create", "--name", "thumbs", "--max-pixels", "262144", "--max-steps", "8"]) == 0
+    assert "(default rate, no daily quota, at most 262144 pixels, at most 8 steps)" in capsys.readouterr().err
+    assert main(["keys", "create", "--name", "free"]) == 0
+    capsys.readouterr()
+    assert main(["keys", "list"]) == 0
+    header, thumbs, free = capsys.readouterr().out.splitlines()
+    assert "MAX PIXELS" in header and "MAX STEPS" in header
+    assert thumbs.split()[1:6] == ["thumbs", "-", "-", "262144", "8"]
+    assert free.split()[1:6] == ["free", "-", "-", "-", "-"]
 
 
 def test_db_upgrade_applies_what_is_missing_once(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -59,6 +76,7 @@ def test_db_upgrade_applies_what_is_missing_once(data_dir: Path, capsys: pytest.
     out = capsys.readouterr().out
     assert "applied 1: assets, jobs, upload grants, purge outbox" in out and "applied 2: API keys" in out
     assert "applied 3: rejected content hashes, asset content hashes, job owners" in out
+    assert "applied 4: asset creators" in out and "applied 5: API key caps" in out
     assert f"upgraded from version 0 to version {LATEST}" in out
     assert main(["db", "upgrade"]) == 0
     assert f"already at version {LATEST}" in capsys.readouterr().out

@@ -34,6 +34,20 @@ def test_create_find_list_and_revoke(database: Database) -> None:
     assert keys.any_exist()  # revoked keys still mean "keys are in use"
 
 
+def test_caps_are_kept_with_the_key(database: Database) -> None:
+    keys = ApiKeyRepository(database)
+    record, key = keys.create(
+        "capped", rate_per_minute=None, daily_quota=None, max_pixels=262_144, max_steps=8
+    )
+    assert (record.max_pixels, record.max_steps) == (262_144, 8)
+    assert keys.by_key(key) == record and keys.all() == [record]
+    uncapped, _ = keys.create("free", rate_per_minute=None, daily_quota=None)
+    assert (uncapped.max_pixels, uncapped.max_steps) == (None, None) and keys.all()[1] == uncapped
+    for caps, message in (({"max_pixels": 4095}, "at least 4096"), ({"max_steps": 0}, "at least 1")):
+        with pytest.raises(ValueError, match=message):
+            keys.create("bad", rate_per_minute=None, daily_quota=None, **caps)
+
+
 def test_names_and_rates_are_checked() -> None:
     assert parse_rate("60/min") == 60 and parse_rate("2/s") == 120
     for bad in ("0/min", "60", "1/h", "x/min"):

@@ -4,12 +4,8 @@ import pytest
 
 from imgedge.generator.config import GeneratorConfig
 from imgedge.generator.errors import ApiError
-from imgedge.generator.models.request import (
-    ASPECTS,
-    model_size,
-    parse_generation_request,
-    size_for_aspect,
-)
+from imgedge.generator.models.request import model_size, parse_generation_request, size_for_aspect
+from imgedge.url.prompt import ASPECTS
 
 CONFIG = GeneratorConfig()
 
@@ -55,6 +51,8 @@ def test_defaults_and_explicit_values() -> None:
         {"prompt": "p", "aspect": "1:1", "width": 64, "height": 64},
         {"prompt": "p", "seed": -1},
         {"prompt": "p", "seed": True},
+        {"prompt": "p", "steps": 2.5},
+        {"prompt": "p", "seed": float("inf")},
         {"prompt": "p", "guidance": "high"},
         {"prompt": "p", "temporary": "yes"},
         {"prompt": "x" * 5000},
@@ -64,3 +62,18 @@ def test_invalid_requests_are_422(body: object) -> None:
     with pytest.raises(ApiError) as error:
         parse_generation_request(body, CONFIG)
     assert error.value.status == 422
+
+
+@pytest.mark.parametrize("body", [{"prompt": "p"}, {"prompt": "p", "aspect": "16:9"}])
+def test_a_default_size_over_the_longest_side_is_refused_not_generated(body: dict[str, str]) -> None:
+    small = GeneratorConfig(max_side=256)
+    with pytest.raises(ApiError) as refused:
+        parse_generation_request(body, small)
+    assert refused.value.status == 422 and "256" in refused.value.message
+    assert parse_generation_request({"prompt": "p", "width": 256, "height": 128}, small).width == 256
+
+
+def test_integral_numbers_are_integers_as_in_json_schema() -> None:
+    request = parse_generation_request({"prompt": "p", "width": 64.0, "height": 128.0, "steps": 2.0}, CONFIG)
+    assert (request.width, request.height, request.steps) == (64, 128, 2)
+    assert isinstance(request.width, int) and isinstance(request.steps, int)

@@ -54,12 +54,13 @@ def test_a_key_with_caps_of_its_own_is_held_to_them() -> None:
     with pytest.raises(ApiError) as refused:
         check_generation_caps(replace(REQUEST, width=512, height=520), caps)
     assert (
-        refused.value.status == 403 and "API key 'site' may ask for at most 262144" in refused.value.message
+        refused.value.status == 403
+        and "API key 'site' may ask for at most 262144 (the key's --max-pixels)" in refused.value.message
     )
     # A key's caps never exceed the service's maxima.
     generous = Caller(replace(KEY, max_pixels=10**9, max_steps=8), "198.51.100.3")
     assert (caps_for(generous, LIMITS).max_pixels, caps_for(generous, LIMITS).max_steps) == (1536 * 1536, 8)
-    with pytest.raises(ApiError, match="at most 8 steps"):
+    with pytest.raises(ApiError, match=r"at most 8 steps \(the key's --max-steps\)"):
         check_generation_caps(replace(REQUEST, steps=9), caps_for(generous, LIMITS))
 
 

@@ -47,6 +47,7 @@ def data_dir(tmp_path: Path) -> Path:
         GenerationRequest(prompt="p", width=64, height=64, seed=1, steps=2, guidance=2.0)
     )
     JobOwners(database).record(job.id, "anon:198.51.100.1")
+    store.creators.record(canonical(1).asset_id, "key:0123456789ab")
     ApiKeyRepository(database).create("site", rate_per_minute=60, daily_quota=None)
     return data
 
@@ -97,7 +98,8 @@ def test_an_interrupted_migration_run_again_loses_nothing(
     assert f"originals: {ASSETS - 3} copied, 3 already there; verified {ASSETS} assets" in done.stdout
     assert (
         "copied rows: assets 7, jobs 1, uploads 0, purges 0, asset_placeholders 7, webhook_deliveries 0,"
-        " api_keys 1, api_key_usage 0, rejected_content 1, asset_content 7, job_owners 1\n" in done.stdout
+        " api_keys 1, api_key_usage 0, rejected_content 1, asset_content 7, job_owners 1, asset_creators 1,"
+        " request_keys 0\n" in done.stdout
     )
     assert "IMGEDGE_KEYS" not in done.stderr  # this data dir generated no signing key: nothing to carry over
     again = migrate(env, store_url, database_url)

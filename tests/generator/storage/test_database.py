@@ -17,7 +17,8 @@ from tests.engines.postgres import PostgresServer
 
 TABLES = (
     "assets", "jobs", "uploads", "purges", "asset_placeholders", "webhook_deliveries",
-    "api_keys", "api_key_usage", "rejected_content", "asset_content", "job_owners",
+    "api_keys", "api_key_usage", "rejected_content", "asset_content", "job_owners", "asset_creators",
+    "request_keys",
 )  # fmt: skip
 
 
