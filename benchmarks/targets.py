@@ -47,6 +47,12 @@ WHEN_MISSED = {
         "hits wait for CPU when every core is busy; transform threads are niced (IMGEDGE_TRANSFORM_NICE) "
         "but on a shared machine other processes' load is not (profile.md, 'Hits under saturated misses')"
     ),
+    "Proxy RSS after the soak": (
+        "q:auto's background searches (on by default: every f:auto URL of the mix gets q:auto) hold the "
+        "un-encoded variant, its SSIMULACRA2 planes and trial decodes, a few hundred MiB each; with "
+        "IMGEDGE_AUTO_QUALITY_LEARN=0 the same soak ended at 578 of 684 MiB (profile.md, 'q:auto learning "
+        "and the pool')"
+    ),
     "Cache hits vs bare Starlette (wrk)": (
         "a hit sends twice the headers of the bare endpoint (ETag, Cache-Status, Server-Timing, "
         "Surrogate-Key, Cache-Tag, …) and checks signature, limits and negotiation "

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
-from collections.abc import Callable
 
 import anyio
 import pytest
@@ -68,30 +68,21 @@ async def test_the_request_answers_at_the_deadline_and_the_thread_is_killed(big_
         pool.close()
 
 
-async def test_work_still_queued_at_the_deadline_never_starts(big_png: bytes) -> None:
+async def test_work_still_queued_at_the_deadline_never_starts() -> None:
     pool = TransformPool(1, queue_size=1)
-    blocker = Deadline.after(0.3)
-    queued = Deadline.after(0.3)
+    release = threading.Event()
     started = threading.Event()
-
-    def never() -> None:
-        started.set()
-
-    timeouts: list[TransformTimeout] = []
-
-    async def run(work: Callable[[], None], deadline: Deadline) -> None:
-        try:
-            await pool.run(work, deadline)
-        except TransformTimeout as exc:
-            timeouts.append(exc)
-
+    busy = asyncio.ensure_future(pool.run(lambda: release.wait(10)))  # holds the only thread
     try:
-        async with anyio.create_task_group() as tasks:
-            tasks.start_soon(run, lambda: heavy(big_png, blocker), blocker)
-            await anyio.sleep(0.05)  # the heavy transform holds the only thread
-            tasks.start_soon(run, never, queued)
-        assert len(timeouts) == 2 and queued.killed
-        await anyio.sleep(1.0)  # the killed transform has left the thread: queued work would run by now
+        await anyio.sleep(0.05)
+        queued = Deadline.after(0.3)
+        with pytest.raises(TransformTimeout):
+            await pool.run(started.set, queued)
+        assert queued.killed and pool.admitted == 1
+        release.set()  # the thread is free: work still queued would start now
+        await busy
+        await anyio.sleep(0.3)
         assert not started.is_set()
     finally:
+        release.set()
         pool.close()
