@@ -1,8 +1,8 @@
 """The attack pass of docs/security.md, measured: `imgedge serve` from a source tree, attacked from 127.0.0.1
 as a client on the internet would, with RSS, times and statuses written to a JSON file.
 
-    python -m benchmarks.security_probe --tree . --label after --out /tmp/after.json
-    python -m benchmarks.security_probe --compare /tmp/before.json /tmp/after.json
+    python -m benchmarks.security_probe --tree . --label after --out after.json
+    python -m benchmarks.security_probe --compare before.json after.json
 
 `--tree` may be any checkout (e.g. an export of main): its code serves, this probe attacks, so one probe
 measures before and after side by side. Everything runs on loopback and stops by itself.
