@@ -271,6 +271,24 @@ _REASON = {
     "properties": {"reason": {"type": "string", "maxLength": MAX_REASON_CHARS, "pattern": TEXT_PATTERN}},
 }
 
+
+def _review_op(summary: str) -> dict[str, Any]:
+    """An administrator's approve or reject: the same body, answers and errors."""
+    return _op(
+        summary,
+        security=BEARER,
+        parameters=[ASSET_ID],
+        requestBody=_body(_REASON, False),
+        responses={
+            "200": _json("the asset", _ref("Image")),
+            **_ADMIN,
+            **_BAD_JSON,
+            "404": _error("unknown asset"),
+            "422": _error("bad reason"),
+        },
+    )
+
+
 PATHS: dict[str, dict[str, Any]] = {
     "/v1/images": {
         "post": _op(
@@ -362,34 +380,10 @@ PATHS: dict[str, dict[str, Any]] = {
         )
     },
     "/v1/admin/assets/{asset_id}/approve": {
-        "post": _op(
-            "Approve an asset held for review (purges it from every proxy cache)",
-            security=BEARER,
-            parameters=[ASSET_ID],
-            requestBody=_body(_REASON, False),
-            responses={
-                "200": _json("the asset", _ref("Image")),
-                **_ADMIN,
-                **_BAD_JSON,
-                "404": _error("unknown asset"),
-                "422": _error("bad reason"),
-            },
-        )
+        "post": _review_op("Approve an asset held for review (purges it from every proxy cache)")
     },
     "/v1/admin/assets/{asset_id}/reject": {
-        "post": _op(
-            "Reject an asset (purges it from every proxy cache)",
-            security=BEARER,
-            parameters=[ASSET_ID],
-            requestBody=_body(_REASON, False),
-            responses={
-                "200": _json("the asset", _ref("Image")),
-                **_ADMIN,
-                **_BAD_JSON,
-                "404": _error("unknown asset"),
-                "422": _error("bad reason"),
-            },
-        )
+        "post": _review_op("Reject an asset (purges it from every proxy cache)")
     },
     "/v1/admin/pending": {
         "get": _op(

@@ -6,9 +6,6 @@ the key."""
 
 from __future__ import annotations
 
-import time
-from typing import Any
-
 import httpx
 
 from tests.conftest import photo
@@ -20,16 +17,6 @@ CREATOR, STRANGER = "198.51.100.21", "198.51.100.22"
 SECRET_PROMPT = f"a {REVIEW_WORD} secret plan"
 
 
-def finished(client: httpx.Client, job_id: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        job: dict[str, Any] = client.get(f"/v1/jobs/{job_id}").json()
-        if job["status"] in ("done", "failed"):
-            return job
-        time.sleep(0.1)
-    raise AssertionError(f"job {job_id} did not finish")
-
-
 def listed(client: httpx.Client) -> list[str]:
     return [image["asset_id"] for image in client.get("/v1/images?limit=100").json()["images"]]
 
@@ -38,7 +25,7 @@ def test_a_pending_asset_is_shown_to_its_creator_and_the_admin_only(edge: Edge) 
     admin = {"Authorization": f"Bearer {edge.admin_token}"}
     with edge.client(behind=CREATOR) as creator, edge.client(behind=STRANGER) as stranger:
         body = {"prompt": SECRET_PROMPT, "width": 64, "height": 64, "steps": 1, "seed": 7}
-        asset = finished(creator, creator.post("/v1/images", json=body).json()["job_id"])["asset_id"]
+        asset = wait_job(creator, creator.post("/v1/images", json=body).json()["job_id"])["asset_id"]
         own = creator.get(f"/v1/images/{asset}")
         assert own.status_code == 200 and own.json()["provenance"]["prompt"] == SECRET_PROMPT
         assert own.json()["moderation"]["state"] == "pending"
