@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+import pyvips
+from ssimulacra2 import compute_ssimulacra2
+
+from imgedge.imaging import ssimulacra2 as metric
+from imgedge.imaging.autoquality import linear_planes
+from tests.conftest import photo
+
+
+def _encoded(image: pyvips.Image, quality: int) -> pyvips.Image:
+    return pyvips.Image.new_from_buffer(image.webpsave_buffer(Q=quality), "")
+
+
+@pytest.mark.parametrize(
+    ("name", "width", "height", "quality"),
+    [
+        ("astronaut", 401, 401, 60),
+        ("coffee", 333, 222, 30),
+        ("chelsea", 257, 171, 85),
+        ("hubble_deep_field", 400, 349, 60),
+    ],
+)
+def test_agrees_with_the_package_on_odd_and_even_sizes(
+    name: str, width: int, height: int, quality: int
+) -> None:
+    """float32 planes against the package's float64: within a hundredth of a point at these sizes."""
+    image = photo(name).thumbnail_image(width, height=height, size="force").copy_memory()
+    distorted = _encoded(image, quality)
+    png = (io.BytesIO(image.write_to_buffer(".png")), io.BytesIO(distorted.write_to_buffer(".png")))
+    expected = compute_ssimulacra2(*png)
+    score = metric.ssimulacra2(linear_planes(image), linear_planes(distorted))
+    assert score == pytest.approx(expected, abs=0.01)
+
+
+def test_one_reference_scores_many_encodings_as_single_comparisons_do() -> None:
+    image = photo("chelsea", 200).copy_memory()
+    reference = metric.Reference(linear_planes(image))
+    scores = []
+    for quality in (20, 50, 90):
+        distorted = linear_planes(_encoded(image, quality))
+        scores.append(reference.score(distorted))
+        assert scores[-1] == metric.ssimulacra2(linear_planes(image), distorted)
+    assert scores == sorted(scores) and scores[-1] < 100
+    assert reference.score(linear_planes(image)) == pytest.approx(100)
+
+
+def test_refuses_images_of_another_shape() -> None:
+    reference = metric.Reference(linear_planes(photo("chelsea", 64)))
+    with pytest.raises(ValueError, match="shapes differ"):
+        reference.score(np.zeros((32, 64, 3), dtype=np.float32))
+
+
+def test_tiny_images_are_identical_or_not() -> None:
+    tiny = linear_planes(photo("chelsea", 6))
+    assert metric.ssimulacra2(tiny, tiny) == 100.0
+    assert metric.ssimulacra2(tiny, 1.0 - tiny) == 0.0
