@@ -75,6 +75,7 @@ class ProxyLifespan:
             await self.sources.aclose()
             self.pool.close()
             self.popularity.withdraw()
+            metrics.HOT.flush()  # the last interval's requests
 
     async def publish_popularity(self) -> None:
         while True:
