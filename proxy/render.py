@@ -74,6 +74,12 @@ class Renderer:
     async def original(self, ref: SourceRef) -> SourceImage:
         """The encoded original, through the source cache (for requests that keep metadata, animations,
         originals too large to keep as pixels, and remote originals, whose validators live with it)."""
+        image, _ = await self._original(ref)
+        return image
+
+    async def _original(self, ref: SourceRef) -> tuple[SourceImage, bool]:
+        """Also whether this call fetched it from the origin itself (rather than finding it in the source
+        cache or waiting for another request's fetch)."""
         key = source_key(ref.cache_id)
         cached, _ = await self.source_cache.get(key)
         previous: SourceImage | None = None
@@ -81,7 +87,7 @@ class Renderer:
             image = _source_image(cached)
             # Assets are immutable; a remote original is asked about again once IMGEDGE_REMOTE_TTL passed.
             if ref.kind == ASSET or time.time() - cached.created_at < self.config.remote_ttl_s:
-                return image
+                return image, False
             previous = image
 
         async def fetch() -> SourceImage:
@@ -91,8 +97,8 @@ class Renderer:
             return image
 
         # Concurrent variants of one original wait for a single origin fetch.
-        image, _ = await self.flights.run(key, fetch)
-        return image
+        image, collapsed = await self.flights.run(key, fetch)
+        return image, not collapsed
 
     async def decoded(self, ref: SourceRef) -> Pixels:
         """The raw-pixel form, made once per original; no image when it is too large to keep that way."""
@@ -218,6 +224,9 @@ class Renderer:
         self, ref: SourceRef, spec: TransformSpec
     ) -> tuple[bytes | DecodedImage, SourceFacts]:
         if spec.strip and self.config.decoded_source_max_pixels:
+            first = await self._first_view(ref)
+            if first is not None:
+                return first.data, SourceFacts.of(first)
             pixels = await self.decoded(ref)
             if pixels.image is not None:
                 # Not on the request that decoded the original: a first view waits for nothing it does not
@@ -227,6 +236,21 @@ class Renderer:
                 return pixels.image, pixels.facts
         original = await self.original(ref)
         return original.data, SourceFacts.of(original)
+
+    async def _first_view(self, ref: SourceRef) -> SourceImage | None:
+        """The original of an asset this proxy has neither as pixels nor encoded, when this request fetched
+        it: that request is served straight from the encoded bytes (libvips decodes and shrinks in one
+        streaming pass), and the asset's pixels are made by its second request. A first view then waits for
+        no full decode and no 3-4 MiB write of pixels to the disk tier, and an asset requested once never
+        pays for them (benchmarks/results/profile.md, "The cold path"). Requests that arrive while the fetch
+        runs share the one decode instead, as every later variant does."""
+        if ref.kind != ASSET:
+            return None
+        cached, _ = await self.source_cache.get(source_key(ref.cache_id, "pixels"))
+        if cached is not None:
+            return None
+        image, fetched = await self._original(ref)
+        return image if fetched else None
 
     async def _transform_in_pool(
         self,

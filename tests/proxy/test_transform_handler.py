@@ -15,8 +15,10 @@ from imgedge.cache.build import build_result_cache, build_single_flight, build_s
 from imgedge.cache.config import CacheConfig
 from imgedge.cache.keys import source_key
 from imgedge.errors import PublicError
+from imgedge.proxy import render as render_module
 from imgedge.proxy.config import ProxyConfig
 from imgedge.proxy.dialects import build_dialects
+from imgedge.proxy.pipeline.decoded import DecodedImage
 from imgedge.proxy.render import Renderer
 from imgedge.proxy.replies import Reply
 from imgedge.proxy.security import SecurityPolicy
@@ -92,23 +94,59 @@ async def test_miss_then_memory_hit_then_disk_hit_in_a_new_process(handlers: Han
     ]
 
 
-async def test_new_originals_are_fetched_once_and_kept_as_pixels_only(handlers: Handlers) -> None:
+def _count_decodes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    decodes: list[int] = []
+    real = render_module.decode
+
+    def counting(data: bytes, **options: int) -> DecodedImage:
+        decodes.append(len(data))
+        return real(data, **options)
+
+    monkeypatch.setattr(render_module, "decode", counting)
+    return decodes
+
+
+async def test_a_first_view_is_served_from_the_encoded_original_and_the_second_makes_pixels(
+    handlers: Handlers, monkeypatch: pytest.MonkeyPatch
+) -> None:
     handler = handlers.build()
     renderer = handler.renderer
     assert isinstance(renderer.source, DirectorySource)
+    decodes = _count_decodes(monkeypatch)
+    first = await handler.respond(request(build_path("coffee", key=KEY, width=100)))
+    assert first.status == 200 and renderer.source.fetches == 1 and decodes == []
+    assert (await renderer.source_cache.get(source_key("coffee", "pixels")))[0] is None
+    assert (await renderer.source_cache.get(source_key("coffee")))[0] is not None
+    second = await handler.respond(request(build_path("coffee", key=KEY, width=150)))
+    assert second.status == 200 and renderer.source.fetches == 1 and len(decodes) == 1
+    assert (await renderer.source_cache.get(source_key("coffee", "pixels")))[0] is not None
+    third = await handler.respond(request(build_path("coffee", key=KEY, width=200)))
+    assert third.status == 200 and renderer.source.fetches == 1 and len(decodes) == 1
+    with pyvips.Image.new_from_buffer(first.body, "") as image:
+        assert image.width == 100
+
+
+async def test_new_originals_are_fetched_once_and_decoded_once(
+    handlers: Handlers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handler = handlers.build()
+    renderer = handler.renderer
+    assert isinstance(renderer.source, DirectorySource)
+    decodes = _count_decodes(monkeypatch)
     replies = await asyncio.gather(
         *(handler.respond(request(build_path("coffee", key=KEY, width=w))) for w in (100, 150, 200, 250))
     )
     assert all(r.status == 200 for r in replies)
-    assert renderer.source.fetches == 1  # four variants of a new original: one fetch, one decode
+    # Four variants of a new original: one fetch; the one that fetched is served from the encoded bytes,
+    # the others share one decode.
+    assert renderer.source.fetches == 1 and len(decodes) == 1
     pixels, _ = await renderer.source_cache.get(source_key("coffee", "pixels"))
-    encoded, _ = await renderer.source_cache.get(source_key("coffee"))
-    assert pixels is not None and encoded is None
-    # A request that keeps metadata needs the encoded original: fetched then, and kept from then on.
+    assert pixels is not None
+    # A request that keeps metadata needs the encoded original: kept since the first view.
     for _ in range(2):
         kept = await handler.respond(request(build_path("coffee", key=KEY, width=90, extra=["strip:0"])))
         assert kept.status == 200
-    assert renderer.source.fetches == 2
+    assert renderer.source.fetches == 1
 
 
 async def test_the_pyramid_is_made_when_a_variant_first_needs_it(handlers: Handlers) -> None:
@@ -121,7 +159,10 @@ async def test_the_pyramid_is_made_when_a_variant_first_needs_it(handlers: Handl
         return [size[0] for size in json.loads(dict(entry.headers)["x-imgedge-pixels"])[3]]
 
     assert (await handler.respond(request(build_path("coffee", key=KEY, width=200)))).status == 200
-    assert await levels() == []  # the first view of a new original does not wait for a pyramid
+    # A first view is served from the encoded bytes.
+    assert (await cache.get(source_key("coffee", "pixels")))[0] is None
+    assert (await handler.respond(request(build_path("coffee", key=KEY, width=500)))).status == 200
+    assert await levels() == []  # the request that decodes does not wait for a pyramid
     assert (await handler.respond(request(build_path("coffee", key=KEY, width=600)))).status == 200
     assert await levels() == []  # 900 px wide: a 450 px level is smaller than 600 px
     assert (await handler.respond(request(build_path("coffee", key=KEY, width=300)))).status == 200
