@@ -76,7 +76,9 @@ class QualityBook:
         settings: EncoderSettings,
         *,
         learn: bool = True,
-        max_waiting: int = 16,
+        # Each waiting search holds its un-encoded variant (3 MiB at 1024²). A search left out is asked
+        # for again by the next miss that still has to use the estimate.
+        max_waiting: int = 4,
         remembered_assets: int = 4096,
         nice: int = 0,
     ) -> None:
