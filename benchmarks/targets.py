@@ -33,15 +33,15 @@ def at_most(name: str, goal: str, value: float | None, threshold: float, unit: s
 # What profile.md measured about each target's cost structure, printed under the table when it is missed.
 WHEN_MISSED = {
     "Uncached WebP vs libvips loop from raw pixels": (
-        "an uncached miss does the loop's work plus HTTP, the signature, two cache lookups and a "
-        "disk-tier write (~1.2-1.6 ms of CPU here); the pyramid's cheaper resize (512² level for 400 px) "
-        "pays for about that much, so the ratio sits near 1 and noise decides the side "
-        "(profile.md, 'Where a miss's CPU goes')"
+        "the loop does only the libvips work, on pixels already in memory; a miss adds its request, "
+        "signature, cache lookups, disk-tier write and reply (0.4-0.6 ms of CPU in process, ~1.2 ms more "
+        "over HTTP), and the pyramid's cheaper resize saves ~0.55 ms of a miss whose encode alone is 6 ms "
+        "(profile.md, 'What stays missed')"
     ),
     "Cold WebP vs thumbor": (
-        "a cold miss decodes the same PNG as thumbor and also fetches it over HTTP from the generator "
-        "(~9 ms of CPU on both ends for 2.2 MiB) and writes its pixels to the disk tier (~3 ms); thumbor's "
-        "file loader reads a page-cached file (profile.md, 'Where a miss's CPU goes')"
+        "a cold miss fetches the PNG over HTTP from the generator (~6-9 ms of CPU on both ends for 2.2 MiB) "
+        "before the same decode as thumbor's; its first view is served from the encoded bytes "
+        "(profile.md, 'The cold path')"
     ),
     "Hit p99 while misses saturate the pool": (
         "hits wait for CPU when every core is busy; transform threads are niced (IMGEDGE_TRANSFORM_NICE) "
@@ -49,14 +49,14 @@ WHEN_MISSED = {
     ),
     "Proxy RSS after the soak": (
         "q:auto's background searches (on by default: every f:auto URL of the mix gets q:auto) hold the "
-        "un-encoded variant, its SSIMULACRA2 planes and trial decodes, a few hundred MiB each; with "
-        "IMGEDGE_AUTO_QUALITY_LEARN=0 the same soak ended at 578 of 684 MiB (profile.md, 'q:auto learning "
-        "and the pool')"
+        "un-encoded variant and SSIMULACRA2's planes, about 130 MiB at 1024 px; with "
+        "IMGEDGE_AUTO_QUALITY_LEARN=0 the soak ended at 578 of 684 MiB (profile.md, 'q:auto's search "
+        "memory')"
     ),
     "Cache hits vs bare Starlette (wrk)": (
         "a hit sends twice the headers of the bare endpoint (ETag, Cache-Status, Server-Timing, "
-        "Surrogate-Key, Cache-Tag, …) and checks signature, limits and negotiation "
-        "(profile.md, 'A hit's CPU')"
+        "Surrogate-Key, Cache-Tag, …), which uvicorn writes one by one, and checks signature, limits and "
+        "negotiation (profile.md, 'The hit path: metrics written in bulk')"
     ),
 }
 

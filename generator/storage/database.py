@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -61,6 +62,20 @@ def ensure_schema(database: Database) -> None:
         log.info("database schema upgraded to version %d", applied[-1].version)
 
 
+def _switch_to_wal(conn: sqlite3.Connection, *, attempts: int = 50) -> None:
+    # Several processes opening a new database at once race to switch it to WAL; SQLite can refuse the
+    # switch with "database is locked" without waiting on its busy timeout (seen once in the test of six
+    # services starting together), so it is retried for a few seconds.
+    for attempt in range(attempts):
+        try:
+            conn.execute("PRAGMA journal_mode=WAL").fetchall()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.1)
+
+
 class SqliteDatabase:
     """One SQLite file in WAL mode: readers never wait for the writer, and every process on the machine
     (API, workers, CLI) shares it. A connection per unit of work keeps threads from sharing one."""
@@ -72,7 +87,7 @@ class SqliteDatabase:
         # SQLite checkpoints and removes the WAL, which would make every unit of work pay two more fsyncs
         # (measured here: 21-28 ms per small write transaction without it, 8 ms with it).
         self._keeper: sqlite3.Connection | None = sqlite3.connect(path, timeout=30, check_same_thread=False)
-        self._keeper.execute("PRAGMA journal_mode=WAL").fetchall()
+        _switch_to_wal(self._keeper)
         # A connection holds the WAL open only once it has read through it; read to the end, so that no
         # statement is left pinning a snapshot (the WAL could never be checkpointed then).
         self._keeper.execute("SELECT COUNT(*) FROM sqlite_master").fetchall()
