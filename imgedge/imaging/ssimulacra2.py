@@ -128,7 +128,7 @@ def _compare(ref: _ReferenceScale, planes: Planes) -> s2.MsssimScale:
         np.maximum(d, 0, out=d)
         data.avg_ssim[2 * c : 2 * c + 2] = _norms(d)
         # Edge differences: > 0 where the encoding adds edges (ringing, blocks), < 0 where it loses them.
-        ratio = (1.0 + np.abs(x2 - mu2)) / (1.0 + np.abs(x1 - mu1)) - 1.0
+        ratio = (1.0 + np.fabs(x2 - mu2)) / (1.0 + np.fabs(x1 - mu1)) - 1.0
         data.avg_edgediff[4 * c : 4 * c + 2] = _norms(np.maximum(ratio, 0))
         data.avg_edgediff[4 * c + 2 : 4 * c + 4] = _norms(np.maximum(-ratio, 0))
     return data
