@@ -42,10 +42,12 @@ class ImgedgeServer:
 
     @classmethod
     def start(cls, env: dict[str, str], *, log: Path, timeout_s: float = 300.0) -> ImgedgeServer:
+        # The log is appended to: only what this start writes counts (a scratch directory outlives runs).
+        offset = log.stat().st_size if log.exists() else 0
         process = processes.start([sys.executable, "-m", "imgedge.cli", "serve"], env=env, log=log)
         deadline = time.monotonic() + timeout_s
         # `imgedge serve` prints "playground:" once both services answer /healthz.
-        while "playground:" not in log.read_text(errors="replace"):
+        while "playground:" not in log.read_bytes()[offset:].decode(errors="replace"):
             if process.poll() is not None or time.monotonic() > deadline:
                 processes.stop(process)
                 raise processes.ServiceFailed(f"imgedge serve did not come up; see {log}")
