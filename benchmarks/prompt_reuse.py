@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import statistics
 import time
 from pathlib import Path
@@ -106,7 +107,8 @@ def prompt_urls(proxy_url: str, key: bytes) -> dict[str, Any]:
 
 def measure(scratch: Path) -> dict[str, Any]:
     data = scratch / "prompt-reuse"
-    data.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(data, ignore_errors=True)  # "the first request" must be one: no jobs from an earlier run
+    data.mkdir(parents=True)
     env = environment(
         data / "data", port=free_port(), generator_port=free_port(), workers=1,
         extra={"IMGEDGE_RATE_PER_MINUTE": "600000", "IMGEDGE_RATE_BURST": "100000",

@@ -104,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
             log=log,
         )
         results = Suite(options).run()
+        write_report(results, args.out)  # kept if one of the longer measurements below fails
         if args.mode != "tiny" and "autoquality" not in skip:
             log("q:auto against q80 and thumbor (bytes, SSIMULACRA2, miss time)")
             thumbor_port = None if args.no_thumbor else free_port()
