@@ -29,6 +29,7 @@ from imgedge.cache.tiered import TieredCache
 from imgedge.imaging.autoquality import Learned, estimate, has_quality, search, size_class
 from imgedge.imaging.encode import EncoderSettings
 from imgedge.proxy import metrics
+from imgedge.proxy.security.cost import release_free_memory
 from imgedge.proxy.transform_pool import lower_priority
 
 log = logging.getLogger("imgedge.proxy")
@@ -128,7 +129,10 @@ class QualityBook:
                     raise SearchAbandoned()
 
             def run() -> Learned:
-                return search(request.image, request.format, request.target, self.settings, check=check)
+                try:
+                    return search(request.image, request.format, request.target, self.settings, check=check)
+                finally:
+                    release_free_memory()  # the metric's planes, up to ~130 MiB at 1024 px
 
             learned = await asyncio.wrap_future(self._executor.submit(run))
             await self._remember(asset_id, request.slot, learned.quality)

@@ -18,6 +18,7 @@ from imgedge.proxy import metrics
 from imgedge.proxy.autoquality import QualityBook
 from imgedge.proxy.popularity import SharedPopularity
 from imgedge.proxy.prompts import PromptResolver
+from imgedge.proxy.security.cost import release_free_memory
 from imgedge.proxy.sources import Source
 from imgedge.proxy.transform_pool import TransformPool
 from imgedge.web.metrics_listener import MetricsListener
@@ -25,6 +26,7 @@ from imgedge.web.metrics_listener import MetricsListener
 log = logging.getLogger("imgedge.proxy")
 
 GAUGE_REFRESH_S = 5
+FREE_MEMORY_INTERVAL_S = 10
 POPULARITY_PUBLISH_S = 5
 
 
@@ -57,6 +59,7 @@ class ProxyLifespan:
             async with anyio.create_task_group() as tasks:
                 tasks.start_soon(self.refresh_gauges)
                 tasks.start_soon(self.publish_popularity)
+                tasks.start_soon(self.free_memory)
                 try:
                     yield
                 finally:
@@ -86,6 +89,14 @@ class ProxyLifespan:
                     await anyio.to_thread.run_sync(self.popularity.write, rows)
                 except OSError as exc:
                     log.warning("could not publish variant counts: %s", exc)
+
+    async def free_memory(self) -> None:
+        # Free heap pages go back to the system every few seconds (imgproxy's IMGPROXY_FREE_MEMORY_INTERVAL):
+        # between big transforms (which trim after themselves) the small allocations of many misses and of
+        # q:auto's searches otherwise stay resident (benchmarks/results/profile.md, "q:auto's search memory").
+        while True:
+            await anyio.sleep(FREE_MEMORY_INTERVAL_S)
+            await anyio.to_thread.run_sync(release_free_memory)
 
     async def refresh_gauges(self) -> None:
         # Each worker publishes its own cache sizes, whichever worker happens to answer the scrape.
