@@ -89,10 +89,9 @@ def serve_command(args: argparse.Namespace) -> int:
     env = dict(os.environ)
     # libvips under glibc malloc fragments across many arenas; two keep RSS flat (see the benchmark report).
     env.setdefault("MALLOC_ARENA_MAX", "2")
-    # Pixel buffers and originals (1 MiB and up) get their own mappings, returned to the system when freed
-    # instead of staying in the heap (benchmarks/results/profile.md, "Memory"). Not lower: at 0.5 MiB the
-    # encoders' working buffers were mapped and faulted in afresh on every miss, 2.4 ms of a 9 ms miss.
-    env.setdefault("MALLOC_MMAP_THRESHOLD_", str(1 << 20))
+    # No fixed MALLOC_MMAP_THRESHOLD_: buffers mapped and unmapped on every request were faulted in afresh
+    # each time (a miss paid 2.4 ms of 9 at 0.5 MiB, a cold request 6 of 37 at 1 MiB); the proxy hands
+    # free heap pages back with malloc_trim every few seconds instead (benchmarks/results/profile.md).
     services: Services = {}
     if args.only in (None, "generator"):
         command = _uvicorn("imgedge.generator.app:create_app_from_env", host, generator_port, 1)
