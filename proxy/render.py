@@ -52,7 +52,7 @@ class SourceFacts:
 
 @dataclass(frozen=True, slots=True)
 class Pixels:
-    image: DecodedImage | None  # None: too large to keep as pixels
+    image: DecodedImage
     facts: SourceFacts
     decoded_now: bool  # made by this call (fetched and decoded), not found in the source cache
 
@@ -100,8 +100,16 @@ class Renderer:
         image, collapsed = await self.flights.run(key, fetch)
         return image, not collapsed
 
-    async def decoded(self, ref: SourceRef) -> Pixels:
-        """The raw-pixel form, made once per original; no image when it is too large to keep that way."""
+    async def decoded(self, ref: SourceRef) -> Pixels | SourceImage:
+        """The raw-pixel form, made once per original; or the encoded original, for an original too large to
+        keep as pixels, and on an asset's first view.
+
+        The first view is the request that fetched the original: it is served straight from the encoded bytes
+        (libvips decodes and shrinks in one streaming pass) and the asset's second request makes the pixels.
+        A first view then waits for no full decode and no 3-4 MiB write of pixels to the disk tier, and an
+        asset requested once never pays for them (benchmarks/results/profile.md, "The cold path"). Requests
+        that arrive while the fetch runs share the one decode instead, as every later variant does. The
+        encoded original stays in the source cache beside the pixels, so no later request fetches it again."""
         key = source_key(ref.cache_id, "pixels")
         cached, _ = await self.source_cache.get(key)
         current: SourceImage | None = None
@@ -112,37 +120,27 @@ class Renderer:
         if cached is not None:
             geometry = json.loads(dict(cached.headers)[_GEOMETRY_HEADER])
             return Pixels(DecodedImage.from_geometry(cached.body, geometry), facts_of(cached), False)
+        if current is None:
+            current, fetched = await self._original(ref)
+            if fetched and ref.kind == ASSET:
+                return current
+        original = current
 
-        async def make() -> tuple[DecodedImage | None, SourceImage]:
-            # Inside this flight, so concurrent variants of a new original share one fetch and one decode.
-            original, kept = (current, True) if current is not None else await self._original_to_decode(ref)
+        async def make() -> DecodedImage | None:
             header_ok = await anyio.to_thread.run_sync(
                 _small_enough, original.data, self.config.decoded_source_max_pixels
             )
             if not header_ok:
-                if not kept:
-                    await self._keep_original(ref, original)
-                return None, original
+                return None
             image = await self.pool.run(lambda: decode(original.data, max_pixels=self.config.max_src_pixels))
             geometry = json.dumps(image.geometry())
             entry = _source_entry(ref, image.pixels, original.etag, SourceFacts.of(original), geometry)
             await self.source_cache.put(key, entry, entry.tags)
-            return image, original
+            return image
 
-        (image, original), _ = await self.flights.run(key, make)
-        return Pixels(image, SourceFacts.of(original), True)
-
-    async def _original_to_decode(self, ref: SourceRef) -> tuple[SourceImage, bool]:
-        """The original to make pixels from, and whether the source cache keeps it. An asset's encoded
-        bytes are not kept once its pixels are: they serve every strip=1 variant, and keeping both would
-        cost the source cache (and the disk tier's writes) a second copy. A remote original's are, since
-        its revalidation needs them."""
-        if ref.kind != ASSET:
-            return await self.original(ref), True
-        cached, _ = await self.source_cache.get(source_key(ref.cache_id))
-        if cached is not None:
-            return _source_image(cached), True
-        return await self.source.fetch(ref), False
+        # Concurrent variants of one original share one decode.
+        image, _ = await self.flights.run(key, make)
+        return original if image is None else Pixels(image, SourceFacts.of(original), True)
 
     def _wants_reductions(self, decoded: DecodedImage, spec: TransformSpec) -> bool:
         if load.needs_full_decode(spec):
@@ -224,33 +222,16 @@ class Renderer:
         self, ref: SourceRef, spec: TransformSpec
     ) -> tuple[bytes | DecodedImage, SourceFacts]:
         if spec.strip and self.config.decoded_source_max_pixels:
-            first = await self._first_view(ref)
-            if first is not None:
-                return first.data, SourceFacts.of(first)
-            pixels = await self.decoded(ref)
-            if pixels.image is not None:
-                # Not on the request that decoded the original: a first view waits for nothing it does not
-                # need, and an image requested once never pays for a pyramid.
-                if not pixels.decoded_now and self._wants_reductions(pixels.image, spec):
-                    return await self._add_reductions(ref, pixels.image), pixels.facts
-                return pixels.image, pixels.facts
+            found = await self.decoded(ref)
+            if isinstance(found, SourceImage):
+                return found.data, SourceFacts.of(found)
+            # Not on the request that decoded the original: that one waits for nothing it does not need, and
+            # an image requested twice never pays for a pyramid.
+            if not found.decoded_now and self._wants_reductions(found.image, spec):
+                return await self._add_reductions(ref, found.image), found.facts
+            return found.image, found.facts
         original = await self.original(ref)
         return original.data, SourceFacts.of(original)
-
-    async def _first_view(self, ref: SourceRef) -> SourceImage | None:
-        """The original of an asset this proxy has neither as pixels nor encoded, when this request fetched
-        it: that request is served straight from the encoded bytes (libvips decodes and shrinks in one
-        streaming pass), and the asset's pixels are made by its second request. A first view then waits for
-        no full decode and no 3-4 MiB write of pixels to the disk tier, and an asset requested once never
-        pays for them (benchmarks/results/profile.md, "The cold path"). Requests that arrive while the fetch
-        runs share the one decode instead, as every later variant does."""
-        if ref.kind != ASSET:
-            return None
-        cached, _ = await self.source_cache.get(source_key(ref.cache_id, "pixels"))
-        if cached is not None:
-            return None
-        image, fetched = await self._original(ref)
-        return image if fetched else None
 
     async def _transform_in_pool(
         self,

@@ -65,11 +65,7 @@ def linear_planes(image: pyvips.Image) -> np.ndarray:
 
 def score(reference: pyvips.Image, encoded: bytes) -> float:
     """SSIMULACRA2 (100: identical, 70: high quality, 50: medium) of an encoding against its source."""
-    return ssimulacra2_arrays(linear_planes(reference), linear_planes(_decode(encoded, reference.bands)))
-
-
-def ssimulacra2_arrays(original: np.ndarray, distorted: np.ndarray) -> float:
-    return metric.ssimulacra2(original, distorted)
+    return metric.ssimulacra2(linear_planes(reference), linear_planes(_decode(encoded, reference.bands)))
 
 
 def search(
@@ -82,12 +78,10 @@ def search(
 ) -> Learned:
     """The lowest quality whose encoding scores at least `target`; bisection, since the
     score rises with the quality. `check` runs between trial encodes (a deadline or a cancellation)."""
-    planes = linear_planes(image)
-    reference = metric.Reference(planes) if min(image.width, image.height) >= 8 else None
+    reference = metric.Reference(linear_planes(image))
 
     def trial_score(encoded: bytes) -> float:
-        distorted = linear_planes(_decode(encoded, image.bands))
-        return reference.score(distorted) if reference else metric.ssimulacra2(planes, distorted)
+        return reference.score(linear_planes(_decode(encoded, image.bands)))
 
     low, high = _LOWEST, _HIGHEST  # invariant: `high` meets the target, or is the most there is
     best_score, encodes = -1.0, 0

@@ -94,7 +94,19 @@ async def test_miss_then_memory_hit_then_disk_hit_in_a_new_process(handlers: Han
     ]
 
 
-def _count_decodes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+@dataclass
+class Counted:
+    """A fresh handler over a directory origin; the origin counts fetches, `decodes` the decodes to pixels."""
+
+    handler: TransformHandler
+    source: DirectorySource
+    decodes: list[int]
+
+
+@pytest.fixture()
+def counted(handlers: Handlers, monkeypatch: pytest.MonkeyPatch) -> Counted:
+    handler = handlers.build()
+    assert isinstance(handler.renderer.source, DirectorySource)
     decodes: list[int] = []
     real = render_module.decode
 
@@ -103,50 +115,43 @@ def _count_decodes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         return real(data, **options)
 
     monkeypatch.setattr(render_module, "decode", counting)
-    return decodes
+    return Counted(handler, handler.renderer.source, decodes)
 
 
 async def test_a_first_view_is_served_from_the_encoded_original_and_the_second_makes_pixels(
-    handlers: Handlers, monkeypatch: pytest.MonkeyPatch
+    counted: Counted,
 ) -> None:
-    handler = handlers.build()
-    renderer = handler.renderer
-    assert isinstance(renderer.source, DirectorySource)
-    decodes = _count_decodes(monkeypatch)
+    handler, source, decodes = counted.handler, counted.source, counted.decodes
+    cache = handler.renderer.source_cache
     first = await handler.respond(request(build_path("coffee", key=KEY, width=100)))
-    assert first.status == 200 and renderer.source.fetches == 1 and decodes == []
-    assert (await renderer.source_cache.get(source_key("coffee", "pixels")))[0] is None
-    assert (await renderer.source_cache.get(source_key("coffee")))[0] is not None
+    assert first.status == 200 and source.fetches == 1 and decodes == []
+    assert (await cache.get(source_key("coffee", "pixels")))[0] is None
+    assert (await cache.get(source_key("coffee")))[0] is not None
     second = await handler.respond(request(build_path("coffee", key=KEY, width=150)))
-    assert second.status == 200 and renderer.source.fetches == 1 and len(decodes) == 1
-    assert (await renderer.source_cache.get(source_key("coffee", "pixels")))[0] is not None
+    assert second.status == 200 and source.fetches == 1 and len(decodes) == 1
+    assert (await cache.get(source_key("coffee", "pixels")))[0] is not None
     third = await handler.respond(request(build_path("coffee", key=KEY, width=200)))
-    assert third.status == 200 and renderer.source.fetches == 1 and len(decodes) == 1
+    assert third.status == 200 and source.fetches == 1 and len(decodes) == 1
     with pyvips.Image.new_from_buffer(first.body, "") as image:
         assert image.width == 100
 
 
-async def test_new_originals_are_fetched_once_and_decoded_once(
-    handlers: Handlers, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    handler = handlers.build()
-    renderer = handler.renderer
-    assert isinstance(renderer.source, DirectorySource)
-    decodes = _count_decodes(monkeypatch)
+async def test_new_originals_are_fetched_once_and_decoded_once(counted: Counted) -> None:
+    handler, source, decodes = counted.handler, counted.source, counted.decodes
     replies = await asyncio.gather(
         *(handler.respond(request(build_path("coffee", key=KEY, width=w))) for w in (100, 150, 200, 250))
     )
     assert all(r.status == 200 for r in replies)
     # Four variants of a new original: one fetch; the one that fetched is served from the encoded bytes,
     # the others share one decode.
-    assert renderer.source.fetches == 1 and len(decodes) == 1
-    pixels, _ = await renderer.source_cache.get(source_key("coffee", "pixels"))
+    assert source.fetches == 1 and len(decodes) == 1
+    pixels, _ = await handler.renderer.source_cache.get(source_key("coffee", "pixels"))
     assert pixels is not None
     # A request that keeps metadata needs the encoded original: kept since the first view.
     for _ in range(2):
         kept = await handler.respond(request(build_path("coffee", key=KEY, width=90, extra=["strip:0"])))
         assert kept.status == 200
-    assert renderer.source.fetches == 1
+    assert source.fetches == 1
 
 
 async def test_the_pyramid_is_made_when_a_variant_first_needs_it(handlers: Handlers) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ import pyvips
 from imgedge.secrets import load_signing_keys
 from imgedge.url.build import build_path
 from tests.conftest import free_port, photo
+from tests.scaleout.processes import stop
 from tests.security.public_api import PublicApi, run_public_api
 
 MIB = 1 << 20
@@ -175,12 +175,7 @@ def edge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Edge]:
         admin = (data_dir / "secrets" / "admin.token").read_text().strip()
         yield Edge(process, port, generator_port, data_dir, log, ids["photo"], ids["large"], admin)
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 def report(name: str, **values: Any) -> None:

@@ -6,7 +6,6 @@ steps) so accepted jobs cost little."""
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ import httpx
 
 from imgedge.web.uvicorn_args import UVICORN_ARGS
 from tests.conftest import free_port, photo
+from tests.scaleout.processes import stop
 
 IMGEDGE = [sys.executable, "-m", "imgedge.cli"]
 ADMIN_TOKEN = "public-api-admin-token"
@@ -105,10 +105,5 @@ def run_public_api(tmp: Path) -> Iterator[PublicApi]:
             time.sleep(0.1)
         yield PublicApi(f"http://127.0.0.1:{port}", keys, ingested)
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
     assert "Traceback" not in log.read_text(errors="replace"), log.read_text(errors="replace")

@@ -20,7 +20,8 @@ from pathlib import Path
 import numpy as np
 import pyvips
 
-from imgedge.imaging.autoquality import linear_planes, ssimulacra2_arrays
+from imgedge.imaging.autoquality import linear_planes
+from imgedge.imaging.ssimulacra2 import ssimulacra2
 
 OVERVIEW = 32
 TILE = 48
@@ -121,7 +122,7 @@ def _score(reference: pyvips.Image, image: pyvips.Image) -> float:
     if not _same_shape(reference, image):
         return 0.0
     pairs = zip(_flattened(reference), _flattened(image), strict=True)
-    return round(min(ssimulacra2_arrays(linear_planes(a), linear_planes(b)) for a, b in pairs), 2)
+    return round(min(ssimulacra2(linear_planes(a), linear_planes(b)) for a, b in pairs), 2)
 
 
 def write(fp: Fingerprint, directory: Path, render_id: str) -> None:
