@@ -93,13 +93,15 @@ def measure_photo(path: Path, settings: EncoderSettings, thumbor: bytes | None) 
         search_ms = (time.perf_counter() - search_started) * 1000
         first_q = autoquality.estimate(fmt, TARGET)
 
-        def encoder(quality: int, auto: bool, fmt: str = fmt) -> Callable[[], bytes]:
-            return lambda: encode(image, fmt, quality=quality, strip=True, settings=settings, auto=auto)
+        def encoder(quality: int, auto: bool, tuning: str = "", fmt: str = fmt) -> Callable[[], bytes]:
+            return lambda: encode(
+                image, fmt, quality=quality, strip=True, settings=settings, auto=auto, tuning=tuning
+            )
 
         makers = {
             "fixed": encoder(FIXED, False),
             "first": encoder(first_q, True),
-            "later": encoder(learned.quality, True),
+            "later": encoder(learned.quality, True, learned.tuning),
         }
         ms, ratio = _side_by_side(makers)
         fixed, first, later = (make() for make in makers.values())
@@ -114,7 +116,8 @@ def measure_photo(path: Path, settings: EncoderSettings, thumbor: bytes | None) 
         }  # fmt: skip
         row[f"auto_{fmt}"] = {
             "bytes": len(later), "score": autoquality.score(image, later), "ms": ms["later"],
-            "quality": learned.quality, "search_ms": search_ms, "encodes": learned.encodes,
+            "quality": learned.quality, "tuning": learned.tuning, "search_ms": search_ms,
+            "encodes": learned.encodes,
             "vs_fixed": ratio["later"],
         }  # fmt: skip
     return row

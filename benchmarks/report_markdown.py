@@ -283,7 +283,9 @@ def autoquality_section(results: dict[str, Any]) -> list[str]:
         cells = [name, f"{thumbor['bytes'] / 1024:.1f} / {thumbor['score']:.1f}" if thumbor else "not run"]
         for column in ("imgedge_webp_q80", "auto_webp", "imgedge_avif_q80", "auto_avif"):
             c = r[column]
-            quality = f" (q{c['quality']})" if "quality" in c else ""
+            quality = (
+                f" (q{c['quality']}{' ' + c['tuning'] if c.get('tuning') else ''})" if "quality" in c else ""
+            )
             cells.append(f"{c['bytes'] / 1024:.1f} / {c['score']:.1f}{quality}")
         rows.append(cells)
     header = [
@@ -298,7 +300,8 @@ def autoquality_section(results: dict[str, Any]) -> list[str]:
         AUTOQUALITY_TITLE,
         "",
         f"KiB / SSIMULACRA2 per variant (target {results['target']}), the nine scikit-image photos at native "
-        f"resolution resized to {results['width']} px; q:auto columns use the learned quality.",
+        f"resolution resized to {results['width']} px; q:auto columns use the learned quality (and the "
+        "libwebp preset the search chose, where it is not the default).",
         "",
         *_table(header, rows),
     ]
@@ -312,7 +315,7 @@ def autoquality_section(results: dict[str, Any]) -> list[str]:
              f"{f['min_score']:.1f} / {f['min_first_score']:.1f}",
              _verdict(min(f["min_score"], f["min_first_score"]) >= 70)],
             [f"q:auto {fmt}: median bytes vs thumbor WebP q80", "<= 0.80x",
-             f"{vs_thumbor:.2f}x" if vs_thumbor is not None else "not run",
+             f"{vs_thumbor:.3f}x" if vs_thumbor is not None else "not run",
              _verdict(vs_thumbor is not None and vs_thumbor <= 0.8)],
             [f"q:auto {fmt}: first miss (estimate) vs q80 encode", "<= 1.5x",
              f"{f['first_miss_ratio']:.2f}x", _verdict(f["first_miss_ratio"] <= 1.5)],

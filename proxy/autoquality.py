@@ -26,6 +26,7 @@ from cachetools import LRUCache
 from imgedge.cache.entry import Entry
 from imgedge.cache.keys import asset_tag, facts_key
 from imgedge.cache.tiered import TieredCache
+from imgedge.formats import BY_NAME
 from imgedge.imaging.autoquality import Learned, estimate, has_quality, search, size_class
 from imgedge.imaging.encode import EncoderSettings
 from imgedge.proxy import metrics
@@ -46,6 +47,12 @@ def slot_name(fmt: str, klass: str, target: int) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class Choice:
+    quality: int
+    tuning: str = ""  # one of the format's q:auto tunings, or "" for none
+
+
+@dataclass(frozen=True, slots=True)
 class LearnRequest:
     slot: str
     format: str
@@ -58,16 +65,16 @@ class QualityPlan:
     """What a transform needs to choose a q:auto quality: the target and what the asset has learned."""
 
     target: int
-    learned: Mapping[str, int]
+    learned: Mapping[str, Choice]
 
-    def choose(self, fmt: str, image: pyvips.Image) -> tuple[int, LearnRequest | None]:
-        """The quality to encode with, and what to learn when it is only the estimate."""
+    def choose(self, fmt: str, image: pyvips.Image) -> tuple[Choice, LearnRequest | None]:
+        """The quality (and tuning) to encode with, and what to learn when it is only the estimate."""
         slot = slot_name(fmt, size_class(image.width, image.height), self.target)
-        quality = self.learned.get(slot)
-        if quality is not None:
-            return quality, None
+        choice = self.learned.get(slot)
+        if choice is not None:
+            return choice, None
         metrics.QUALITY_ESTIMATED.labels(fmt).inc()
-        return estimate(fmt, self.target), LearnRequest(slot, fmt, self.target, image)
+        return Choice(estimate(fmt, self.target)), LearnRequest(slot, fmt, self.target, image)
 
 
 class QualityBook:
@@ -88,7 +95,7 @@ class QualityBook:
         self.learn = learn
         self.max_waiting = max_waiting
         self._name = f"quality-{settings.version}"
-        self._local: LRUCache[str, dict[str, int]] = LRUCache(maxsize=remembered_assets)
+        self._local: LRUCache[str, dict[str, Choice]] = LRUCache(maxsize=remembered_assets)
         self._waiting: set[tuple[str, str]] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
@@ -99,7 +106,7 @@ class QualityBook:
     async def plan(self, asset_id: str, target: int) -> QualityPlan:
         return QualityPlan(target, dict(await self.learned(asset_id)))
 
-    async def learned(self, asset_id: str) -> Mapping[str, int]:
+    async def learned(self, asset_id: str) -> Mapping[str, Choice]:
         local = self._local.get(asset_id)
         if local is not None:
             return local
@@ -135,23 +142,24 @@ class QualityBook:
                     release_free_memory()  # the metric's planes, up to ~130 MiB at 1024 px
 
             learned = await asyncio.wrap_future(self._executor.submit(run))
-            await self._remember(asset_id, request.slot, learned.quality)
+            await self._remember(asset_id, request.slot, Choice(learned.quality, learned.tuning))
             metrics.QUALITY_LEARNED.labels(request.format).inc()
+            tuning = f" {learned.tuning}" if learned.tuning else ""
             log.info(
-                "q:auto learned %s for %s: quality %d (score %.1f, %d encodes)",
-                request.slot, asset_id, learned.quality, learned.score, learned.encodes,
+                "q:auto learned %s for %s: quality %d%s (score %.1f, %d encodes)",
+                request.slot, asset_id, learned.quality, tuning, learned.score, learned.encodes,
             )  # fmt: skip
         except (SearchAbandoned, pyvips.Error) as exc:
             log.warning("q:auto search for %s %s gave up: %s", asset_id, request.slot, exc)
         finally:
             self._waiting.discard((asset_id, request.slot))
 
-    async def _remember(self, asset_id: str, slot: str, quality: int) -> None:
+    async def _remember(self, asset_id: str, slot: str, choice: Choice) -> None:
         key = facts_key(asset_id, self._name)
         # What `plan` read for this asset moments ago; another proxy's concurrent lesson may be overwritten,
         # which costs only a repeated search.
-        table = {**self._local.get(asset_id, {}), slot: quality}
-        body = json.dumps(table, sort_keys=True).encode()
+        table = {**self._local.get(asset_id, {}), slot: choice}
+        body = json.dumps({name: [c.quality, c.tuning] for name, c in table.items()}, sort_keys=True).encode()
         tag = asset_tag(asset_id)
         fresh = Entry(
             body=body, media_type="application/json", etag='"q"', tags=(tag,), created_at=time.time()
@@ -176,11 +184,25 @@ class QualityBook:
         self._executor.shutdown(wait=False, cancel_futures=True)
 
 
-def _parse(body: bytes) -> dict[str, int]:
+def _parse(body: bytes) -> dict[str, Choice]:
+    """The stored table (slot → [quality, tuning]); anything malformed or unknown is left out, to be
+    learned again."""
     try:
         raw = json.loads(body)
     except ValueError:
         return {}
     if not isinstance(raw, dict):
         return {}
-    return {str(k): v for k, v in raw.items() if isinstance(v, int) and 1 <= v <= 100}
+    return {str(slot): choice for slot, value in raw.items() if (choice := _choice(str(slot), value))}
+
+
+def _choice(slot: str, value: object) -> Choice | None:
+    if not (isinstance(value, list) and len(value) == 2):
+        return None
+    quality, tuning = value
+    row = BY_NAME.get(slot.split("/", 1)[0])
+    if row is None or row.quality_option is None:
+        return None
+    if not (isinstance(quality, int) and 1 <= quality <= 100 and isinstance(tuning, str)):
+        return None
+    return Choice(quality, tuning) if tuning == "" or tuning in row.auto_quality_tunings else None

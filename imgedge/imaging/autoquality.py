@@ -34,6 +34,14 @@ class Learned:
     quality: int
     score: float  # SSIMULACRA2 of the chosen quality
     encodes: int  # how many trial encodes the search cost
+    tuning: str = ""  # the format's q:auto tuning chosen with the quality ("": none)
+
+
+@dataclass(frozen=True, slots=True)
+class _Trial:
+    quality: int
+    score: float
+    size: int
 
 
 def has_quality(fmt: str) -> bool:
@@ -76,30 +84,54 @@ def search(
     *,
     check: Callable[[], None] = lambda: None,
 ) -> Learned:
-    """The lowest quality whose encoding scores at least `target`; bisection, since the
-    score rises with the quality. `check` runs between trial encodes (a deadline or a cancellation)."""
+    """The lowest quality whose encoding scores at least `target`, with whichever of the format's q:auto
+    tunings makes that encoding smallest. Bisections, since score and size rise with the quality; `check`
+    runs before each trial encode (a deadline or a cancellation)."""
     reference = metric.Reference(linear_planes(image))
+    encodes = 0
 
-    def trial_score(encoded: bytes) -> float:
-        return reference.score(linear_planes(_decode(encoded, image.bands)))
-
-    low, high = _LOWEST, _HIGHEST  # invariant: `high` meets the target, or is the most there is
-    best_score, encodes = -1.0, 0
-    while high - low > _STEP:
+    def attempt(quality: int, tuning: str) -> bytes:
+        nonlocal encodes
         check()
-        middle = (low + high) // 2
-        encoded = encode(image, fmt, quality=middle, strip=True, settings=settings, auto=True)
-        trial = trial_score(encoded)
         encodes += 1
-        if trial >= target:
-            high, best_score = middle, trial
-        else:
-            low = middle
-    if best_score < 0:
-        encoded = encode(image, fmt, quality=high, strip=True, settings=settings, auto=True)
-        best_score = trial_score(encoded)
-        encodes += 1
-    return Learned(high, round(best_score, 2), encodes)
+        return encode(image, fmt, quality=quality, strip=True, settings=settings, auto=True, tuning=tuning)
+
+    def trial(quality: int, tuning: str, encoded: bytes | None = None) -> _Trial:
+        encoded = encoded if encoded is not None else attempt(quality, tuning)
+        return _Trial(quality, reference.score(linear_planes(_decode(encoded, image.bands))), len(encoded))
+
+    def lowest_meeting(tuning: str, ceiling: _Trial | None) -> _Trial:
+        low, high = _LOWEST, ceiling.quality if ceiling else _HIGHEST
+        best = ceiling  # invariant: `high` meets the target, or is the most there is
+        while high - low > _STEP:
+            middle = trial((low + high) // 2, tuning)
+            if middle.score >= target:
+                high, best = middle.quality, middle
+            else:
+                low = middle.quality
+        return best if best is not None else trial(high, tuning)
+
+    def highest_smaller(tuning: str, size: int) -> _Trial | None:
+        """The highest quality whose encoding is smaller than `size`, scored; found by size alone, because
+        an encode costs a fraction of a score."""
+        low, high, found = _LOWEST, _HIGHEST, None
+        while low <= high:
+            middle = (low + high) // 2
+            encoded = attempt(middle, tuning)
+            if len(encoded) < size:
+                low, found = middle + 1, (middle, encoded)
+            else:
+                high = middle - 1
+        return trial(found[0], tuning, found[1]) if found is not None else None
+
+    best, chosen = lowest_meeting("", None), ""
+    for tuning in BY_NAME[fmt].auto_quality_tunings:
+        # The tuning can win only at a quality below which it is smaller than the best so far; if that
+        # quality misses the target, every lower one does too.
+        ceiling = highest_smaller(tuning, best.size)
+        if ceiling is not None and ceiling.score >= target:
+            best, chosen = lowest_meeting(tuning, ceiling), tuning
+    return Learned(best.quality, round(best.score, 2), encodes, chosen)
 
 
 def _decode(encoded: bytes, bands: int) -> pyvips.Image:

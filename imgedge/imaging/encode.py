@@ -42,14 +42,19 @@ class EncoderSettings:
     def effort_for(self, fmt: str) -> int:
         return self.effort.get(fmt, BY_NAME[fmt].default_effort)
 
-    def options(self, fmt: str, quality: int, *, auto: bool = False, small: bool = False) -> dict[str, Any]:
-        """`auto`: a q:auto encode; `small`: of a variant no larger than SMALL_SIDE."""
+    def options(
+        self, fmt: str, quality: int, *, auto: bool = False, small: bool = False, tuning: str = ""
+    ) -> dict[str, Any]:
+        """`auto`: a q:auto encode; `small`: of a variant no larger than SMALL_SIDE; `tuning`: one of the
+        row's q:auto tunings, which a search chose for the image ("": none)."""
         row = BY_NAME[fmt]
         options: dict[str, Any] = dict(row.saver_options)
         if auto:
             options.update(row.auto_quality_options)
             if small:
                 options.update(row.small_auto_quality_options)
+            if tuning:
+                options.update(row.auto_quality_tunings[tuning])
         if row.quality_option:
             options[row.quality_option] = quality or self.quality_for(fmt)
         if row.effort_option:
@@ -71,7 +76,11 @@ _KINDS = ((False, False), (True, False), (True, True))  # fixed quality, q:auto,
 def _fingerprint(settings: EncoderSettings) -> str:
     # Cached: it sits on the cache-hit path of every request.
     rows = [
-        [f.name, *(settings.options(f.name, 0, auto=auto, small=small) for auto, small in _KINDS)]
+        [
+            f.name,
+            *(settings.options(f.name, 0, auto=auto, small=small) for auto, small in _KINDS),
+            {name: dict(options) for name, options in f.auto_quality_tunings.items()},
+        ]
         for f in FORMATS
     ]
     blob = json.dumps(
@@ -82,9 +91,10 @@ def _fingerprint(settings: EncoderSettings) -> str:
 
 def encode(
     image: pyvips.Image, fmt: str, *, quality: int, strip: bool, settings: EncoderSettings,
-    auto: bool = False, xmp: bytes | None = None,
+    auto: bool = False, tuning: str = "", xmp: bytes | None = None,
 ) -> bytes:  # fmt: skip
-    """`auto`: the quality was chosen for a perceptual target (q:auto), so the table's q:auto options apply.
+    """`auto`: the quality was chosen for a perceptual target (q:auto), so the table's q:auto options apply,
+    and `tuning` names the row's q:auto tuning chosen with it.
     `xmp` replaces whatever XMP the image had and is written even when stripping."""
     # strip=0 keeps the descriptive blocks (EXIF, XMP, IPTC, ICC) but not "other": PNG text chunks can hold
     # a generated original's prompt, which is published only by the label, and only when opted in.
@@ -94,7 +104,7 @@ def encode(
         image.set_type(pyvips.GValue.blob_type, "xmp-data", xmp)
         keep = "xmp" if strip else keep
     small = max(image.width, image.height) <= SMALL_SIDE
-    return save(image, fmt, keep, **settings.options(fmt, quality, auto=auto, small=small))
+    return save(image, fmt, keep, **settings.options(fmt, quality, auto=auto, small=small, tuning=tuning))
 
 
 def save(image: pyvips.Image, fmt: str, keep: str, **options: Any) -> bytes:

@@ -86,7 +86,9 @@ def _saver_problem(row: OutputFormat) -> str | None:
     if saver is None:
         return f"a saver for {_label(row)}"
     accepted = optional_arguments(saver)
-    wanted = {*row.saver_options, *row.auto_quality_options, row.quality_option, row.effort_option} - {None}
+    tunings = {name for options in row.auto_quality_tunings.values() for name in options}
+    wanted = {*row.saver_options, *row.auto_quality_options, *tunings, row.quality_option, row.effort_option}
+    wanted -= {None}
     lacking = sorted(str(name) for name in wanted - accepted)
     if not accepted & {"keep", "strip"}:
         lacking.append("keep (or strip)")

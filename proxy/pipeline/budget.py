@@ -22,6 +22,7 @@ def encode_within(
     max_bytes: int,
     check: Callable[[], None] = lambda: None,
     auto: bool = False,
+    tuning: str = "",
     xmp: bytes | None = None,
 ) -> bytes:
     """The encoded image; with `max_bytes`, at the highest quality whose body fits (a binary search, so at
@@ -29,7 +30,9 @@ def encode_within(
     quality setting (PNG, GIF) are encoded once."""
 
     def attempt_at(q: int) -> bytes:
-        return encode(image, fmt, quality=q, strip=strip, settings=settings, auto=auto, xmp=xmp)
+        return encode(
+            image, fmt, quality=q, strip=strip, settings=settings, auto=auto, tuning=tuning, xmp=xmp
+        )
 
     body = attempt_at(quality)
     if not max_bytes or len(body) <= max_bytes or not BY_NAME[fmt].quality_option:

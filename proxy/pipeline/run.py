@@ -13,7 +13,7 @@ from imgedge.imaging.encode import EncoderSettings
 from imgedge.imaging.failures import blame
 from imgedge.imaging.inspect import Header, inspect
 from imgedge.provenance import ProvenanceLabel
-from imgedge.proxy.autoquality import LearnRequest, QualityPlan
+from imgedge.proxy.autoquality import Choice, LearnRequest, QualityPlan
 from imgedge.proxy.negotiate import resolve as resolve_format
 from imgedge.proxy.pipeline import load
 from imgedge.proxy.pipeline.animation import keeps_animation, load_animated
@@ -108,13 +108,14 @@ def transform(
         transformed = time.perf_counter()
         _check(deadline)
         stage = "encode"
-        quality, learn = spec.quality, None
+        choice, learn = Choice(spec.quality), None
         if quality_plan is not None and has_quality(output_format) and not animated:
-            quality, learn = quality_plan.choose(output_format, image)
+            choice, learn = quality_plan.choose(output_format, image)
+        quality = choice.quality
         body = encode_within(
             image, output_format, quality=quality, strip=spec.strip, settings=settings,
             max_bytes=spec.max_bytes, check=lambda: _check(deadline), auto=quality_plan is not None,
-            xmp=label.xmp() if label is not None else None,
+            tuning=choice.tuning, xmp=label.xmp() if label is not None else None,
         )  # fmt: skip
     except pyvips.Error as exc:
         if deadline is not None and deadline.killed:

@@ -3,6 +3,7 @@ loop's: at equal priority with the loop it took the CPU from the niced transform
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import threading
@@ -15,7 +16,7 @@ from imgedge.cache.tiered import TieredCache
 from imgedge.imaging.autoquality import Learned
 from imgedge.imaging.encode import EncoderSettings
 from imgedge.proxy import autoquality
-from imgedge.proxy.autoquality import LearnRequest, QualityBook
+from imgedge.proxy.autoquality import Choice, LearnRequest, QualityBook
 
 
 def _nice() -> int:
@@ -28,7 +29,7 @@ async def test_the_search_runs_niced_and_what_it_learns_is_kept(monkeypatch: pyt
 
     def search(image: pyvips.Image, fmt: str, target: int, settings: EncoderSettings, **_: object) -> Learned:
         seen.append(_nice())
-        return Learned(61, 70.4, 4)
+        return Learned(61, 70.4, 4, "drawing")
 
     monkeypatch.setattr(autoquality, "search", search)
     book = QualityBook(TieredCache([MemoryTier(1 << 20)]), EncoderSettings(), nice=5)
@@ -39,6 +40,17 @@ async def test_the_search_runs_niced_and_what_it_learns_is_kept(monkeypatch: pyt
         await book.drain()
         assert book.stats() == {"searches": 0}
         assert seen == [min(19, _nice() + 5)]  # the event loop's thread kept its own priority
-        assert (await book.learned("asset")) == {"webp/s/70": 61}
+        assert (await book.learned("asset")) == {"webp/s/70": Choice(61, "drawing")}
     finally:
         await book.aclose()
+
+
+def test_a_stored_table_keeps_only_known_formats_tunings_and_qualities() -> None:
+    stored = {
+        "webp/s/70": [61, "drawing"], "avif/m/70": [52, ""], "webp/m/70": [61, "text"], "jpeg/s/70": [0, ""],
+        "gif/s/70": [50, ""], "webp/l/70": 61, "webp/xl/70": [61, 1],
+    }  # fmt: skip
+    assert autoquality._parse(json.dumps(stored).encode()) == {
+        "webp/s/70": Choice(61, "drawing"), "avif/m/70": Choice(52),
+    }  # fmt: skip
+    assert autoquality._parse(b"[1]") == {} and autoquality._parse(b"{") == {}
