@@ -16,14 +16,20 @@ class ServiceFailed(RuntimeError):
 
 
 def start(
-    argv: list[str], *, env: dict[str, str], log: Path, cwd: Path | None = None
+    argv: list[str],
+    *,
+    env: dict[str, str],
+    log: Path,
+    cwd: Path | None = None,
+    pass_fds: tuple[int, ...] = (),
 ) -> subprocess.Popen[bytes]:
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as out:
         # A new session, so stopping the service reaches its workers and nothing else of ours.
         return subprocess.Popen(
-            argv, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=cwd, start_new_session=True
-        )
+            argv, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=cwd, start_new_session=True,
+            pass_fds=pass_fds,
+        )  # fmt: skip
 
 
 def wait_http(url: str, process: subprocess.Popen[bytes], *, timeout_s: float, log: Path) -> None:
