@@ -42,7 +42,8 @@ def test_a_tuning_is_chosen_where_it_meets_the_target_in_fewer_bytes() -> None:
     image = photo("chelsea").thumbnail_image(400).copy_memory()
     settings = EncoderSettings()
     learned = autoquality.search(image, "webp", 70, settings)
-    assert learned.tuning == "drawing"
+    if (pyvips.version(0), pyvips.version(1)) >= (8, 18):  # measured with pyvips-binary's libwebp; Debian's
+        assert learned.tuning == "drawing"  # libvips 8.14 links an older one, where the default wins here
     _assert_smallest_meeting(image, "webp", learned, settings)
 
 
