@@ -39,5 +39,5 @@ def test_the_report_explains_missed_targets() -> None:
         in text
     )
     assert "Why the missed ones are missed" in text
-    assert "- **Cold WebP vs thumbor** (-47% against the goal): a cold miss fetches" in text
+    assert "- **Cold WebP vs thumbor** (-47% against the goal): both decode the same PNG" in text
     assert "**Uncached WebP vs thumbor**" not in text  # met: nothing to explain
