@@ -5,6 +5,7 @@ import pyvips
 
 from imgedge.imaging.encode import EncoderSettings
 from imgedge.imaging.errors import CorruptImage, SourceTooLarge, UnsupportedImage
+from imgedge.proxy.autoquality import Choice, QualityPlan
 from imgedge.proxy.pipeline.decoded import decode
 from imgedge.proxy.pipeline.run import Rendered, transform
 from imgedge.url import ParseSettings, parse_options
@@ -245,3 +246,20 @@ def test_animation_falls_back_to_the_first_frame(options: str, fmt: str) -> None
     rendered, _ = run(_animated_gif(), options, fmt=fmt)
     every = pyvips.Image.new_from_buffer(rendered.body, "", n=-1)
     assert every.get_typeof("n-pages") == 0 or every.get("n-pages") == 1
+
+
+def test_a_learned_tuning_reaches_the_encoder(photo_png: bytes) -> None:
+    spec = parse_options(["w:400", "q:auto"], ParseSettings())
+
+    def learned(tuning: str) -> Rendered:
+        plan = QualityPlan(spec.quality_target, {f"webp/s/{spec.quality_target}": Choice(69, tuning)})
+        return transform(
+            photo_png, spec, "webp", max_pixels=MAX_PIXELS, settings=EncoderSettings(), quality_plan=plan
+        )
+
+    drawing, default = learned("drawing"), learned("")
+    assert drawing.quality == default.quality == 69 and drawing.learn is None
+    assert drawing.body != default.body  # the two plans differ only in the preset
+    decoded = pyvips.Image.new_from_buffer(drawing.body, "")
+    size = (decoded.width, decoded.height)
+    assert size == (drawing.width, drawing.height) == (default.width, default.height)
