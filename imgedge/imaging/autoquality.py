@@ -130,7 +130,8 @@ def search(
         # quality misses the target, every lower one does too.
         ceiling = highest_smaller(tuning, best.size)
         if ceiling is not None and ceiling.score >= target:
-            best, chosen = lowest_meeting(tuning, ceiling), tuning
+            # Sizes rise with the quality only nearly always: the smaller of the two that meet the target.
+            best, chosen = min(lowest_meeting(tuning, ceiling), ceiling, key=lambda t: t.size), tuning
     return Learned(best.quality, round(best.score, 2), encodes, chosen)
 
 
