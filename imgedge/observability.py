@@ -112,7 +112,7 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send)
             return
         incoming = _header(scope["headers"], _REQUEST_ID_RAW).decode("latin-1")
-        rid = incoming if _SANE_ID.match(incoming) else _new_id()
+        rid = incoming if incoming and _SANE_ID.match(incoming) else _new_id()
         token = request_id.set(rid)
         started = time.perf_counter()
         status = 500

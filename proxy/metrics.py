@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import bisect
 import ctypes
-import functools
 import os
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
@@ -84,39 +83,55 @@ class HotSeries:
 
     Under several workers each update is a locked write into a file shared through PROMETHEUS_MULTIPROC_DIR,
     and a cache hit made four of them: about 3.9 of its 15 µs in process (benchmarks/results/profile.md).
-    Written every FLUSH_INTERVAL_S from the event loop and before every scrape this process answers, so a
-    scrape can lag the other workers' latest requests by that interval.
+    Counted by plain label values, one dict lookup per request and series; the labelled series are made the
+    first time their values are seen (so a scrape shows them from then on) and written every
+    FLUSH_INTERVAL_S from the event loop and before every scrape this process answers, so a scrape can lag
+    the other workers' latest requests by that interval.
     """
 
-    def __init__(self) -> None:
-        self._counts: dict[Counter, int] = {}
-        self._observed: dict[Histogram, list[float]] = {}  # sum, then one count per bucket (+Inf last)
+    def __init__(self, requests: Counter, latency: Histogram, lookups: Counter) -> None:
+        self.families = (requests, latency, lookups)  # labelled by route and status, route, result and tier
+        self._request_series: dict[tuple[str, int], tuple[Counter, Histogram]] = {}
+        self._lookup_series: dict[tuple[str, str], Counter] = {}
+        # (route, status) → count, latency sum, then one count per latency bucket (+Inf last)
+        self._requests: dict[tuple[str, int], list[float]] = {}
+        self._lookups: dict[tuple[str, str], int] = {}
         self._timer_loop: asyncio.AbstractEventLoop | None = None
 
-    def inc(self, counter: Counter) -> None:
-        self._counts[counter] = self._counts.get(counter, 0) + 1
+    def request(self, route: str, status: int, seconds: float) -> None:
+        key = (route, status)
+        pending = self._requests.get(key)
+        if pending is None:
+            if key not in self._request_series:
+                requests, latency, _ = self.families
+                self._request_series[key] = (requests.labels(route, str(status)), latency.labels(route))
+            pending = self._requests[key] = [0.0] * (len(_LATENCY_BUCKETS) + 3)
+        pending[0] += 1
+        pending[1] += seconds
+        pending[2 + bisect.bisect_left(_LATENCY_BUCKETS, seconds)] += 1  # the first bound >= seconds
         self._schedule()
 
-    def observe(self, histogram: Histogram, seconds: float) -> None:
-        pending = self._observed.get(histogram)
-        if pending is None:
-            pending = self._observed[histogram] = [0.0] * (len(_LATENCY_BUCKETS) + 2)
-        pending[0] += seconds
-        pending[1 + bisect.bisect_left(_LATENCY_BUCKETS, seconds)] += 1  # the first bound >= seconds
+    def lookup(self, result: str, tier: str) -> None:
+        key = (result, tier)
+        if key not in self._lookup_series:
+            self._lookup_series[key] = self.families[2].labels(result, tier)
+        self._lookups[key] = self._lookups.get(key, 0) + 1
         self._schedule()
 
     def flush(self) -> None:
-        counts, self._counts = self._counts, {}
-        observed, self._observed = self._observed, {}
-        for counter, n in counts.items():
-            counter.inc(n)
-        for histogram, (total, *buckets) in observed.items():
+        requests, self._requests = self._requests, {}
+        lookups, self._lookups = self._lookups, {}
+        for key, (count, total, *buckets) in requests.items():
+            counter, histogram = self._request_series[key]
+            counter.inc(count)
             # prometheus_client has no bulk observe; its child histogram keeps one value per bucket plus the
             # sum (tests/proxy/test_metrics.py checks the scrape against direct observations).
             histogram._sum.inc(total)
             for value, observations in zip(histogram._buckets, buckets, strict=True):
                 if observations:
                     value.inc(observations)
+        for labels, count in lookups.items():
+            self._lookup_series[labels].inc(count)
 
     def _schedule(self) -> None:
         try:
@@ -133,29 +148,16 @@ class HotSeries:
         self.flush()
 
 
-HOT = HotSeries()
+HOT = HotSeries(REQUESTS, LATENCY, CACHE_LOOKUPS)
 
 
 def observe_request(path: str, status: int, seconds: float) -> None:
-    requests, latency = _request_series(route_name(path), status)
-    HOT.inc(requests)
-    HOT.observe(latency, seconds)
+    # Label values from a bounded set: route families and HTTP statuses, never the path itself.
+    HOT.request(route_name(path), status, seconds)
 
 
 def count_cache_lookup(result: str, tier: str) -> None:
-    HOT.inc(_cache_lookup_series(result, tier))
-
-
-# Looking up a labelled series takes a lock and builds a tuple; these run on every cache hit, and the
-# label values are few (route families, statuses, tier names).
-@functools.lru_cache(maxsize=512)
-def _request_series(route: str, status: int) -> tuple[Counter, Histogram]:
-    return REQUESTS.labels(route, str(status)), LATENCY.labels(route)
-
-
-@functools.lru_cache(maxsize=64)
-def _cache_lookup_series(result: str, tier: str) -> Counter:
-    return CACHE_LOOKUPS.labels(result, tier)
+    HOT.lookup(result, tier)
 
 
 QUALITY_LEARNED = Counter(

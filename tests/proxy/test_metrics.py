@@ -19,50 +19,58 @@ def _sample_lines(registry: CollectorRegistry, prefix: str) -> list[str]:
     return sorted(line for line in lines if line.startswith(prefix) and "_created" not in line)
 
 
+def _families(registry: CollectorRegistry) -> tuple[Counter, Histogram, Counter]:
+    return (
+        Counter("t_requests_total", "r", ["route", "status"], registry=registry),
+        Histogram("t_seconds", "s", ["route"], buckets=metrics._LATENCY_BUCKETS, registry=registry),
+        Counter("t_lookups_total", "l", ["result", "tier"], registry=registry),
+    )
+
+
 def test_bulk_writes_give_the_scrape_that_direct_observations_give() -> None:
     direct, batched = CollectorRegistry(), CollectorRegistry()
-    series = {}
-    for name, registry in (("direct", direct), ("batched", batched)):
-        counter = Counter("t_requests_total", "r", ["route"], registry=registry)
-        buckets = metrics._LATENCY_BUCKETS
-        histogram = Histogram("t_seconds", "s", ["route"], buckets=buckets, registry=registry)
-        series[name] = (counter.labels("image"), histogram.labels("image"))
-    hot = metrics.HotSeries()
-    for seconds in _LATENCIES:
-        series["direct"][0].inc()
-        series["direct"][1].observe(seconds)
-        hot.inc(series["batched"][0])
-        hot.observe(series["batched"][1], seconds)
-    for prefix in ("t_requests", "t_seconds"):
+    requests, latency, lookups = _families(direct)
+    hot = metrics.HotSeries(*_families(batched))
+    for route, status in (("transform", 200), ("transform", 404), ("info", 200)):
+        for seconds in _LATENCIES:
+            requests.labels(route, str(status)).inc()
+            latency.labels(route).observe(seconds)
+            hot.request(route, status, seconds)
+    for result, tier in (("hit", "memory"), ("hit", "disk"), ("miss", "")):
+        lookups.labels(result, tier).inc()
+        hot.lookup(result, tier)
+    for prefix in ("t_requests", "t_seconds", "t_lookups"):
         assert _sample_lines(direct, prefix) == _sample_lines(batched, prefix)
+
+
+def _hits(registry: CollectorRegistry) -> float | None:
+    return registry.get_sample_value("t_lookups_total", {"result": "hit", "tier": "memory"})
 
 
 def test_on_an_event_loop_counts_wait_for_the_timer_or_a_scrape() -> None:
     registry = CollectorRegistry()
-    counter = Counter("t_hits_total", "h", registry=registry)
-    hot = metrics.HotSeries()
+    hot = metrics.HotSeries(*_families(registry))
 
     async def requests() -> tuple[float | None, float | None]:
         for _ in range(3):
-            hot.inc(counter)
-        pending = registry.get_sample_value("t_hits_total")
+            hot.lookup("hit", "memory")
+        pending = _hits(registry)
         hot.flush()  # what a scrape does first
-        return pending, registry.get_sample_value("t_hits_total")
+        return pending, _hits(registry)
 
-    assert asyncio.run(requests()) == (0.0, 3.0)
-    hot.inc(counter)  # without a running loop there is nothing to flush later from
-    assert registry.get_sample_value("t_hits_total") == 4.0
+    assert asyncio.run(requests()) == (0.0, 3.0)  # the series shows from its first request
+    hot.lookup("hit", "memory")  # without a running loop there is nothing to flush later from
+    assert _hits(registry) == 4.0
 
 
 def test_the_timer_writes_within_the_interval() -> None:
     registry = CollectorRegistry()
-    counter = Counter("t_later_total", "l", registry=registry)
-    hot = metrics.HotSeries()
+    hot = metrics.HotSeries(*_families(registry))
 
     async def requests() -> float | None:
-        hot.inc(counter)
+        hot.lookup("hit", "memory")
         await asyncio.sleep(metrics.FLUSH_INTERVAL_S + 0.2)
-        return registry.get_sample_value("t_later_total")
+        return _hits(registry)
 
     assert asyncio.run(requests()) == 1.0
 
