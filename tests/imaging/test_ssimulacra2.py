@@ -23,6 +23,9 @@ def _encoded(image: pyvips.Image, quality: int) -> pyvips.Image:
         ("coffee", 333, 222, 30),
         ("chelsea", 257, 171, 85),
         ("hubble_deep_field", 400, 349, 60),
+        # Fewer than six scales: the weights are taken in the reference's order, not by scale.
+        ("chelsea", 45, 33, 50),
+        ("coffee", 16, 9, 40),
     ],
 )
 def test_agrees_with_the_package_on_odd_and_even_sizes(
