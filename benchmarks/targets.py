@@ -35,8 +35,10 @@ WHEN_MISSED = {
     "Uncached WebP vs libvips loop from raw pixels": (
         "the loop does only the libvips work, on pixels already in memory; a miss adds its request, "
         "signature, cache lookups, disk-tier write and reply (~1 ms of the ~9.5 ms of CPU a miss costs over "
-        "HTTP), and the pyramid's cheaper resize saves ~0.35-0.55 ms of a miss whose encode alone is 6 ms "
-        "(profile.md, 'Misses against the loop from raw pixels')"
+        "HTTP; with both cores saturated ~10.2 ms against the loop's 8.2), and the pyramid's cheaper resize "
+        "saves ~0.35-0.55 ms of a miss whose encode alone is 6 ms; one libvips thread per transform or one "
+        "transform thread per worker were slower, 0.75x and 0.67x (profile.md, 'Misses against the loop "
+        "from raw pixels' and 'The fifth round')"
     ),
     "Cold WebP vs thumbor": (
         "both decode the same PNG; a cold miss also fetches it over HTTP from the generator (~5 ms of "
@@ -50,9 +52,21 @@ WHEN_MISSED = {
     ),
     "Proxy RSS after the soak": (
         "q:auto's background searches (on by default: every f:auto URL of the mix gets q:auto) hold the "
-        "un-encoded variant and SSIMULACRA2's planes, about 130 MiB at 1024 px; with "
+        "un-encoded variant and SSIMULACRA2's planes, about 104 MiB at 1024 px; with "
         "IMGEDGE_AUTO_QUALITY_LEARN=0 the soak ended at 578 of 684 MiB (profile.md, 'q:auto's search "
         "memory')"
+    ),
+    "thumbor URLs vs native URLs": (
+        "the same pipeline, cache and encode behind another URL parser: parsing and checking a thumbor URL "
+        "costs 30 us against 17 for a native one, 0.1% of a ~10 ms miss, so the ratio is 1.00 and what "
+        "a run shows is the noise between adjacent 5 s rounds on a shared machine, about +-5% "
+        "(profile.md, 'The fifth round')"
+    ),
+    "imgproxy URLs vs native URLs": (
+        "the same pipeline, cache and encode behind another URL parser: parsing and checking an imgproxy "
+        "URL costs 20 us against 17 for a native one, 0.03% of a ~10 ms miss, so the ratio is 1.00 and what "
+        "a run shows is the noise between adjacent 5 s rounds on a shared machine, about +-5% "
+        "(profile.md, 'The fifth round')"
     ),
     "Cache hits vs bare Starlette (wrk)": (
         "server CPU per hit 41-45 us against 28-31: imgedge's 13 response headers cost ~4 us (ETag, "
