@@ -18,10 +18,12 @@ logger = logging.getLogger(__name__)
 # Purge times are only needed while an entry made before the purge may still be in flight somewhere;
 # the oldest ones can be forgotten.
 _MAX_REMEMBERED_PURGES = 65536
+# put(..., share_later=True) holds at most this many bytes in writes still running; past it, it waits.
+DEFAULT_MAX_LATER_BYTES = 64 << 20
 
 
 class TieredCache:
-    def __init__(self, tiers: Sequence[CacheTier]) -> None:
+    def __init__(self, tiers: Sequence[CacheTier], *, max_later_bytes: int = DEFAULT_MAX_LATER_BYTES) -> None:
         names = [tier.name for tier in tiers]
         if len(set(names)) != len(names):
             raise ValueError(f"tier names must be unique, got {names}")
@@ -32,6 +34,9 @@ class TieredCache:
         self._purged_at: OrderedDict[str, float] = OrderedDict()
         self._lookup_hooks: list[Callable[[], None]] = []
         self.stale_rejected = 0
+        self.max_later_bytes = max_later_bytes
+        self._later: set[asyncio.Task[None]] = set()
+        self._later_bytes = 0
 
     async def get(self, key: str) -> tuple[Entry | None, str | None]:
         self._run_hooks()
@@ -58,7 +63,11 @@ class TieredCache:
             return None
         return entry
 
-    async def put(self, key: str, entry: Entry, tags: Sequence[str]) -> None:
+    async def put(self, key: str, entry: Entry, tags: Sequence[str], *, share_later: bool = False) -> None:
+        """`share_later`: store in this process's tiers now and in the tiers other processes read (disk,
+        Redis) in the background, for entries a process can make again without them (an original, one
+        fetch away): the request that made it does not wait for a write of megabytes. `drain` waits for
+        those writes; past `max_later_bytes` of them running, the put waits for its own."""
         self._run_hooks()
         all_tags = tuple(dict.fromkeys((*entry.tags, *tags)))
         if all_tags != entry.tags:
@@ -68,7 +77,43 @@ class TieredCache:
             # Made from state that an admin has purged since; storing it would undo the purge.
             self.stale_rejected += 1
             return
-        await asyncio.gather(*(self._tier_put(tier, key, entry, all_tags) for tier in self.tiers))
+        size = len(entry.body)
+        if not share_later or self._later_bytes + size > self.max_later_bytes:
+            await self._put_in(self.tiers, key, entry, all_tags)
+            return
+        await self._put_in(self._process_tiers, key, entry, all_tags)
+        shared = tuple(tier for tier in self.tiers if not is_process_tier(tier))
+        if shared:
+            self._later_bytes += size
+            task = asyncio.create_task(self._put_later(shared, key, entry, all_tags, size))
+            self._later.add(task)
+            task.add_done_callback(self._later.discard)
+
+    @property
+    def later_bytes(self) -> int:
+        """Bytes in background writes still running."""
+        return self._later_bytes
+
+    async def drain(self) -> None:
+        """Wait for the background writes of `put(..., share_later=True)`."""
+        while self._later:
+            await asyncio.gather(*self._later)
+
+    async def _put_in(
+        self, tiers: Sequence[CacheTier], key: str, entry: Entry, tags: tuple[str, ...]
+    ) -> None:
+        await asyncio.gather(*(self._tier_put(tier, key, entry, tags) for tier in tiers))
+
+    async def _put_later(
+        self, tiers: Sequence[CacheTier], key: str, entry: Entry, tags: tuple[str, ...], size: int
+    ) -> None:
+        try:
+            if self._predates_purge(entry):  # purged between the put and this write
+                self.stale_rejected += 1
+                return
+            await self._put_in(tiers, key, entry, tags)
+        finally:
+            self._later_bytes -= size
 
     async def purge(self, tag: str) -> int:
         self._remember_purge(tag, time.time())
@@ -102,6 +147,7 @@ class TieredCache:
         return {tier.name: tier.stats() for tier in self.tiers}
 
     async def aclose(self) -> None:
+        await self.drain()
         for tier in self.tiers:
             if isinstance(tier, Closable):
                 await tier.aclose()

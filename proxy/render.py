@@ -135,7 +135,7 @@ class Renderer:
             image = await self.pool.run(lambda: decode(original.data, max_pixels=self.config.max_src_pixels))
             geometry = json.dumps(image.geometry())
             entry = _source_entry(ref, image.pixels, original.etag, SourceFacts.of(original), geometry)
-            await self.source_cache.put(key, entry, entry.tags)
+            await self.source_cache.put(key, entry, entry.tags, share_later=True)
             return image
 
         # Concurrent variants of one original share one decode.
@@ -158,7 +158,7 @@ class Renderer:
             if cached is not None:  # else purged meanwhile: serve this request, keep nothing
                 geometry = json.dumps(image.geometry())
                 entry = _source_entry(ref, image.pixels, cached.etag.strip('"'), facts_of(cached), geometry)
-                await self.source_cache.put(key, entry, entry.tags)
+                await self.source_cache.put(key, entry, entry.tags, share_later=True)
             return image
 
         image, _ = await self.flights.run(key + "/pyramid", make)
@@ -168,7 +168,7 @@ class Renderer:
         entry = _source_entry(
             ref, image.data, image.etag, SourceFacts.of(image), last_modified=image.last_modified
         )
-        await self.source_cache.put(source_key(ref.cache_id), entry, entry.tags)
+        await self.source_cache.put(source_key(ref.cache_id), entry, entry.tags, share_later=True)
 
     async def render(
         self, ref: SourceRef, spec: TransformSpec, negotiated: str, timings: dict[str, float]

@@ -125,6 +125,46 @@ async def test_unreachable_redis_falls_through_without_raising(
     assert cache.stats()["redis"]["errors"] == 3
 
 
+async def test_share_later_stores_here_now_and_in_the_shared_tiers_in_the_background(
+    three_tiers: tuple[MemoryTier, DiskTier, RedisTier], make_entry: EntryFactory
+) -> None:
+    memory, disk, redis_tier = three_tiers
+    cache = TieredCache(three_tiers)
+    entry = make_entry(b"an original" * 1000)
+    await cache.put("k", entry, ["asset:a"], share_later=True)
+    # Nothing awaited since: the disk and Redis writes are still running, and this process answers.
+    assert cache.later_bytes == len(entry.body)
+    assert memory.peek("k") == entry
+    await cache.drain()
+    assert cache.later_bytes == 0
+    assert await disk.get("k") == entry and await redis_tier.get("k") == entry
+
+
+async def test_share_later_waits_past_its_byte_bound(tmp_path: Path, make_entry: EntryFactory) -> None:
+    disk = DiskTier(tmp_path, 1 << 20)
+    cache = TieredCache([MemoryTier(1 << 20), disk], max_later_bytes=1500)
+    first, second = make_entry(b"x" * 1000), make_entry(b"y" * 600)
+    await cache.put("first", first, ["asset:a"], share_later=True)
+    await cache.put("second", second, ["asset:a"], share_later=True)  # 1600 bytes would pass the bound
+    # The second was written before its put returned (the first may have finished meanwhile).
+    assert cache.later_bytes in (0, 1000)
+    assert await disk.get("second") == second
+    await cache.aclose()  # closing waits for the write still running
+    assert await DiskTier(tmp_path, 1 << 20).get("first") == first
+
+
+async def test_a_purge_before_the_background_write_keeps_it_out(
+    tmp_path: Path, make_entry: EntryFactory
+) -> None:
+    disk = DiskTier(tmp_path, 1 << 20)
+    cache = TieredCache([MemoryTier(1 << 20), disk])
+    await cache.put("k", make_entry(created_at=time.time() - 1), ["asset:a"], share_later=True)
+    cache.forget("asset:a", time.time())  # another process's purge, heard before the write began
+    await cache.drain()
+    assert await disk.get("k") is None
+    assert await cache.get("k") == (None, None)
+
+
 def test_tier_names_must_be_unique() -> None:
     with pytest.raises(ValueError, match="unique"):
         TieredCache([MemoryTier(1), MemoryTier(1)])
