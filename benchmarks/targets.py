@@ -43,8 +43,8 @@ WHEN_MISSED = {
     "Cold WebP vs thumbor": (
         "both decode the same PNG; a cold miss also fetches it over HTTP from the generator (~5 ms of "
         "Python reading the body, ~3-4 ms in the generator) and keeps it in the disk tier (~5 ms of kernel "
-        "copying): ~36 ms of CPU against thumbor's 38, where 1.5x needs ~25 (profile.md, 'Cold: where a "
-        "never-seen asset's CPU goes')"
+        "copying, behind the request since the fifth round: CPU, no longer latency): ~36 ms of CPU against "
+        "thumbor's 38, where 1.5x needs ~25 (profile.md, 'Cold: where a never-seen asset's CPU goes')"
     ),
     "Hit p99 while misses saturate the pool": (
         "hits wait for CPU when every core is busy; transform threads are niced (IMGEDGE_TRANSFORM_NICE) "
