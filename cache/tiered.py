@@ -78,7 +78,8 @@ class TieredCache:
             self.stale_rejected += 1
             return
         size = len(entry.body)
-        if not share_later or self._later_bytes + size > self.max_later_bytes:
+        # Without a tier of its own this process could not answer from the entry until the write is done.
+        if not share_later or not self._process_tiers or self._later_bytes + size > self.max_later_bytes:
             await self._put_in(self.tiers, key, entry, all_tags)
             return
         await self._put_in(self._process_tiers, key, entry, all_tags)

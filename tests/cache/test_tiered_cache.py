@@ -153,6 +153,17 @@ async def test_share_later_waits_past_its_byte_bound(tmp_path: Path, make_entry:
     assert await DiskTier(tmp_path, 1 << 20).get("first") == first
 
 
+async def test_share_later_without_a_process_tier_writes_at_once(
+    tmp_path: Path, make_entry: EntryFactory
+) -> None:
+    disk = DiskTier(tmp_path, 1 << 20)
+    cache = TieredCache([disk])
+    entry = make_entry()
+    await cache.put("k", entry, ["asset:a"], share_later=True)
+    assert cache.later_bytes == 0
+    assert await disk.get("k") == entry
+
+
 async def test_a_purge_before_the_background_write_keeps_it_out(
     tmp_path: Path, make_entry: EntryFactory
 ) -> None:
