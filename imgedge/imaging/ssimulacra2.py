@@ -1,10 +1,11 @@
 """SSIMULACRA2 in float32, one colour plane at a time, with the reference side computed once.
 
-The metric as libjxl's `tools/ssimulacra2.cc` defines it (its opsin constants and its fitted weights below;
-the tests compare this with the `ssimulacra2` package). That package works on whole float64 images,
-recomputes the reference for every comparison and imports scipy and Pillow: scoring one 1024² variant held
-about 0.5 GiB, and the import alone was 27 MiB in every proxy worker. Here a 1024² reference costs about
-50 MiB for the whole search, each trial a few planes of 4 MiB, and the blur is numpy's.
+The steps of the `ssimulacra2` package (a Python port of libjxl's `tools/ssimulacra2.cc`), with libjxl's
+opsin constants and fitted weights below; the tests compare the scores with the package's. The package
+works on whole float64 images, recomputes the reference for every comparison and imports scipy and Pillow:
+scoring one 1024² variant held about 0.5 GiB, and the import alone was 27 MiB in every proxy worker. Here a
+1024² reference costs about 50 MiB for the whole search, each trial a few planes of 4 MiB, and the blur is
+numpy's.
 """
 
 from __future__ import annotations
@@ -67,8 +68,8 @@ _WEIGHT_ROWS = """
 """
 _WEIGHTS = np.array(_WEIGHT_ROWS.split(), dtype=np.float64)
 
-# Blur: a Gaussian of sigma 1.5 cut at 3.33 sigma (11 taps). The reference implementation reflects at the top
-# and bottom edges and pads with zeros beyond the left and right ones.
+# Blur: a Gaussian of sigma 1.5 cut at 3.33 sigma (11 taps), as the package has it (libjxl itself uses a
+# recursive approximation): reflected at the top and bottom edges, zeros beyond the left and right ones.
 _SIGMA, _TRUNCATE = 1.5, 3.33
 _RADIUS = int(_TRUNCATE * _SIGMA + 0.5)
 
@@ -100,7 +101,7 @@ def srgb_to_linear(rgb: np.ndarray) -> np.ndarray:
 
 
 def _downsample(linear: np.ndarray) -> np.ndarray:
-    # The reference averages the partial blocks of an odd edge; repeating the edge pixel does the same.
+    # The package averages the partial blocks of an odd edge; repeating the edge pixel does the same.
     h, w, c = linear.shape
     if h % 2 or w % 2:
         linear = np.pad(linear, ((0, h % 2), (0, w % 2), (0, 0)), mode="edge")
@@ -149,7 +150,7 @@ def _blur(plane: np.ndarray) -> np.ndarray:
 
 
 def _norms(values: np.ndarray) -> tuple[float, float]:
-    """The mean and the 4-norm, as the reference averages its maps."""
+    """The mean and the 4-norm, as the package averages its maps."""
     mean = float(values.mean(dtype=np.float64))
     values *= values
     values *= values
@@ -237,8 +238,9 @@ def _compare(ref: _ReferenceScale, planes: Planes) -> np.ndarray:
 
 
 def _score(errors: np.ndarray) -> float:
-    """`errors`: (scale, channel, norm, kind). With fewer than six scales the reference sums the first
-    weights in its order, so a small image's weights are not those of the same scales of a large one."""
+    """`errors`: (scale, channel, norm, kind). With fewer than six scales libjxl (and the package) sum the
+    first weights in their order, so a small image's weights are not those of the same scales of a large
+    one."""
     ordered = np.abs(errors.transpose(1, 0, 2, 3)).ravel()
     weighted = float(ordered @ _WEIGHTS[: ordered.size]) * 0.9562382616834844
     weighted = (
