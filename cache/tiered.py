@@ -29,6 +29,7 @@ class TieredCache:
             raise ValueError(f"tier names must be unique, got {names}")
         self.tiers: tuple[CacheTier, ...] = tuple(tiers)
         self._process_tiers: tuple[ProcessTier, ...] = tuple(t for t in tiers if is_process_tier(t))
+        self._shared_tiers = tuple(t for t in tiers if not is_process_tier(t))
         first = self.tiers[0] if self.tiers else None
         self._local: ProcessTier | None = first if first is not None and is_process_tier(first) else None
         self._purged_at: OrderedDict[str, float] = OrderedDict()
@@ -83,10 +84,9 @@ class TieredCache:
             await self._put_in(self.tiers, key, entry, all_tags)
             return
         await self._put_in(self._process_tiers, key, entry, all_tags)
-        shared = tuple(tier for tier in self.tiers if not is_process_tier(tier))
-        if shared:
+        if self._shared_tiers:
             self._later_bytes += size
-            task = asyncio.create_task(self._put_later(shared, key, entry, all_tags, size))
+            task = asyncio.create_task(self._put_later(self._shared_tiers, key, entry, all_tags, size))
             self._later.add(task)
             task.add_done_callback(self._later.discard)
 
