@@ -6,13 +6,14 @@ taking the median of per-round ratios keeps such bursts from deciding a comparis
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from benchmarks.load_types import LoadResult
 from benchmarks.stats import median
 
 Contender = Callable[[int], LoadResult]  # round index → one bounded load run
+CpuReader = Callable[[], float]  # CPU seconds a contender's processes have used so far
 
 
 @dataclass(slots=True)
@@ -23,7 +24,7 @@ class Comparison:
 
     def summary(self, contender: str) -> dict[str, float]:
         runs = self.rounds[contender]
-        return {
+        summary = {
             "rps": median([r.rps for r in runs]),
             "p50_ms": median([r.p50_ms for r in runs]),
             "p95_ms": median([r.p95_ms for r in runs]),
@@ -33,6 +34,10 @@ class Comparison:
             "hits": float(sum(r.hits for r in runs)),
             "misses": float(sum(r.misses for r in runs)),
         }
+        cpu = [ms for ms in (r.cpu_ms_per_request for r in runs) if ms is not None]
+        if cpu:
+            summary["cpu_ms"] = median(cpu)  # the contender's server CPU per request
+        return summary
 
     def ratio(self, pair: str) -> float:
         return median(self.ratios.get(pair, []))
@@ -44,17 +49,26 @@ def compare(
     rounds: int,
     pairs: list[tuple[str, str]],
     log: Callable[[str], None] = print,
+    cpu: Mapping[str, CpuReader] | None = None,
 ) -> Comparison:
+    """`cpu`: where a contender's server CPU can be read, each round records it beside the rate."""
     comparison = Comparison(name, {contender: [] for contender in contenders})
     names = list(contenders)
+    readers = cpu or {}
     for index in range(rounds):
         shift = index % len(names)
         for contender in names[shift:] + names[:shift]:
+            reader = readers.get(contender)
+            before = reader() if reader is not None else 0.0
             result = contenders[contender](index)
+            if reader is not None:
+                result.server_cpu_s = reader() - before
             comparison.rounds[contender].append(result)
+            per_request = result.cpu_ms_per_request
             log(
                 f"  {name} round {index + 1}/{rounds} {contender}: {result.rps:.1f} req/s, "
                 f"p99 {result.p99_ms:.1f} ms, errors {result.errors}"
+                + (f", server CPU {per_request:.3f} ms/request" if per_request is not None else "")
             )
         for a, b in pairs:
             rps_b = comparison.rounds[b][-1].rps

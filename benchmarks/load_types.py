@@ -34,7 +34,12 @@ class LoadResult:
     hits: int = 0
     misses: int = 0
     hit_timeline: list[tuple[int, int, int]] = field(default_factory=list)  # (second, hits, responses)
+    server_cpu_s: float = 0.0  # what the contender's processes spent meanwhile (0: not measured)
 
     @property
     def rps(self) -> float:
         return self.requests / self.duration_s if self.duration_s > 0 else 0.0
+
+    @property
+    def cpu_ms_per_request(self) -> float | None:
+        return self.server_cpu_s * 1000 / self.requests if self.server_cpu_s > 0 and self.requests else None

@@ -67,11 +67,38 @@ def _main_table(results: dict[str, Any]) -> list[str]:
                     f"{s['p95_ms']:.1f}",
                     f"{s['p99_ms']:.1f}",
                     f"{int(s['errors'])}",
+                    _cpu_text(s.get("cpu_ms")),
                     f"{ratio:.2f}" if ratio is not None else "",
                 ]
             )
-    header = ["workload", "contender", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors", "imgedge / this"]
+    header = ["workload", "contender", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors",
+              "server CPU / request", "imgedge / this"]  # fmt: skip
     return _table(header, rows)
+
+
+def _cpu_text(ms: float | None) -> str:
+    if ms is None:
+        return ""
+    return f"{ms * 1000:.0f} µs" if ms < 1 else f"{ms:.2f} ms"
+
+
+# The missed targets whose cause is CPU per request: this run's figures, beside profile.md's analysis.
+_CPU_PAIRS = {
+    "Uncached WebP vs libvips loop from raw pixels": ("uncached_webp", "imgedge", "limit (pixels)"),
+    "Cold WebP vs thumbor": ("cold_webp", "imgedge", "thumbor"),
+    "Cache hits vs bare Starlette (wrk)": ("cache_hits", "imgedge", "bare starlette"),
+    "thumbor URLs vs native URLs": ("uncached_webp", "imgedge thumbor URLs", "imgedge"),
+    "imgproxy URLs vs native URLs": ("uncached_webp", "imgedge imgproxy URLs", "imgedge"),
+}
+
+
+def _run_cpu(results: dict[str, Any], target: str) -> str:
+    key, mine, theirs = _CPU_PAIRS.get(target, ("", "", ""))
+    contenders = results["comparisons"].get(key, {}).get("contenders", {})
+    a, b = (contenders.get(name, {}).get("cpu_ms") for name in (mine, theirs))
+    if a is None or b is None:
+        return ""
+    return f"this run's server CPU per request: {mine} {_cpu_text(a)}, {theirs} {_cpu_text(b)}; "
 
 
 def _targets(results: dict[str, Any]) -> list[str]:
@@ -80,7 +107,10 @@ def _targets(results: dict[str, Any]) -> list[str]:
         verdict = {True: "**met**", False: "**missed**", None: "not measured"}[t["met"]]
         rows.append([t["name"], t["goal"], t["measured"], verdict, t["margin"]])
     missed = [t for t in results["targets"] if t["met"] is False and t["name"] in WHEN_MISSED]
-    why = [f"- **{t['name']}** ({t['margin']}): {WHEN_MISSED[t['name']]}." for t in missed]
+    why = [
+        f"- **{t['name']}** ({t['margin']}): {_run_cpu(results, t['name'])}{WHEN_MISSED[t['name']]}."
+        for t in missed
+    ]
     return [
         "## Targets", "", *_table(["target", "goal", "measured", "verdict", "margin"], rows),
         *(["Why the missed ones are missed, from what was measured:", "", *why, ""] if why else []),

@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmarks import httpx_load, load, saturated, url_sets, wrk_load
-from benchmarks.alternate import Comparison, Contender, compare
+from benchmarks.alternate import Comparison, Contender, CpuReader, compare
 from benchmarks.contenders import Contenders
+from benchmarks.cpu_time import trees_cpu_s
 from benchmarks.load_types import LoadResult, LoadSpec, Request
 from benchmarks.modes import Mode
 from benchmarks.nextjs_server import path as nextjs_path
@@ -47,6 +48,28 @@ class Workloads:
         )  # fmt: skip
         prefer = self.prefer_wrk if wrk is None else wrk
         return load.run(spec, self.run_dir / scratch, prefer_wrk=prefer)
+
+    def _compare(
+        self, name: str, contenders: dict[str, Contender], rounds: int, pairs: list[tuple[str, str]]
+    ) -> Comparison:
+        return compare(name, contenders, rounds, pairs, self.log, cpu=self._cpu_readers(contenders))
+
+    def _cpu_readers(self, contenders: dict[str, Contender]) -> dict[str, CpuReader]:
+        """Each contender's server processes: imgedge's whole `imgedge serve` tree (proxy workers, and the
+        generator that serves cold originals), thumbor's, Next.js', the bare endpoint's, the loop's pool."""
+        c = self.c
+        roots: dict[str, list[int]] = {"limit": c.limit.pids()}
+        for label, server in (("imgedge", c.imgedge), ("thumbor", c.thumbor), ("nextjs", c.nextjs),
+                              ("bare starlette", c.bare)):  # fmt: skip
+            if server is not None:
+                roots[label] = [server.process.pid]
+        readers: dict[str, CpuReader] = {}
+        for name in contenders:
+            # "imgedge thumbor URLs" and "imgedge webp" are imgedge; "limit (pixels)" is the loop's pool.
+            owner = next((key for key in roots if name == key or name.startswith(f"{key} ")), None)
+            if owner is not None:
+                readers[name] = functools.partial(trees_cpu_s, roots[owner])
+        return readers
 
     def counted(self, base_url: str, requests: list[Request], connections: int) -> LoadResult:
         """Exactly these requests, each once, timed from first to last (for lists too short for wrk)."""
@@ -124,7 +147,7 @@ class Workloads:
         contenders["limit"] = self._limit("png", fmt)
         if fmt == "webp":
             contenders["limit (pixels)"] = self._limit("pixels", fmt)
-        return compare(f"uncached {fmt}", contenders, rounds, pairs, self.log)
+        return self._compare(f"uncached {fmt}", contenders, rounds, pairs)
 
     def _thumbor(self, fmt: str, duration_s: float, count: int = 0) -> Contender:
         assert self.c.thumbor is not None
@@ -177,7 +200,7 @@ class Workloads:
             contenders["nextjs"] = self._nextjs(url_sets.CHROMIUM_ACCEPT)
             pairs += [("imgedge", "nextjs")] if "imgedge" in contenders else []
         contenders["limit"] = self._limit("pixels", "avif")
-        return compare("uncached avif (f:auto)", contenders, rounds, pairs, self.log)
+        return self._compare("uncached avif (f:auto)", contenders, rounds, pairs)
 
     # ---- cold: the first request of a never-seen asset ----------------------------------------------
 
@@ -202,7 +225,7 @@ class Workloads:
         if self.c.nextjs is not None:
             contenders["nextjs"] = self._nextjs(WEBP_ACCEPT, count=per_round)
             pairs += [("imgedge", "nextjs")] if "imgedge" in contenders else []
-        return compare("cold webp", contenders, rounds, pairs, self.log)
+        return self._compare("cold webp", contenders, rounds, pairs)
 
     # ---- cache hits ---------------------------------------------------------------------------------
 
@@ -234,7 +257,7 @@ class Workloads:
 
         contenders["bare starlette"] = run_bare
         pairs = [("imgedge", "bare starlette")] if "imgedge" in contenders else []
-        return compare(f"cache hits ({client})", contenders, self.mode.rounds, pairs, self.log)
+        return self._compare(f"cache hits ({client})", contenders, self.mode.rounds, pairs)
 
     def verify_hits(self) -> dict[str, int]:
         """One tracked pass proves the hit workload's requests were hits (tracking costs client CPU)."""

@@ -27,8 +27,11 @@ def test_tiny_run_writes_a_complete_report(tmp_path: Path) -> None:
     uncached = data["comparisons"]["uncached_webp"]["contenders"]
     assert set(uncached) == {"limit", "limit (pixels)"}
     assert all(s["requests"] > 0 and s["rps"] > 0 for s in uncached.values())
+    assert all(s["cpu_ms"] > 1.0 for s in uncached.values())  # a 400 px WebP costs the loop's pool ms
     hits = data["comparisons"]["cache_hits"]["contenders"]["bare starlette"]
     assert hits["requests"] > 0 and hits["errors"] == 0
+    # The bare endpoint's processes, not the client's; a 1 s round of hits can stay under one clock tick.
+    assert hits.get("cpu_ms", 0.0) < 5.0
     assert hits["p50_ms"] <= hits["p95_ms"] <= hits["p99_ms"]
 
     assert len(data["targets"]) == 14
@@ -40,3 +43,4 @@ def test_tiny_run_writes_a_complete_report(tmp_path: Path) -> None:
     for heading in ("# imgedge benchmark", "## Targets", "## Peak RSS of every process"):
         assert heading in markdown
     assert "| workload | contender | req/s |" in markdown
+    assert "server CPU / request" in markdown
