@@ -47,7 +47,10 @@ class Workloads:
             unique=unique, track_cache=track,
         )  # fmt: skip
         prefer = self.prefer_wrk if wrk is None else wrk
-        return load.run(spec, self.run_dir / scratch, prefer_wrk=prefer)
+        result = load.run(spec, self.run_dir / scratch, prefer_wrk=prefer)
+        if result.requests >= spec.max_requests:
+            self.log(f"  the run reached its cap of {spec.max_requests} requests: its rate is a lower bound")
+        return result
 
     def _compare(
         self, name: str, contenders: dict[str, Contender], rounds: int, pairs: list[tuple[str, str]]
