@@ -33,18 +33,17 @@ def at_most(name: str, goal: str, value: float | None, threshold: float, unit: s
 # What profile.md measured about each target's cost structure, printed under the table when it is missed.
 WHEN_MISSED = {
     "Uncached WebP vs libvips loop from raw pixels": (
-        "the loop does only the libvips work, on pixels already in memory; a miss adds its request, "
-        "signature, cache lookups, disk-tier write and reply (~1 ms of the ~9.5 ms of CPU a miss costs over "
-        "HTTP; with both cores saturated ~10.2 ms against the loop's 8.2), and the pyramid's cheaper resize "
-        "saves ~0.35-0.55 ms of a miss whose encode alone is 6 ms; one libvips thread per transform or one "
-        "transform thread per worker were slower, 0.75x and 0.67x (profile.md, 'Misses against the loop "
-        "from raw pixels' and 'The fifth round')"
+        "the transform itself costs what the loop costs (8.45 against 8.8 ms of CPU in one process, from "
+        "the pyramid's 512 px level against the loop's 1024 px pixels), and the request around it (parsing, "
+        "signature, two cache lookups, the hand-offs to the transform pool and the disk tier's thread, the "
+        "entry's hash, the disk-tier write, metrics, the reply) adds ~1.7 ms in process: 1.0x needs a "
+        "request that costs nothing (profile.md, 'The sixth round')"
     ),
     "Cold WebP vs thumbor": (
-        "both decode the same PNG; a cold miss also fetches it over HTTP from the generator (~5 ms of "
-        "Python reading the body, ~3-4 ms in the generator) and keeps it in the disk tier (~5 ms of kernel "
-        "copying, behind the request since the fifth round: CPU, no longer latency): ~36 ms of CPU against "
-        "thumbor's 38, where 1.5x needs ~25 (profile.md, 'Cold: where a never-seen asset's CPU goes')"
+        "both decode the same PNG; 1.5x leaves imgedge two thirds of thumbor's CPU per request (~22-25 ms), "
+        "about what its decode and encode (~17 ms) and fetching the 2.3 MiB original over HTTP (~5 ms on "
+        "both ends) take alone, with nothing left for the request, the caches or keeping the original (~5 "
+        "ms of kernel copying, behind the request) (profile.md, 'Cold: where a never-seen asset's CPU goes')"
     ),
     "Hit p99 while misses saturate the pool": (
         "hits wait for CPU when every core is busy; transform threads are niced (IMGEDGE_TRANSFORM_NICE) "
@@ -69,10 +68,11 @@ WHEN_MISSED = {
         "(profile.md, 'The fifth round')"
     ),
     "Cache hits vs bare Starlette (wrk)": (
-        "server CPU per hit 41-45 us against 28-31: imgedge's 13 response headers cost ~4 us (ETag, "
-        "Cache-Status, Server-Timing, Surrogate-Key, Cache-Tag, X-Request-Id, ...), the proxy's hit path ~3 "
-        "us over the bare app, and the request-id middleware (request id, per-route metrics, access-log "
-        "decision) 6-7 us (profile.md, 'Hits against the bare endpoint: where the 14 us go')"
+        "with one worker each, 41-42 us of server CPU per hit against the bare endpoint's 29: the four "
+        "middleware layers cost ~6 us of it (34-35 us without them), nearly all in the request-id "
+        "middleware, whose jobs are contracts (X-Request-Id, per-route metrics, the access log's hit-or-miss "
+        "decision; its send wrapper was not the cost), and the seven response headers the bare endpoint "
+        "does not send ~4 us; 75% needs ~38.7 us or less (profile.md, 'The sixth round')"
     ),
 }
 
