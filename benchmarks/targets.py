@@ -50,10 +50,11 @@ WHEN_MISSED = {
         "but on a shared machine other processes' load is not (profile.md, 'Hits under saturated misses')"
     ),
     "Proxy RSS after the soak": (
-        "q:auto's background searches (on by default: every f:auto URL of the mix gets q:auto) hold the "
-        "un-encoded variant and SSIMULACRA2's planes, about 104 MiB at 1024 px; with "
-        "IMGEDGE_AUTO_QUALITY_LEARN=0 the soak ended at 578 of 684 MiB (profile.md, 'q:auto's search "
-        "memory')"
+        "a worker's RSS swings by about 100 MiB with the q:auto searches it has queued or running (each "
+        "holds its un-encoded variant, and the running one SSIMULACRA2's planes, ~104 MiB at 1024 px): in a "
+        "local soak of the same mix, 270 MiB with none and 370 with three at the end; the master and "
+        "multiprocessing's resource tracker add 41 MiB. Earlier runs' soaks were cut short by the request "
+        "cap and ended idle (profile.md, 'The sixth round')"
     ),
     "thumbor URLs vs native URLs": (
         "the same pipeline, cache and encode behind another URL parser: parsing and checking a thumbor URL "
