@@ -36,6 +36,7 @@ from imgedge.proxy.routes.admin import AdminRoutes
 from imgedge.proxy.routes.health import HealthRoutes
 from imgedge.proxy.routes.info import InfoRoutes
 from imgedge.proxy.routes.metrics import MetricsRoute
+from imgedge.proxy.search_slot import SearchSlot
 from imgedge.proxy.security import SecurityPolicy
 from imgedge.proxy.sources import Source, build_source
 from imgedge.proxy.transform_handler import TransformHandler
@@ -61,8 +62,9 @@ def create_app(
     flights = build_single_flight(cache_cfg, results)
     origin = build_source(config, assets=source)
     qualities = QualityBook(
-        results, config.encoder, learn=config.auto_quality_learn, nice=config.transform_nice
-    )
+        results, config.encoder, learn=config.auto_quality_learn, nice=config.transform_nice,
+        slot=SearchSlot(config.search_slot_path),
+    )  # fmt: skip
     pool = TransformPool(config.transform_threads, queue_size=config.queue_size, nice=config.transform_nice)
     renderer = Renderer(config, origin, sources, pool, qualities=qualities)
     prompts = PromptResolver(config, results, flights)

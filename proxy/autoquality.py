@@ -30,6 +30,7 @@ from imgedge.formats import BY_NAME
 from imgedge.imaging.autoquality import Learned, estimate, has_quality, search, size_class
 from imgedge.imaging.encode import EncoderSettings
 from imgedge.proxy import metrics
+from imgedge.proxy.search_slot import SearchSlot
 from imgedge.proxy.security.cost import release_free_memory
 from imgedge.proxy.transform_pool import lower_priority
 
@@ -89,6 +90,7 @@ class QualityBook:
         max_waiting: int = 4,
         remembered_assets: int = 4096,
         nice: int = 0,
+        slot: SearchSlot | None = None,
     ) -> None:
         self.results = results
         self.settings = settings
@@ -99,9 +101,11 @@ class QualityBook:
         self._waiting: set[tuple[str, str]] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
+        # One search thread per process, and one search at a time on the host (see search_slot.py).
         self._executor = ThreadPoolExecutor(
             1, thread_name_prefix="imgedge-quality", initializer=lower_priority, initargs=(nice,)
         )
+        self._slot = slot or SearchSlot(None)
 
     async def plan(self, asset_id: str, target: int) -> QualityPlan:
         return QualityPlan(target, dict(await self.learned(asset_id)))
@@ -136,10 +140,13 @@ class QualityBook:
                     raise SearchAbandoned()
 
             def run() -> Learned:
-                try:
-                    return search(request.image, request.format, request.target, self.settings, check=check)
-                finally:
-                    release_free_memory()  # the metric's planes, up to ~104 MiB at 1024 px
+                with self._slot.held(check):
+                    try:
+                        return search(
+                            request.image, request.format, request.target, self.settings, check=check
+                        )
+                    finally:
+                        release_free_memory()  # the metric's planes, up to ~104 MiB at 1024 px
 
             learned = await asyncio.wrap_future(self._executor.submit(run))
             await self._remember(asset_id, request.slot, Choice(learned.quality, learned.tuning))
@@ -182,6 +189,8 @@ class QualityBook:
             task.cancel()
         await asyncio.gather(*list(self._tasks), return_exceptions=True)
         self._executor.shutdown(wait=False, cancel_futures=True)
+        # The descriptor stays open while a search in progress may still hold the slot; the process's exit
+        # closes it (and releases the lock) otherwise.
 
 
 def _parse(body: bytes) -> dict[str, Choice]:

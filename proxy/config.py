@@ -192,6 +192,11 @@ class ProxyConfig:
         return cfg
 
     @property
+    def search_slot_path(self) -> Path:
+        """The lock file that lets one q:auto search at a time run on this host (proxy/search_slot.py)."""
+        return self.data_dir / "run" / "quality-search.lock"
+
+    @property
     def popular_dir(self) -> Path:
         """Where each worker publishes its request counts for the others on this host."""
         return self.data_dir / "run" / "popular"
