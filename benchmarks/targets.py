@@ -50,11 +50,10 @@ WHEN_MISSED = {
         "but on a shared machine other processes' load is not (profile.md, 'Hits under saturated misses')"
     ),
     "Proxy RSS after the soak": (
-        "a worker's RSS swings by about 100 MiB with the q:auto searches it has queued or running (each "
-        "holds its un-encoded variant, and the running one SSIMULACRA2's planes, ~104 MiB at 1024 px): in a "
-        "local soak of the same mix, 270 MiB with none and 370 with three at the end; the master and "
-        "multiprocessing's resource tracker add 41 MiB. Earlier runs' soaks were cut short by the request "
-        "cap and ended idle (profile.md, 'The sixth round')"
+        "a worker's RSS swings with the q:auto search it runs (one at a time per host since the sixth round: "
+        "~75 MiB of SSIMULACRA2 planes held at 1280 px, ~163 at the peak) and the un-encoded variants "
+        "waiting for one; the master and multiprocessing's resource tracker add 41 MiB (profile.md, 'The "
+        "soak: one q:auto search per host')"
     ),
     "thumbor URLs vs native URLs": (
         "the same pipeline, cache and encode behind another URL parser: parsing and checking a thumbor URL "
