@@ -21,7 +21,7 @@ class Mode:
     generated: int  # images from the built-in model (slow on CPU)
     # A hard cap per load run, on top of the time bound, above what any run can reach: wrk divides by the
     # whole run even when the cap stopped it early. 200,000 capped the bare endpoint at 40,000/s in 5 s
-    # rounds, and ended the 60 s soak after ~10 s of hits (the proxy then idled, trimming its heap).
+    # rounds, and ended the 60 s soak after ~12 s of hits (the proxy then idled, trimming its heap).
     max_requests: int
     cold_per_round: int = 0  # never-seen assets per contender and round of the cold workload
     saturated_rounds: int = 0  # rounds of hits measured while misses saturate the pool

@@ -42,8 +42,8 @@ WHEN_MISSED = {
     "Cold WebP vs thumbor": (
         "both decode the same PNG; 1.5x leaves imgedge two thirds of thumbor's CPU per request (~22-25 ms), "
         "about what its decode and encode (~17 ms) and fetching the 2.3 MiB original over HTTP (~5 ms on "
-        "both ends) take alone, with nothing left for the request, the caches or keeping the original (~5 "
-        "ms of kernel copying, behind the request) (profile.md, 'Cold: where a never-seen asset's CPU goes')"
+        "both ends) take alone, with nothing left for the request, the caches or keeping the original, ~5 "
+        "ms of kernel copying behind the request (profile.md, 'Cold: where a never-seen asset's CPU goes')"
     ),
     "Hit p99 while misses saturate the pool": (
         "hits wait for CPU when every core is busy; transform threads are niced (IMGEDGE_TRANSFORM_NICE) "

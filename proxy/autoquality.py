@@ -189,8 +189,6 @@ class QualityBook:
             task.cancel()
         await asyncio.gather(*list(self._tasks), return_exceptions=True)
         self._executor.shutdown(wait=False, cancel_futures=True)
-        # The descriptor stays open while a search in progress may still hold the slot; the process's exit
-        # closes it (and releases the lock) otherwise.
 
 
 def _parse(body: bytes) -> dict[str, Choice]:

@@ -46,12 +46,8 @@ class SearchSlot:
             fcntl.flock(fd, fcntl.LOCK_UN)
 
     def _open(self, path: Path) -> int:
+        # Opened once and kept for the process's life: its exit closes it, releasing a lock still held.
         if self._fd is None:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         return self._fd
-
-    def close(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
