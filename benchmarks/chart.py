@@ -49,7 +49,7 @@ def draw(results: dict[str, Any], path: Path) -> None:
         axis.plot(times, mib, color="#d9534f")
         axis.set_title("imgedge proxy RSS during the soak", fontsize=10)
         axis.set_xlabel("seconds", fontsize=8)
-        axis.set_ylabel("MiB, master + workers", fontsize=8)
+        axis.set_ylabel("MiB, the workers summed", fontsize=8)
         axis.set_ylim(bottom=0)
     machine = results["machine"]
     figure.suptitle(

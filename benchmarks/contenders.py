@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -87,9 +88,8 @@ class Starter:
         c.imgedge = ImgedgeServer.start(env, log=self.run_dir / "imgedge.log")
         self.sampler.watch("imgedge", c.imgedge.process.pid)
         # The soak judges the proxy alone: the generator's (static) model memory would dilute its growth.
-        proxy = [pid for pid in tree(c.imgedge.process.pid) if "proxy.app" in command_name(pid)]
-        if proxy:
-            self.sampler.watch("imgedge proxy", proxy[0])
+        # Its workers are `imgedge serve`'s children, replaced if one dies: found again at every sample.
+        self.sampler.watch_group("imgedge proxy", partial(proxy_processes, c.imgedge.process.pid))
         keys = load_signing_keys(data_dir)
         c.key = keys[0] if keys else None
 
@@ -138,3 +138,8 @@ class Starter:
         bare = BareServer.start(body, port=free_port(), workers=self.workers, log=self.run_dir / "bare.log")
         self.sampler.watch("bare", bare.process.pid)
         return bare
+
+
+def proxy_processes(serve: int) -> list[int]:
+    """`imgedge serve`'s proxy workers (found by their command) and anything they started."""
+    return [pid for root in tree(serve) if "proxy.app" in command_name(root) for pid in tree(root)]

@@ -176,7 +176,7 @@ def _mix_soak_origin(results: dict[str, Any]) -> list[str]:
         lines += ["## Soak", ""]
         lines += [
             f"{soak['duration_s']:.0f} s of the mix at {soak['load']['rps']:.1f} req/s: imgedge proxy RSS "
-            f"(master and workers) {soak['rss_at_first_fifth'] / _MIB:.0f} MiB at the end of the first "
+            f"(its workers) {soak['rss_at_first_fifth'] / _MIB:.0f} MiB at the end of the first "
             "fifth, "
             f"{soak['rss_final'] / _MIB:.0f} MiB at the end ({soak['growth'] * 100:+.1f}%), "
             f"peak {soak['rss_peak'] / _MIB:.0f} MiB. Configured memory budgets (both memory tiers, summed "

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,14 +68,18 @@ class TreeMemory:
 class RssSampler:
     def __init__(self, interval_s: float = 0.5) -> None:
         self.interval_s = interval_s
-        self.roots: dict[str, int] = {}
+        self.groups: dict[str, Callable[[], list[int]]] = {}  # name → the pids it counts, found afresh
         self.memory: dict[str, TreeMemory] = {}
         self._started = time.monotonic()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
 
     def watch(self, name: str, pid: int) -> None:
-        self.roots[name] = pid
+        self.watch_group(name, lambda: tree(pid))
+
+    def watch_group(self, name: str, pids: Callable[[], list[int]]) -> None:
+        """Processes with no root of their own to count (workers whose supervisor is counted elsewhere)."""
+        self.groups[name] = pids
         self.memory.setdefault(name, TreeMemory())
 
     def start(self) -> None:
@@ -88,15 +93,15 @@ class RssSampler:
         return time.monotonic() - self._started
 
     def current(self, name: str) -> dict[str, int]:
-        return {f"{pid} {command_name(pid)}": rss_bytes(pid) for pid in tree(self.roots[name])}
+        return {f"{pid} {command_name(pid)}": rss_bytes(pid) for pid in self.groups[name]()}
 
     def sample(self) -> dict[str, int]:
         now = time.monotonic() - self._started
         totals: dict[str, int] = {}
-        for name, root in list(self.roots.items()):
+        for name, pids in list(self.groups.items()):
             memory = self.memory[name]
             total = 0
-            for pid in tree(root):
+            for pid in pids():
                 size = rss_bytes(pid)
                 total += size
                 label = f"{pid} {command_name(pid)}"

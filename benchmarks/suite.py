@@ -236,7 +236,7 @@ class Suite:
 
     def _soak(self, c: Contenders, w: Workloads) -> None:
         assert c.imgedge is not None
-        tree_name = "imgedge proxy" if "imgedge proxy" in self.sampler.roots else "imgedge"
+        tree_name = "imgedge proxy" if "imgedge proxy" in self.sampler.groups else "imgedge"
         result = soak.run(lambda: w.mix(self.mode.soak_s, seed=2), self.sampler, tree_name)
         budgets = memory_budgets(c.imgedge)
         allowed = budgets + 150 * _MIB * self.o.workers

@@ -52,8 +52,8 @@ WHEN_MISSED = {
     "Proxy RSS after the soak": (
         "a worker's RSS swings with the q:auto search it runs (one at a time per host since the sixth round: "
         "~75 MiB of SSIMULACRA2 planes held at 1280 px, ~163 at the peak) and the un-encoded variants "
-        "waiting for one; the master and multiprocessing's resource tracker add 41 MiB (profile.md, 'The "
-        "soak: one q:auto search per host')"
+        "waiting for one; since the seventh round no uvicorn master or resource tracker adds its 41 MiB "
+        "(profile.md, 'The soak: one q:auto search per host', 'The seventh round')"
     ),
     "thumbor URLs vs native URLs": (
         "the same pipeline, cache and encode behind another URL parser: parsing and checking a thumbor URL "

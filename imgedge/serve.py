@@ -1,4 +1,6 @@
 """`imgedge serve`: the generator and the proxy as uvicorn processes, stopped together; `--only` runs one.
+The proxy's workers accept on one socket opened here, and this process replaces one that dies (see
+`socket_workers`).
 
 Both start at once: the proxy serves cache hits from the first moment, and a miss that arrives while the
 generator is still starting waits for it (IMGEDGE_ORIGIN_WAIT) rather than failing. The same holds for a
@@ -15,11 +17,13 @@ import subprocess
 import sys
 import time
 import types
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from imgedge import common_settings as C
 from imgedge.secrets import load_or_create, load_signing_keys, shared_backend
+from imgedge.socket_workers import SocketWorkers, listen
 from imgedge.subcommands import Lazy, require
 from imgedge.url.build import build_path
 from imgedge.web.uvicorn_args import UVICORN_ARGS
@@ -28,11 +32,17 @@ if TYPE_CHECKING:
     from imgedge.subcommands import Subparsers
 
 LOG_CONFIG = Path(__file__).resolve().parent / "uvicorn_logging.json"
-# Each running service: its process and the address to reach it at.
-Services = dict[str, tuple[subprocess.Popen[bytes], str]]
 
 
-def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout_s: float) -> bool:
+class Started(Protocol):
+    def poll(self) -> int | None: ...  # an exit status once the service stopped
+
+
+# Each running service: its process (or processes) and the address to reach it at.
+Services = dict[str, tuple[Started, str]]
+
+
+def _wait_healthy(url: str, process: Started, timeout_s: float) -> bool:
     import httpx  # the server extra; imported here so `imgedge --help` works without it
 
     deadline = time.monotonic() + timeout_s
@@ -48,24 +58,33 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout_s: float) 
     return False
 
 
-def _uvicorn(factory: str, host: str, port: int, workers: int) -> list[str]:
+def _uvicorn(factory: str, *listen_on: str) -> list[str]:
     return [
-        sys.executable, "-m", "uvicorn", "--factory", factory, "--host", host, "--port", str(port),
-        "--workers", str(workers), "--no-access-log", "--timeout-graceful-shutdown", "10", *UVICORN_ARGS,
+        sys.executable, "-m", "uvicorn", "--factory", factory, *listen_on, "--no-access-log",
+        "--timeout-graceful-shutdown", "10", *UVICORN_ARGS,
         # uvicorn's own lines in imgedge's format: JSON off a terminal, one readable line on one.
         "--log-config", str(LOG_CONFIG),
     ]  # fmt: skip
 
 
-def _proxy_env(env: dict[str, str], workers: int, data_dir: Path) -> dict[str, str]:
+def _proxy_env(env: dict[str, str], workers: int, metrics_dir: Path) -> dict[str, str]:
     proxy_env = dict(env)
     proxy_env["IMGEDGE_WORKERS"] = str(workers)  # each worker takes its share of the memory budgets
     if workers > 1:
-        metrics_dir = data_dir / "run" / "metrics-proxy"
         shutil.rmtree(metrics_dir, ignore_errors=True)  # counters restart with the processes
         metrics_dir.mkdir(parents=True)
         proxy_env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     return proxy_env
+
+
+def _forget_worker(metrics_dir: Path) -> Callable[[int], None]:
+    def forget(pid: int) -> None:
+        # What prometheus_client's mark_process_dead does: a dead worker's live gauges (its queue depth,
+        # its libvips memory) stop counting in the sums; its counters stay, as totals should.
+        for path in metrics_dir.glob(f"gauge_live*_{pid}.db"):
+            path.unlink(missing_ok=True)
+
+    return forget
 
 
 def serve_command(args: argparse.Namespace) -> int:
@@ -93,17 +112,26 @@ def serve_command(args: argparse.Namespace) -> int:
     # each time (a miss paid 2.4 ms of 9 at 0.5 MiB, a cold request 6 of 37 at 1 MiB); the proxy hands
     # free heap pages back with malloc_trim every few seconds instead (benchmarks/results/profile.md).
     services: Services = {}
-    if args.only in (None, "generator"):
-        command = _uvicorn("imgedge.generator.app:create_app_from_env", host, generator_port, 1)
-        services["generator"] = (
-            subprocess.Popen(command, env=env),
-            f"http://{_browsable(host)}:{generator_port}",
-        )
+    proxy: SocketWorkers | None = None
+    generator: subprocess.Popen[bytes] | None = None
     if args.only in (None, "proxy"):
-        command = _uvicorn("imgedge.proxy.app:create_app_from_env", host, port, workers)
-        proxy_env = _proxy_env(env, workers, data_dir)
-        services["proxy"] = (subprocess.Popen(command, env=proxy_env), f"http://{_browsable(host)}:{port}")
-    children = [process for process, _ in services.values()]
+        try:
+            sock = listen(host, port)  # first: a taken port stops here, with nothing started yet
+        except OSError as exc:
+            print(f"imgedge serve: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
+            return 1
+        metrics_dir = data_dir / "run" / "metrics-proxy"
+        proxy = SocketWorkers(
+            _uvicorn("imgedge.proxy.app:create_app_from_env", "--fd", str(sock.fileno())),
+            _proxy_env(env, workers, metrics_dir), sock, workers, on_exit=_forget_worker(metrics_dir),
+        )  # fmt: skip
+        services["proxy"] = (proxy, f"http://{_browsable(host)}:{port}")
+    if args.only in (None, "generator"):
+        command = _uvicorn(
+            "imgedge.generator.app:create_app_from_env", "--host", host, "--port", str(generator_port)
+        )
+        generator = subprocess.Popen(command, env=env)
+        services["generator"] = (generator, f"http://{_browsable(host)}:{generator_port}")
 
     def stop(signum: int, _frame: types.FrameType | None) -> None:
         raise KeyboardInterrupt
@@ -114,13 +142,14 @@ def serve_command(args: argparse.Namespace) -> int:
             print("imgedge serve: a service failed to start; see the log above", file=sys.stderr)
             return 1
         _announce(services, data_dir, sample=not args.no_sample)
-        while all(child.poll() is None for child in children):
+        while (generator is None or generator.poll() is None) and (proxy is None or proxy.keep_alive()):
             time.sleep(0.5)
         print("imgedge serve: a service exited; stopping", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 0
     finally:
+        children = [*([generator] if generator else []), *(proxy.processes if proxy else [])]
         for child in children:
             if child.poll() is None:
                 child.send_signal(signal.SIGTERM)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -156,6 +158,34 @@ def test_new_assets_are_warmed_with_the_variants_visitors_request(
         _wait_for_counts(client, base, admin, {key: count + 1 for key, count in learned.items()})
 
 
+def _proxy_workers(server: subprocess.Popen[str]) -> set[int]:
+    children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+    return {int(pid) for pid in children if b"imgedge.proxy.app" in Path(f"/proc/{pid}/cmdline").read_bytes()}
+
+
+def test_a_proxy_worker_that_dies_is_replaced(env: dict[str, str], server: subprocess.Popen[str]) -> None:
+    base = f"http://127.0.0.1:{env['IMGEDGE_PORT']}"
+    workers = _proxy_workers(server)
+    assert len(workers) == 2  # no uvicorn master between `imgedge serve` and its workers
+    dead = min(workers)
+    os.kill(dead, signal.SIGKILL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        replaced = _proxy_workers(server)
+        if len(replaced) == 2 and dead not in replaced:
+            break
+        assert httpx.get(base + "/healthz", timeout=10).status_code == 200  # the other worker serves on
+        time.sleep(0.2)
+    assert len(replaced) == 2 and dead not in replaced
+    with httpx.Client(timeout=10) as client:
+        deadline = time.monotonic() + 60
+        answered: set[str] = set()
+        while time.monotonic() < deadline and len(answered) < 2:  # both, the replacement included
+            reply = client.get(base + "/healthz", headers={"Connection": "close"})
+            answered.add(reply.headers["x-request-id"][:8])  # its first 8 characters name the process
+    assert len(answered) == 2 and server.poll() is None
+
+
 def test_serve_stops_cleanly_on_sigterm(server: subprocess.Popen[str]) -> None:
     server.send_signal(signal.SIGTERM)
     assert server.wait(timeout=30) == 0
@@ -182,3 +212,15 @@ def test_a_generator_that_cannot_start_says_which_setting_to_fix(
     )  # fmt: skip
     assert done.returncode == 1
     assert message in done.stderr and "hunter2" not in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_taken_port_stops_serve_before_anything_starts(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        env = serve_env(tmp_path / "data", IMGEDGE_PORT=str(taken.getsockname()[1]))
+        done = subprocess.run(
+            [*IMGEDGE, "serve", "--only", "proxy"], env=env, capture_output=True, text=True, timeout=60
+        )
+    assert done.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{env['IMGEDGE_PORT']}: Address already in use" in done.stderr

@@ -64,7 +64,7 @@ def test_uvicorn_lines_follow_the_same_format(tmp_path: Path) -> None:
     """`imgedge serve` starts uvicorn this way: with stderr not a terminal, every line is JSON."""
     port = free_port()
     env = {"IMGEDGE_DATA_DIR": str(tmp_path), "IMGEDGE_SOURCE": "filesystem", "PATH": "/usr/bin:/bin"}
-    command = _uvicorn("imgedge.proxy.app:create_app_from_env", "127.0.0.1", port, 1)
+    command = _uvicorn("imgedge.proxy.app:create_app_from_env", "--host", "127.0.0.1", "--port", str(port))
     process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 60

@@ -1,0 +1,56 @@
+"""The benchmark's memory readings: process groups found afresh at every sample."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+from benchmarks.contenders import proxy_processes
+from benchmarks.rss import RssSampler, rss_bytes
+
+# A supervisor with two "proxy workers" (named as `imgedge serve` names them) and one other child.
+SUPERVISOR = """
+import os, subprocess, sys, time
+sleep = "import time; print('ready', flush=True); time.sleep(60)"
+children = [subprocess.Popen([sys.executable, "-c", sleep, name]) for name in os.environ["NAMES"].split()]
+print(" ".join(str(c.pid) for c in children), flush=True)
+time.sleep(60)
+"""
+
+
+@pytest.fixture
+def supervisor() -> Iterator[tuple[int, list[int]]]:
+    names = ["imgedge.proxy.app:create_app_from_env"] * 2 + ["imgedge.generator.app:create_app_from_env"]
+    env = {**os.environ, "NAMES": " ".join(names)}  # not in its own command line, as in `imgedge serve`'s
+    with subprocess.Popen(
+        [sys.executable, "-c", SUPERVISOR], env=env, stdout=subprocess.PIPE, text=True
+    ) as process:
+        assert process.stdout is not None
+        lines = [process.stdout.readline() for _ in range(4)]  # the pids, and each child's "ready"
+        children = [int(pid) for pid in next(line for line in lines if "ready" not in line).split()]
+        yield process.pid, children
+        for pid in children:
+            os.kill(pid, 9)
+        process.kill()
+
+
+def test_proxy_processes_are_the_supervisors_proxy_children(supervisor: tuple[int, list[int]]) -> None:
+    root, children = supervisor
+    assert sorted(proxy_processes(root)) == sorted(children[:2])
+
+
+def test_a_group_is_found_again_at_every_sample(supervisor: tuple[int, list[int]]) -> None:
+    _, children = supervisor
+    current = children[:1]
+    sampler = RssSampler()
+    sampler.watch_group("workers", lambda: current)
+    first = sampler.sample()["workers"]
+    assert first == rss_bytes(children[0]) > 0
+    current = children[:2]  # a worker replaced, or added: counted from the next sample on
+    assert sampler.sample()["workers"] == sum(rss_bytes(pid) for pid in children[:2])
+    assert len(sampler.memory["workers"].timeline) == 2
+    assert [label.split()[0] for label in sampler.current("workers")] == [str(pid) for pid in children[:2]]
