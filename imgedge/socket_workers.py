@@ -27,6 +27,10 @@ def listen(host: str, port: int) -> socket.socket:
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # uvicorn's `--fd` wraps the descriptor as AF_UNIX, so asyncio does not turn Nagle off on the
+        # connections it accepts; Linux copies this to each of them instead. Without it a response written
+        # in two sends waited for the client's delayed ACK: hits ran at 1,460 req/s, p99 48 ms.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.bind((host, port))
         sock.listen(BACKLOG)  # connections wait in the kernel while the workers start
     except OSError:

@@ -103,6 +103,15 @@ def test_a_worker_that_lived_is_replaced_every_time(
     _stop(workers)
 
 
+def test_accepted_connections_have_nagle_off_even_through_uvicorns_fd(sock: socket.socket) -> None:
+    # uvicorn's `--fd` does this: the descriptor wrapped as AF_UNIX, so asyncio never sets TCP_NODELAY.
+    as_uvicorn_wraps_it = socket.fromfd(sock.fileno(), socket.AF_UNIX, socket.SOCK_STREAM)
+    with socket.create_connection(sock.getsockname()), as_uvicorn_wraps_it:
+        accepted, _ = as_uvicorn_wraps_it.accept()
+        with accepted:
+            assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+
+
 def test_a_taken_port_is_an_error_before_anything_starts(sock: socket.socket) -> None:
     with pytest.raises(OSError):
         listen("127.0.0.1", sock.getsockname()[1])
