@@ -50,10 +50,10 @@ WHEN_MISSED = {
         "but on a shared machine other processes' load is not (profile.md, 'Hits under saturated misses')"
     ),
     "Proxy RSS after the soak": (
-        "a worker's RSS swings with the q:auto search it runs (one at a time per host since the sixth round: "
-        "~75 MiB of SSIMULACRA2 planes held at 1280 px, ~163 at the peak) and the un-encoded variants "
-        "waiting for one; since the seventh round no uvicorn master or resource tracker adds its 41 MiB "
-        "(profile.md, 'The soak: one q:auto search per host', 'The seventh round')"
+        "a worker's RSS swings with the q:auto search it runs (one at a time per host; since the seventh "
+        "round ~25 MiB of SSIMULACRA2 planes held at 1280 px, ~52 at the peak, 75 and 163 before) and the "
+        "un-encoded variants waiting for one, and with what glibc has not yet handed back; no uvicorn master "
+        "or resource tracker adds its 41 MiB any more (profile.md, 'The seventh round')"
     ),
     "thumbor URLs vs native URLs": (
         "the same pipeline, cache and encode behind another URL parser: parsing and checking a thumbor URL "

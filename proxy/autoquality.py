@@ -146,7 +146,7 @@ class QualityBook:
                             request.image, request.format, request.target, self.settings, check=check
                         )
                     finally:
-                        release_free_memory()  # the metric's planes, up to ~104 MiB at 1024 px
+                        release_free_memory()  # the metric's planes, up to ~34 MiB at 1024 px
 
             learned = await asyncio.wrap_future(self._executor.submit(run))
             await self._remember(asset_id, request.slot, Choice(learned.quality, learned.tuning))

@@ -1,10 +1,11 @@
 """One q:auto search at a time on this host, whichever worker runs it.
 
-A search holds SSIMULACRA2's reference planes for its trial encodes (~75 MiB at 1280 px, up to ~160 MiB at
-its peak), memory that no cache budget counts. Each worker runs its own searches, so without a slot shared
-by the host that memory would multiply with the workers, as the per-host memory budgets are meant not to
-(benchmarks/results/profile.md, "The sixth round"). The slot is an exclusive `flock` on a file in the data
-directory: the kernel releases it when its holder exits, however it exits.
+A search holds SSIMULACRA2's reference planes for its trial encodes (~25 MiB at 1280 px, ~52 MiB at its
+peak; 75 and 163 before the metric worked in strips), memory that no cache budget counts. Each worker runs
+its own searches, so without a slot shared by the host that memory would multiply with the workers, as the
+per-host memory budgets are meant not to (benchmarks/results/profile.md, "The sixth round"). The slot is an
+exclusive `flock` on a file in the data directory: the kernel releases it when its holder exits, however it
+exits.
 """
 
 from __future__ import annotations

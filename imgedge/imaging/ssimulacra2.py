@@ -1,11 +1,11 @@
-"""SSIMULACRA2 in float32, one colour plane at a time, with the reference side computed once.
+"""SSIMULACRA2 in float32, a strip of rows and one colour plane at a time, the reference's XYB made once.
 
 The steps of the `ssimulacra2` package (a Python port of libjxl's `tools/ssimulacra2.cc`), with libjxl's
 opsin constants and fitted weights below; the tests compare the scores with the package's. The package
 works on whole float64 images, recomputes the reference for every comparison and imports scipy and Pillow:
 scoring one 1024² variant held about 0.5 GiB, and the import alone was 27 MiB in every proxy worker. Here a
-1024² reference costs about 50 MiB for the whole search, each trial a few planes of 4 MiB, and the blur is
-numpy's.
+1024² reference holds 16 MiB for the whole search, a trial's temporaries are strips of 128 rows, and the
+blur is numpy's.
 """
 
 from __future__ import annotations
@@ -81,6 +81,10 @@ def _gaussian_taps() -> np.ndarray:
 
 
 _TAPS = _gaussian_taps()
+# Rows compared at once. A strip is blurred from its rows and `_RADIUS` more on each side, reflected at the
+# image's edges as a whole-plane blur reflects them: every pixel's sums are the same, and a comparison's
+# temporaries are strips (a 1280² trial held ~90 MiB of planes).
+_STRIP_ROWS = 128
 
 
 def _srgb_to_linear_table() -> np.ndarray:
@@ -127,20 +131,39 @@ def _positive_xyb(linear: np.ndarray) -> Planes:
     return x, y, b_minus_y
 
 
-def _blur(plane: np.ndarray) -> np.ndarray:
+def _xyb_planes(linear: np.ndarray) -> np.ndarray:
+    """Positive XYB, (3, height, width), converted a strip at a time."""
+    planes = np.empty((3, linear.shape[0], linear.shape[1]), dtype=np.float32)
+    for start in range(0, linear.shape[0], _STRIP_ROWS):
+        stop = start + _STRIP_ROWS
+        for plane, converted in zip(planes, _positive_xyb(linear[start:stop]), strict=True):
+            plane[start:stop] = converted
+    return planes
+
+
+def _halo(height: int, start: int, stop: int) -> np.ndarray:
+    """Rows `start - _RADIUS` to `stop + _RADIUS` of a plane, reflected at its top and bottom edges as
+    np.pad's "symmetric" mode reflects them (a scale is at least 8 rows, more than the radius)."""
+    rows = np.arange(start - _RADIUS, stop + _RADIUS)
+    rows = np.where(rows < 0, -rows - 1, rows)
+    indices: np.ndarray = np.where(rows >= height, 2 * height - 1 - rows, rows)
+    return indices
+
+
+def _blur(halo: np.ndarray) -> np.ndarray:
+    """The blurred rows of a strip, from the strip with `_RADIUS` rows more on each side (`_halo`)."""
     # Separable, and the kernel symmetric: each pass adds the two samples a tap weighs alike, then scales.
     # Twice as fast as scipy's gaussian_filter, equal to it within 2e-7.
-    h, w, r = plane.shape[0], plane.shape[1], _RADIUS
-    padded = np.pad(plane, ((r, r), (0, 0)), mode="symmetric")
+    r = _RADIUS
+    h, w = halo.shape[0] - 2 * r, halo.shape[1]
     pair = np.empty((h, w), dtype=np.float32)
     across = np.zeros((h, w + 2 * r), dtype=np.float32)
     rows = across[:, r : r + w]
-    np.multiply(padded[r : r + h], _TAPS[r], out=rows)
+    np.multiply(halo[r : r + h], _TAPS[r], out=rows)
     for k in range(r):
-        np.add(padded[k : k + h], padded[2 * r - k : 2 * r - k + h], out=pair)
+        np.add(halo[k : k + h], halo[2 * r - k : 2 * r - k + h], out=pair)
         pair *= _TAPS[k]
         rows += pair
-    del padded
     blurred: np.ndarray = across[:, r : r + w] * _TAPS[r]
     for k in range(r):
         np.add(across[:, k : k + w], across[:, 2 * r - k : 2 * r - k + w], out=pair)
@@ -149,37 +172,33 @@ def _blur(plane: np.ndarray) -> np.ndarray:
     return blurred
 
 
-def _norms(values: np.ndarray) -> tuple[float, float]:
-    """The mean and the 4-norm, as the package averages its maps."""
-    mean = float(values.mean(dtype=np.float64))
+def _add_norms(values: np.ndarray, sums: np.ndarray) -> None:
+    """Adds the sum of `values` and of their 4th powers, from which the package's mean and 4-norm come."""
+    sums[0] += values.sum(dtype=np.float64)
     values *= values
     values *= values
-    return mean, float(values.mean(dtype=np.float64)) ** 0.25
-
-
-class _ReferenceScale:
-    __slots__ = ("mu", "planes", "sigma")
-
-    def __init__(self, linear: np.ndarray) -> None:
-        self.planes = _positive_xyb(linear)
-        self.mu = tuple(_blur(p) for p in self.planes)
-        self.sigma = tuple(_blur(p * p) - m * m for p, m in zip(self.planes, self.mu, strict=True))
+    sums[1] += values.sum(dtype=np.float64)
 
 
 class Reference:
-    """An un-encoded image prepared once, to score any number of encodings of it."""
+    """An un-encoded image prepared once, to score any number of encodings of it.
+
+    It keeps each scale's XYB planes only (a 1280² image: 25 MiB); the blurred means and variances are made
+    again for each comparison, a strip at a time: holding them cost 50 MiB more for the whole search, for
+    two blurs in five per channel.
+    """
 
     def __init__(self, linear: np.ndarray) -> None:
         self.shape = linear.shape
         # Under 8 px a side the metric has no scale to measure at: such images score 100 or 0.
         self.tiny = linear if linear.shape[0] < 8 or linear.shape[1] < 8 else None
-        self.scales: list[_ReferenceScale] = []
+        self.scales: list[np.ndarray] = []
         for scale in range(_SCALES):
             if scale:
                 linear = _downsample(linear)
             if linear.shape[0] < 8 or linear.shape[1] < 8:
                 break
-            self.scales.append(_ReferenceScale(linear))
+            self.scales.append(_xyb_planes(linear))
 
     def score(self, distorted: np.ndarray) -> float:
         """SSIMULACRA2 of `distorted` (linear light, the reference's shape) against the reference."""
@@ -188,53 +207,68 @@ class Reference:
         if self.tiny is not None:
             return 100.0 if np.allclose(self.tiny, distorted, atol=1 / 255) else 0.0
         errors = []
-        for index, ref in enumerate(self.scales):
+        for index, reference in enumerate(self.scales):
             if index:
                 distorted = _downsample(distorted)
-            errors.append(_compare(ref, _positive_xyb(distorted)))
+            errors.append(_compare(reference, distorted))
         return _score(np.stack(errors))
 
 
-def _compare(ref: _ReferenceScale, planes: Planes) -> np.ndarray:
+def _compare(reference: np.ndarray, distorted: np.ndarray) -> np.ndarray:
     """One scale's errors: (channel, norm, kind), the kinds being SSIM, ringing and blurring."""
-    errors = np.zeros((3, 2, 3))
-    # In place where it can: at 1024² each temporary is a 4 MiB plane, and the search runs beside transforms.
-    for c, (x1, mu1, sigma1, x2) in enumerate(zip(ref.planes, ref.mu, ref.sigma, planes, strict=True)):
-        mu2 = _blur(x2)
-        sigma2 = _blur(x2 * x2)
-        sigma2 -= mu2 * mu2
-        covariance = _blur(x1 * x2)
-        covariance -= mu1 * mu2
-        # d = 1 - (1 - (mu1 - mu2)²) (2 covariance + C2) / (sigma1 + sigma2 + C2)
-        d = mu1 - mu2
-        d *= d
-        np.subtract(1.0, d, out=d)
-        covariance *= 2.0
-        covariance += _C2
-        d *= covariance
-        del covariance
-        sigma2 += sigma1
-        sigma2 += _C2
-        d /= sigma2
-        del sigma2
-        np.subtract(1.0, d, out=d)
-        np.maximum(d, 0, out=d)
-        errors[c, :, 0] = _norms(d)
-        # Edge differences: > 0 where the encoding adds edges (ringing, blocks), < 0 where it loses them.
-        ratio = x2 - mu2
-        np.fabs(ratio, out=ratio)
-        ratio += 1.0
-        d = x1 - mu1
-        np.fabs(d, out=d)
-        d += 1.0
-        ratio /= d
-        ratio -= 1.0
-        np.maximum(ratio, 0, out=d)
-        errors[c, :, 1] = _norms(d)
-        np.negative(ratio, out=ratio)
-        np.maximum(ratio, 0, out=ratio)
-        errors[c, :, 2] = _norms(ratio)
+    height, width = distorted.shape[0], distorted.shape[1]
+    sums = np.zeros((3, 3, 2))  # channel, kind, (sum, sum of 4th powers)
+    for start in range(0, height, _STRIP_ROWS):
+        stop = min(start + _STRIP_ROWS, height)
+        rows = _halo(height, start, stop)
+        # The conversion is per pixel: converting the strip's rows equals taking them from converted planes.
+        for c, x2 in enumerate(_positive_xyb(distorted[rows])):
+            _compare_strip(reference[c][rows], x2, sums[c])
+    errors = np.empty((3, 2, 3))
+    errors[:, 0, :] = sums[:, :, 0] / (height * width)
+    errors[:, 1, :] = (sums[:, :, 1] / (height * width)) ** 0.25
     return errors
+
+
+def _compare_strip(x1: np.ndarray, x2: np.ndarray, sums: np.ndarray) -> None:
+    """Adds one channel's error sums over a strip to `sums` (kind, power); `x1` and `x2` carry the halo."""
+    mu1, mu2 = _blur(x1), _blur(x2)
+    sigma1 = _blur(x1 * x1)
+    sigma1 -= mu1 * mu1
+    sigma2 = _blur(x2 * x2)
+    sigma2 -= mu2 * mu2
+    covariance = _blur(x1 * x2)
+    covariance -= mu1 * mu2
+    x1, x2 = x1[_RADIUS:-_RADIUS], x2[_RADIUS:-_RADIUS]
+    # d = 1 - (1 - (mu1 - mu2)²) (2 covariance + C2) / (sigma1 + sigma2 + C2)
+    d = mu1 - mu2
+    d *= d
+    np.subtract(1.0, d, out=d)
+    covariance *= 2.0
+    covariance += _C2
+    d *= covariance
+    del covariance
+    sigma2 += sigma1
+    sigma2 += _C2
+    d /= sigma2
+    del sigma2, sigma1
+    np.subtract(1.0, d, out=d)
+    np.maximum(d, 0, out=d)
+    _add_norms(d, sums[0])
+    # Edge differences: > 0 where the encoding adds edges (ringing, blocks), < 0 where it loses them.
+    ratio = x2 - mu2
+    np.fabs(ratio, out=ratio)
+    ratio += 1.0
+    d = x1 - mu1
+    np.fabs(d, out=d)
+    d += 1.0
+    ratio /= d
+    ratio -= 1.0
+    np.maximum(ratio, 0, out=d)
+    _add_norms(d, sums[1])
+    np.negative(ratio, out=ratio)
+    np.maximum(ratio, 0, out=ratio)
+    _add_norms(ratio, sums[2])
 
 
 def _score(errors: np.ndarray) -> float:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -62,3 +63,23 @@ def test_tiny_images_are_identical_or_not() -> None:
     tiny = linear_planes(photo("chelsea", 6))
     assert metric.ssimulacra2(tiny, tiny) == 100.0
     assert metric.ssimulacra2(tiny, 1.0 - tiny) == 0.0
+
+
+def test_a_search_holds_xyb_planes_and_compares_in_strips() -> None:
+    """A q:auto search runs beside the workers' caches: what it holds is no cache budget's (the soak)."""
+    image = photo("astronaut").copy_memory()  # 512²: four strips of 128 rows
+    plane = image.width * image.height * 4  # one float32 plane
+    distorted = linear_planes(_encoded(image, 50))
+    tracemalloc.start()
+    try:
+        reference = metric.Reference(linear_planes(image))
+        held = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        reference.score(distorted)
+        peak = tracemalloc.get_traced_memory()[1] - held
+    finally:
+        tracemalloc.stop()
+    # Three XYB planes per scale, each scale a quarter of the one before (12 planes before: means and
+    # variances too); a comparison's peak was 11 planes of whole-plane temporaries.
+    assert held <= 4.05 * plane
+    assert peak < 4 * plane
