@@ -13,18 +13,25 @@ import math
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import anyio.to_thread
 
 from imgedge.cache.cdn_purge import CdnPurgeFailed, CdnPurger
 from imgedge.cache.keys import tag_asset
 from imgedge.cache.purge_log import PurgeLog
-from imgedge.cache.redis_fanout import PurgeNotDelivered, RedisFanout
 from imgedge.cache.tiered import TieredCache
+
+if TYPE_CHECKING:
+    from imgedge.cache.redis_fanout import RedisFanout
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["PurgeBroadcaster", "PurgeNotDelivered"]
+
+
+class PurgeNotDelivered(RuntimeError):
+    """The purge was applied locally, but other processes could not be told; the caller should retry."""
 
 
 POLL_INTERVAL_S = 0.01
@@ -43,13 +50,13 @@ class PurgeBroadcaster:
     ) -> None:
         self._caches = tuple(caches)
         self._cdn = cdn
-        self._fanout = (
-            RedisFanout(
+        self._fanout: RedisFanout | None = None
+        if redis_url:
+            from imgedge.cache.redis_fanout import RedisFanout  # only with Redis: redis-py is 4.3 MiB
+
+            self._fanout = RedisFanout(
                 redis_url, self._apply_remote, self._lost_track, channel=channel, ack_timeout_s=ack_timeout_s
             )
-            if redis_url
-            else None
-        )
         # Redis reaches every process already; the log is for workers that share only a directory.
         self._log = PurgeLog(log_path) if log_path is not None and self._fanout is None else None
         self._started = False

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, TypeAlias
 
 from imgedge.cache.broadcast import PurgeBroadcaster
 from imgedge.cache.cdn_purge import CdnPurger
 from imgedge.cache.config import CacheConfig
 from imgedge.cache.disk import DiskTier
-from imgedge.cache.distributed_flight import DistributedSingleFlight
 from imgedge.cache.entry import Entry
 from imgedge.cache.memory import MemoryTier
-from imgedge.cache.redis_tier import RedisTier
 from imgedge.cache.singleflight import SingleFlight
 from imgedge.cache.tier import CacheTier
 from imgedge.cache.tiered import TieredCache
+
+if TYPE_CHECKING:
+    from imgedge.cache.distributed_flight import DistributedSingleFlight
+
+# The Redis modules are imported where a Redis URL is configured: redis-py is 4.3 MiB in every process.
 
 
 def build_result_cache(cfg: CacheConfig) -> TieredCache:
@@ -24,6 +28,8 @@ def build_result_cache(cfg: CacheConfig) -> TieredCache:
     if cfg.result_dir is not None and cfg.disk_bytes > 0:
         tiers.append(DiskTier(cfg.result_dir, cfg.disk_bytes))
     if cfg.redis_url is not None:
+        from imgedge.cache.redis_tier import RedisTier
+
         tiers.append(RedisTier(cfg.redis_url, cfg.redis_max_entry_bytes, cfg.redis_ttl_s))
     return TieredCache(tiers)
 
@@ -49,13 +55,14 @@ def build_purge_broadcaster(cfg: CacheConfig, caches: Sequence[TieredCache]) -> 
     )
 
 
-Flights = SingleFlight | DistributedSingleFlight[Entry]
+Flights: TypeAlias = "SingleFlight | DistributedSingleFlight[Entry]"
 
 
 def build_single_flight(cfg: CacheConfig, results: TieredCache) -> Flights:
     """Across instances when they share a Redis tier (where the leader's result lands), else per process."""
     if cfg.redis_url is None:
         return SingleFlight()
+    from imgedge.cache.distributed_flight import DistributedSingleFlight
 
     async def lookup(key: str) -> Entry | None:
         entry, _ = await results.get(key)

@@ -15,6 +15,8 @@ import redis.asyncio as aioredis
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
+from imgedge.cache.broadcast import PurgeNotDelivered
+
 logger = logging.getLogger(__name__)
 
 OnPurge = Callable[[str], Awaitable[None]]
@@ -26,10 +28,6 @@ class _Pending:
     acks: int = 0
     expected: float = float("inf")
     done: asyncio.Event = field(default_factory=asyncio.Event)
-
-
-class PurgeNotDelivered(RuntimeError):
-    """The purge was applied locally, but other processes could not be told; the caller should retry."""
 
 
 class RedisFanout:

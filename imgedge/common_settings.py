@@ -14,7 +14,9 @@ GENERATOR_PORT = s.integer(
     "common", "IMGEDGE_GENERATOR_PORT", 8081, "the generator's port", low=1, high=65535
 )
 WORKERS = s.integer(
-    "common", "IMGEDGE_WORKERS", 1, "proxy worker processes under `imgedge serve`", low=1, high=256,
+    "common", "IMGEDGE_WORKERS", 1,
+    "proxy worker processes under `imgedge serve` (one listening socket; a worker that dies is replaced)",
+    low=1, high=256,
     shown_default="number of cores",
 )  # fmt: skip
 KEYS = s.items(

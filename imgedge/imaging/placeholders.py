@@ -10,10 +10,8 @@ from __future__ import annotations
 import base64
 from dataclasses import asdict, dataclass
 
-import blurhash
 import numpy as np
 import pyvips
-import thash
 
 from imgedge.imaging.colour import to_srgb
 from imgedge.imaging.encode import save
@@ -54,6 +52,10 @@ def placeholders_from_bytes(data: bytes, *, max_pixels: int) -> Placeholders:
 
 def placeholders(image: pyvips.Image, width: int, height: int) -> Placeholders:
     """`image`: 8-bit sRGB, any size (it is shrunk here); width and height: the original's."""
+    # Here, not at the top: `thash` brings Pillow, 2.3 MiB in every proxy worker that never answers `/info`.
+    import blurhash
+    import thash
+
     if image.bands in (1, 2):
         image = image.colourspace("srgb")
     rgba = image if image.hasalpha() else image.bandjoin(255)
