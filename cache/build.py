@@ -15,10 +15,9 @@ from imgedge.cache.singleflight import SingleFlight
 from imgedge.cache.tier import CacheTier
 from imgedge.cache.tiered import TieredCache
 
+# The Redis modules are imported where a Redis URL is configured: redis-py is 4.3 MiB in every process.
 if TYPE_CHECKING:
     from imgedge.cache.distributed_flight import DistributedSingleFlight
-
-# The Redis modules are imported where a Redis URL is configured: redis-py is 4.3 MiB in every process.
 
 
 def build_result_cache(cfg: CacheConfig) -> TieredCache:
