@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 STARTUP_FAILURE = 3  # uvicorn's exit status when the app cannot start: a replacement would fail the same way
 BACKLOG = 2048  # uvicorn's default
@@ -39,8 +40,15 @@ def listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def exit_reason(code: int) -> str:
+def _exit_reason(code: int) -> str:
     return f"signal {-code}" if code < 0 else f"status {code}"
+
+
+@dataclass(slots=True)
+class _Worker:
+    process: subprocess.Popen[bytes]
+    started: float = field(default_factory=time.monotonic)
+    short_lives: int = 0  # deaths in a row of the workers in this place, each within SHORT_LIFE_S
 
 
 class SocketWorkers:
@@ -58,13 +66,11 @@ class SocketWorkers:
         self._env = env
         self._sock = sock
         self._on_exit = on_exit  # told each dead worker's pid, once (its per-process metrics files)
-        self.processes: list[subprocess.Popen[bytes]] = []
-        self._started: list[float] = []
-        self._short_lives: list[int] = []
-        for _ in range(count):
-            self.processes.append(self._spawn())
-            self._started.append(time.monotonic())
-            self._short_lives.append(0)
+        self._workers = [_Worker(self._spawn()) for _ in range(count)]
+
+    @property
+    def processes(self) -> list[subprocess.Popen[bytes]]:
+        return [worker.process for worker in self._workers]
 
     def _spawn(self) -> subprocess.Popen[bytes]:
         return subprocess.Popen(self._command, env=self._env, pass_fds=(self._sock.fileno(),))
@@ -79,23 +85,23 @@ class SocketWorkers:
 
     def keep_alive(self) -> bool:
         """Replaces dead workers; False when one cannot start or keeps dying young (stop the service)."""
-        for slot, process in enumerate(self.processes):
-            code = process.poll()
+        for worker in self._workers:
+            code = worker.process.poll()
             if code is None:
                 continue
-            self._on_exit(process.pid)
-            lived = time.monotonic() - self._started[slot]
-            self._short_lives[slot] = self._short_lives[slot] + 1 if lived < SHORT_LIFE_S else 0
-            if code == STARTUP_FAILURE or self._short_lives[slot] >= SHORT_LIVES:
+            pid = worker.process.pid
+            self._on_exit(pid)
+            young = time.monotonic() - worker.started < SHORT_LIFE_S
+            short_lives = worker.short_lives + 1 if young else 0
+            if code == STARTUP_FAILURE or short_lives >= SHORT_LIVES:
                 print(
-                    f"imgedge serve: proxy worker {process.pid} could not stay up ({exit_reason(code)})",
+                    f"imgedge serve: proxy worker {pid} could not stay up ({_exit_reason(code)})",
                     file=sys.stderr,
                 )
                 return False
             print(
-                f"imgedge serve: proxy worker {process.pid} exited ({exit_reason(code)}); starting another",
+                f"imgedge serve: proxy worker {pid} exited ({_exit_reason(code)}); starting another",
                 file=sys.stderr,
             )
-            self.processes[slot] = self._spawn()
-            self._started[slot] = time.monotonic()
+            worker.process, worker.started, worker.short_lives = self._spawn(), time.monotonic(), short_lives
         return True
