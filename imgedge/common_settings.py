@@ -19,6 +19,17 @@ WORKERS = s.integer(
     low=1, high=256,
     shown_default="number of cores",
 )  # fmt: skip
+WORKER_TIMEOUT = s.seconds(
+    "common", "IMGEDGE_WORKER_TIMEOUT", 10.0,
+    "a proxy worker under `imgedge serve` whose event loop has not run for this long is killed and replaced "
+    "(0: never)",
+)  # fmt: skip
+HEARTBEAT_FD = s.integer(
+    "common", "IMGEDGE_HEARTBEAT_FD", 0,
+    "set by `imgedge serve` on each proxy worker: the pipe its event loop writes a sign of life to every "
+    "second (0: none)",
+    low=0,
+)  # fmt: skip
 KEYS = s.items(
     "common", "IMGEDGE_KEYS", (), "URL signing keys, comma-separated; the first signs, every one verifies",
     shown_default="generated once in `data/secrets/signing.key`",

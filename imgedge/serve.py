@@ -124,6 +124,7 @@ def serve_command(args: argparse.Namespace) -> int:
         proxy = SocketWorkers(
             _uvicorn("imgedge.proxy.app:create_app_from_env", "--fd", str(sock.fileno())),
             _proxy_env(env, workers, metrics_dir), sock, workers, on_exit=_forget_worker(metrics_dir),
+            timeout_s=C.WORKER_TIMEOUT.read(), startup_s=args.startup_timeout,
         )  # fmt: skip
         services["proxy"] = (proxy, f"http://{_browsable(host)}:{port}")
     if args.only in (None, "generator"):
@@ -159,6 +160,8 @@ def serve_command(args: argparse.Namespace) -> int:
             except subprocess.TimeoutExpired:
                 child.kill()
                 child.wait()
+        if proxy is not None:
+            proxy.close()
 
 
 def _browsable(host: str) -> str:

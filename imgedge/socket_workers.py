@@ -4,17 +4,23 @@ opens and hands down, with no uvicorn master between them.
 `uvicorn --workers N` adds a supervising process (27-28 MiB) and multiprocessing's resource tracker (13 MiB)
 to every proxy host; the soak counts both against the memory target (benchmarks/results/profile.md, "The
 seventh round"). `imgedge serve` is there anyway, so it supervises: a worker that dies is replaced, as
-uvicorn's master replaced it, and one that cannot start stops the service rather than looping.
+uvicorn's master replaced it, and one that cannot start stops the service rather than looping. A worker whose
+event loop stops beating (`imgedge.web.heartbeat`) is killed and replaced, as uvicorn's master killed one that
+missed its health pings.
 """
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+
+from imgedge import common_settings as C
+from imgedge.web.heartbeat import RECORD
 
 STARTUP_FAILURE = 3  # uvicorn's exit status when the app cannot start: a replacement would fail the same way
 BACKLOG = 2048  # uvicorn's default
@@ -49,10 +55,14 @@ class _Worker:
     process: subprocess.Popen[bytes]
     started: float = field(default_factory=time.monotonic)
     short_lives: int = 0  # deaths in a row of the workers in this place, each within SHORT_LIFE_S
+    beat: float | None = None  # when its event loop last wrote to the heartbeat pipe
 
 
 class SocketWorkers:
-    """`count` copies of `command`, which names the inherited socket's descriptor (`--fd`)."""
+    """`count` copies of `command`, which names the inherited socket's descriptor (`--fd`).
+
+    With `timeout_s`, each worker is given the write end of one pipe (IMGEDGE_HEARTBEAT_FD) and killed when it
+    has not beaten for that long, or, before its first beat, for `startup_s`."""
 
     def __init__(
         self,
@@ -61,11 +71,23 @@ class SocketWorkers:
         sock: socket.socket,
         count: int,
         on_exit: Callable[[int], None] = lambda pid: None,
+        *,
+        timeout_s: float = 0.0,
+        startup_s: float = 300.0,
     ) -> None:
         self._command = list(command)
-        self._env = env
+        self._env = dict(env)
         self._sock = sock
         self._on_exit = on_exit  # told each dead worker's pid, once (its per-process metrics files)
+        self._timeout_s = timeout_s
+        self._startup_s = startup_s
+        self._beats, self._beat_end = os.pipe()
+        for end in (self._beats, self._beat_end):
+            os.set_blocking(end, False)  # neither a worker nor this loop ever waits on the other
+        self._inherited = [sock.fileno()]
+        if timeout_s > 0:
+            self._env[C.HEARTBEAT_FD.name] = str(self._beat_end)
+            self._inherited.append(self._beat_end)
         self._workers = [_Worker(self._spawn()) for _ in range(count)]
 
     @property
@@ -73,7 +95,12 @@ class SocketWorkers:
         return [worker.process for worker in self._workers]
 
     def _spawn(self) -> subprocess.Popen[bytes]:
-        return subprocess.Popen(self._command, env=self._env, pass_fds=(self._sock.fileno(),))
+        return subprocess.Popen(self._command, env=self._env, pass_fds=self._inherited)
+
+    def close(self) -> None:
+        """Closes the heartbeat pipe (the workers are the caller's to stop)."""
+        os.close(self._beats)
+        os.close(self._beat_end)
 
     def poll(self) -> int | None:
         """While starting: the exit status of a worker that stopped (the start failed), else None."""
@@ -84,8 +111,12 @@ class SocketWorkers:
         return None
 
     def keep_alive(self) -> bool:
-        """Replaces dead workers; False when one cannot start or keeps dying young (stop the service)."""
-        for worker in self._workers:
+        """Kills hung workers and replaces dead ones; False when one cannot start or keeps dying young (stop
+        the service)."""
+        if self._timeout_s > 0:
+            self._read_beats()
+            self._kill_hung()
+        for place, worker in enumerate(self._workers):
             code = worker.process.poll()
             if code is None:
                 continue
@@ -103,5 +134,35 @@ class SocketWorkers:
                 f"imgedge serve: proxy worker {pid} exited ({_exit_reason(code)}); starting another",
                 file=sys.stderr,
             )
-            worker.process, worker.started, worker.short_lives = self._spawn(), time.monotonic(), short_lives
+            self._workers[place] = _Worker(self._spawn(), short_lives=short_lives)
         return True
+
+    def _read_beats(self) -> None:
+        now = time.monotonic()
+        by_pid = {worker.process.pid: worker for worker in self._workers}
+        while True:
+            try:
+                beats = os.read(self._beats, RECORD.size * 1024)
+            except BlockingIOError:
+                return
+            if not beats:
+                return
+            for (pid,) in RECORD.iter_unpack(beats):
+                if pid in by_pid:  # a replaced worker's last beats may still be in the pipe
+                    by_pid[pid].beat = now
+
+    def _kill_hung(self) -> None:
+        now = time.monotonic()
+        for worker in self._workers:
+            since, allowed = (
+                (worker.started, self._startup_s) if worker.beat is None else (worker.beat, self._timeout_s)
+            )
+            if now - since <= allowed or worker.process.poll() is not None:
+                continue
+            print(
+                f"imgedge serve: proxy worker {worker.process.pid} has not run its event loop for "
+                f"{now - since:.0f} s; killing it",
+                file=sys.stderr,
+            )
+            worker.process.kill()  # SIGKILL: a stopped or deadlocked process would not act on SIGTERM
+            worker.process.wait()

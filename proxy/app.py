@@ -109,6 +109,7 @@ def create_app(
             popularity,
             qualities,
             metrics_listener=listener,
+            heartbeat_fd=config.heartbeat_fd,
             prompts=prompts,
         ),
     )

@@ -129,6 +129,7 @@ class ProxyConfig:
     imgproxy_signature_size: int = 32
     web: WebLimits = field(default_factory=WebLimits)
     metrics_address: str = ""  # host:port for /metrics instead of the proxy's port
+    heartbeat_fd: int = 0  # the pipe `imgedge serve` watches this worker's event loop through; 0 = none
     next_image: NextImageConfig = field(default_factory=NextImageConfig)
 
     @classmethod
@@ -186,6 +187,7 @@ class ProxyConfig:
             imgproxy_signature_size=S.IMGPROXY_SIGNATURE_SIZE.read(),
             web=WebLimits.from_env(),
             metrics_address=S.METRICS_ADDRESS.read(),
+            heartbeat_fd=C.HEARTBEAT_FD.read(),
             next_image=NextImageConfig.from_env(max_width=S.MAX_WIDTH.read()),
         )
         cfg.validate()

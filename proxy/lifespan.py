@@ -21,6 +21,7 @@ from imgedge.proxy.prompts import PromptResolver
 from imgedge.proxy.security.cost import release_free_memory
 from imgedge.proxy.sources import Source
 from imgedge.proxy.transform_pool import TransformPool
+from imgedge.web import heartbeat
 from imgedge.web.metrics_listener import MetricsListener
 
 log = logging.getLogger("imgedge.proxy")
@@ -43,6 +44,7 @@ class ProxyLifespan:
     qualities: QualityBook | None = None
     metrics_listener: MetricsListener | None = None
     prompts: PromptResolver | None = None
+    heartbeat_fd: int = 0
 
     @contextlib.asynccontextmanager
     async def __call__(self, _: Starlette) -> AsyncIterator[None]:
@@ -60,6 +62,8 @@ class ProxyLifespan:
                 tasks.start_soon(self.refresh_gauges)
                 tasks.start_soon(self.publish_popularity)
                 tasks.start_soon(self.free_memory)
+                if self.heartbeat_fd:
+                    tasks.start_soon(heartbeat.beat, self.heartbeat_fd)
                 try:
                     yield
                 finally:

@@ -27,8 +27,10 @@ SHARED_SECRETS = {
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    # Two workers: purges must reach the memory tier of both processes.
-    return serve_env(tmp_path_factory.mktemp("serve") / "data", IMGEDGE_WORKERS="2")
+    # Two workers: purges must reach the memory tier of both processes. A hung one is found in 5 s.
+    return serve_env(
+        tmp_path_factory.mktemp("serve") / "data", IMGEDGE_WORKERS="2", IMGEDGE_WORKER_TIMEOUT="5"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -184,6 +186,26 @@ def test_a_proxy_worker_that_dies_is_replaced(env: dict[str, str], server: subpr
             reply = client.get(base + "/healthz", headers={"Connection": "close"})
             answered.add(reply.headers["x-request-id"][:8])  # its first 8 characters name the process
     assert len(answered) == 2 and server.poll() is None
+
+
+def test_a_proxy_worker_whose_loop_stops_is_killed_and_replaced(
+    env: dict[str, str], server: subprocess.Popen[str]
+) -> None:
+    base = f"http://127.0.0.1:{env['IMGEDGE_PORT']}"
+    workers = _proxy_workers(server)
+    hung = min(workers)
+    os.kill(hung, signal.SIGSTOP)  # alive, holding its connections, running nothing: as a deadlocked loop
+    stopped_at = time.monotonic()
+    with httpx.Client(timeout=10, headers={"Connection": "close"}) as client:
+        while time.monotonic() - stopped_at < 60 and (
+            hung in (now := _proxy_workers(server)) or len(now) < 2
+        ):
+            assert client.get(base + "/healthz").status_code == 200  # the other worker takes every connection
+            time.sleep(0.2)
+    now = _proxy_workers(server)
+    # 5 s after its last beat, which came up to a second before it stopped.
+    assert hung not in now and len(now) == 2 and time.monotonic() - stopped_at >= 4
+    assert server.poll() is None
 
 
 def test_serve_stops_cleanly_on_sigterm(server: subprocess.Popen[str]) -> None:

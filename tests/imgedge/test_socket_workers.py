@@ -7,11 +7,12 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
 from imgedge import socket_workers
+from imgedge.common_settings import HEARTBEAT_FD
 from imgedge.socket_workers import STARTUP_FAILURE, SocketWorkers, listen
 
 # Accepts on the inherited descriptor and answers each connection with its pid: what uvicorn's `--fd` does.
@@ -36,6 +37,7 @@ def _stop(workers: SocketWorkers) -> None:
     for process in workers.processes:
         process.kill()
         process.wait()
+    workers.close()
 
 
 def _answer(port: int) -> int:
@@ -49,6 +51,16 @@ def _answering(port: int, expected: set[int]) -> set[int]:
     while answered != expected and time.monotonic() < deadline:
         answered.add(_answer(port))
     return answered
+
+
+# Beats as a worker's event loop does (imgedge.web.heartbeat), ten times faster.
+BEATING = f"""
+import os, struct, time
+fd = int(os.environ["{HEARTBEAT_FD.name}"])
+while True:
+    os.write(fd, struct.pack("=i", os.getpid()))
+    time.sleep(0.1)
+"""
 
 
 def _exiting(code: int) -> list[str]:
@@ -75,6 +87,62 @@ def test_workers_share_the_socket_and_a_dead_one_is_replaced(sock: socket.socket
         assert _answering(port, now) == now  # the replacement too, once it has started
     finally:
         _stop(workers)
+
+
+def _supervise(workers: SocketWorkers, until: Callable[[], bool], timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        assert workers.keep_alive()
+        if until():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_a_worker_whose_loop_stops_beating_is_killed_and_replaced(sock: socket.socket) -> None:
+    told: list[int] = []
+    command = [sys.executable, "-c", BEATING]
+    workers = SocketWorkers(command, dict(os.environ), sock, 2, told.append, timeout_s=1.0, startup_s=10.0)
+    try:
+        first = [p.pid for p in workers.processes]
+        # Beating workers outlive the timeout several times over.
+        assert not _supervise(workers, lambda: [p.pid for p in workers.processes] != first, 3.0)
+        hung = first[0]
+        os.kill(hung, signal.SIGSTOP)  # its loop stops as a deadlocked one would
+        stopped_at = time.monotonic()
+        assert _supervise(workers, lambda: workers.processes[0].pid != hung, 10.0)
+        assert time.monotonic() - stopped_at >= 1.0
+        assert told == [hung] and workers.processes[1].pid == first[1]
+        replacement = workers.processes[0].pid
+        assert not _supervise(workers, lambda: workers.processes[0].pid != replacement, 2.0)  # it beats
+    finally:
+        _stop(workers)
+
+
+def test_a_worker_that_never_beats_is_killed_after_the_start_allowance(sock: socket.socket) -> None:
+    silent = [sys.executable, "-c", "import time; time.sleep(60)"]
+    workers = SocketWorkers(silent, dict(os.environ), sock, 1, timeout_s=0.2, startup_s=0.5)
+    try:
+        deadline = time.monotonic() + 15
+        verdicts: list[bool] = []
+        while time.monotonic() < deadline and False not in verdicts:
+            verdicts.append(workers.keep_alive())
+            time.sleep(0.05)
+        # Killed after 0.5 s each time, three times within SHORT_LIFE_S: the service stops.
+        assert verdicts[-1] is False and workers.processes[0].returncode == -signal.SIGKILL
+    finally:
+        _stop(workers)
+
+
+def test_without_a_timeout_workers_get_no_heartbeat_pipe(sock: socket.socket) -> None:
+    shows = [
+        sys.executable,
+        "-c",
+        f"import os, sys; sys.exit(7 if '{HEARTBEAT_FD.name}' in os.environ else 0)",
+    ]
+    workers = SocketWorkers(shows, dict(os.environ), sock, 1)
+    assert workers.processes[0].wait() == 0
+    workers.close()
 
 
 def test_a_worker_that_cannot_start_stops_the_service(sock: socket.socket) -> None:
