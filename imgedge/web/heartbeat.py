@@ -8,12 +8,11 @@ and leaves the ones it holds hanging, while a thread could go on answering for i
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import stat
 import struct
-
-import anyio
 
 log = logging.getLogger("imgedge.web")
 
@@ -40,4 +39,4 @@ async def beat(fd: int) -> None:
         except OSError as exc:
             log.warning("heartbeat pipe %d unusable (%s); no longer beating", fd, exc)
             return
-        await anyio.sleep(INTERVAL_S)
+        await asyncio.sleep(INTERVAL_S)
