@@ -46,6 +46,9 @@ class MemoryTier:
             self._counts["hits"] += 1
         return entry
 
+    def holds(self, key: str) -> bool:
+        return key in self._lru
+
     async def put(self, key: str, entry: Entry, tags: Sequence[str]) -> None:
         self._unlink(key)
         try:

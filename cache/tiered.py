@@ -20,6 +20,9 @@ logger = logging.getLogger(__name__)
 _MAX_REMEMBERED_PURGES = 65536
 # put(..., share_later=True) holds at most this many bytes in writes still running; past it, it waits.
 DEFAULT_MAX_LATER_BYTES = 64 << 20
+# put(..., share_on_reuse=True) remembers this many keys whose entries this process has not shared yet; past
+# it, the oldest one's entry stays unshared (another process fetches it again, as it would have anyway).
+MAX_UNSHARED_KEYS = 4096
 
 
 class TieredCache:
@@ -38,6 +41,7 @@ class TieredCache:
         self.max_later_bytes = max_later_bytes
         self._later: set[asyncio.Task[None]] = set()
         self._later_bytes = 0
+        self._unshared: OrderedDict[str, None] = OrderedDict()
 
     async def get(self, key: str) -> tuple[Entry | None, str | None]:
         self._run_hooks()
@@ -51,6 +55,10 @@ class TieredCache:
             for faster in self.tiers[:index]:
                 if faster.promotable:
                     await self._tier_put(faster, key, entry, entry.tags)
+            if self._unshared and key in self._unshared:
+                del self._unshared[key]  # its second use: worth a place where other processes find it
+                if is_process_tier(tier):  # else another process has shared it meanwhile
+                    await self._share(key, entry, entry.tags)
             return entry, tier.name
         return None, None
 
@@ -64,11 +72,18 @@ class TieredCache:
             return None
         return entry
 
-    async def put(self, key: str, entry: Entry, tags: Sequence[str], *, share_later: bool = False) -> None:
+    async def put(
+        self, key: str, entry: Entry, tags: Sequence[str], *, share_later: bool = False,
+        share_on_reuse: bool = False,
+    ) -> None:  # fmt: skip
         """`share_later`: store in this process's tiers now and in the tiers other processes read (disk,
         Redis) in the background, for entries a process can make again without them (an original, one
         fetch away): the request that made it does not wait for a write of megabytes. `drain` waits for
-        those writes; past `max_later_bytes` of them running, the put waits for its own."""
+        those writes; past `max_later_bytes` of them running, the put waits for its own.
+
+        `share_on_reuse`: the same, but the shared tiers get the entry only on its second use in this
+        process (a `get` that finds it here, or a second `put` of the key), as nginx's
+        `proxy_cache_min_uses 2`: an original viewed once costs no disk write."""
         self._run_hooks()
         all_tags = tuple(dict.fromkeys((*entry.tags, *tags)))
         if all_tags != entry.tags:
@@ -78,17 +93,34 @@ class TieredCache:
             # Made from state that an admin has purged since; storing it would undo the purge.
             self.stale_rejected += 1
             return
-        size = len(entry.body)
         # Without a tier of its own this process could not answer from the entry until the write is done.
-        if not share_later or not self._process_tiers or self._later_bytes + size > self.max_later_bytes:
+        if not (share_later or share_on_reuse) or not self._process_tiers:
             await self._put_in(self.tiers, key, entry, all_tags)
             return
         await self._put_in(self._process_tiers, key, entry, all_tags)
-        if self._shared_tiers:
-            self._later_bytes += size
-            task = asyncio.create_task(self._put_later(self._shared_tiers, key, entry, all_tags, size))
-            self._later.add(task)
-            task.add_done_callback(self._later.discard)
+        if share_on_reuse and key not in self._unshared and self._held_here(key):
+            self._unshared[key] = None
+            if len(self._unshared) > MAX_UNSHARED_KEYS:
+                self._unshared.popitem(last=False)
+            return
+        self._unshared.pop(key, None)  # used before (and evicted since), or too large to keep here
+        await self._share(key, entry, all_tags)
+
+    def _held_here(self, key: str) -> bool:
+        return any(tier.holds(key) for tier in self._process_tiers)
+
+    async def _share(self, key: str, entry: Entry, tags: tuple[str, ...]) -> None:
+        """Writes the entry to the shared tiers in the background (or now, past `max_later_bytes`)."""
+        if not self._shared_tiers:
+            return
+        size = len(entry.body)
+        if self._later_bytes + size > self.max_later_bytes:
+            await self._put_in(self._shared_tiers, key, entry, tags)
+            return
+        self._later_bytes += size
+        task = asyncio.create_task(self._put_later(self._shared_tiers, key, entry, tags, size))
+        self._later.add(task)
+        task.add_done_callback(self._later.discard)
 
     @property
     def later_bytes(self) -> int:
@@ -137,6 +169,7 @@ class TieredCache:
         """Drop process-local entries when purges may have been missed (lost subscription, rotated log)."""
         for tier in self._process_tiers:
             tier.clear()
+        self._unshared.clear()
 
     def add_lookup_hook(self, hook: Callable[[], None]) -> None:
         self._lookup_hooks.append(hook)

@@ -168,7 +168,9 @@ class Renderer:
         entry = _source_entry(
             ref, image.data, image.etag, SourceFacts.of(image), last_modified=image.last_modified
         )
-        await self.source_cache.put(source_key(ref.cache_id), entry, entry.tags, share_later=True)
+        # Shared (the disk tier) on its second use: a one-view asset's 2-3 MiB write cost its first view ~4 ms
+        # of CPU of ~28 (benchmarks/results/profile.md, "The eighth round").
+        await self.source_cache.put(source_key(ref.cache_id), entry, entry.tags, share_on_reuse=True)
 
     async def render(
         self, ref: SourceRef, spec: TransformSpec, negotiated: str, timings: dict[str, float]

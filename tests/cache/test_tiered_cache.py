@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from imgedge.cache import tiered
 from imgedge.cache.disk import DiskTier
 from imgedge.cache.entry import Entry
 from imgedge.cache.memory import MemoryTier
@@ -162,6 +163,58 @@ async def test_share_later_without_a_process_tier_writes_at_once(
     await cache.put("k", entry, ["asset:a"], share_later=True)
     assert cache.later_bytes == 0
     assert await disk.get("k") == entry
+
+
+async def test_share_on_reuse_writes_the_shared_tiers_on_the_second_use_only(
+    tmp_path: Path, make_entry: EntryFactory
+) -> None:
+    memory, disk = MemoryTier(1 << 20), DiskTier(tmp_path, 1 << 20)
+    cache = TieredCache([memory, disk])
+    viewed_once, viewed_twice = make_entry(b"one view" * 100), make_entry(b"two views" * 100)
+    await cache.put("once", viewed_once, ["asset:a"], share_on_reuse=True)
+    await cache.put("twice", viewed_twice, ["asset:a"], share_on_reuse=True)
+    assert cache.later_bytes == 0 and memory.holds("once") and memory.holds("twice")
+    assert await cache.get("twice") == (viewed_twice, "memory")  # its second use
+    assert cache.later_bytes == len(viewed_twice.body)
+    await cache.drain()
+    assert await disk.get("twice") == viewed_twice and await disk.get("once") is None
+    assert await cache.get("twice") == (viewed_twice, "memory")
+    assert cache.later_bytes == 0  # shared once, not on every use
+
+
+async def test_share_on_reuse_counts_a_second_put_and_entries_too_large_to_keep_here(
+    tmp_path: Path, make_entry: EntryFactory
+) -> None:
+    memory, disk = MemoryTier(1000), DiskTier(tmp_path, 1 << 20)
+    cache = TieredCache([memory, disk])
+    entry = make_entry(b"x" * 100)
+    await cache.put("k", entry, ["asset:a"], share_on_reuse=True)
+    memory.clear()  # evicted before it was used again: the fetch that follows is its second use
+    await cache.put("k", entry, ["asset:a"], share_on_reuse=True)
+    large = make_entry(b"y" * 2000)  # larger than the memory tier: shared at once, or never kept at all
+    await cache.put("large", large, ["asset:a"], share_on_reuse=True)
+    await cache.drain()
+    assert await disk.get("k") == entry and await disk.get("large") == large
+
+
+async def test_share_on_reuse_forgets_its_oldest_keys_and_skips_what_another_process_shared(
+    tmp_path: Path, make_entry: EntryFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tiered, "MAX_UNSHARED_KEYS", 2)
+    memory, disk = MemoryTier(1 << 20), DiskTier(tmp_path, 1 << 20)
+    cache = TieredCache([memory, disk])
+    entries = {key: make_entry(key.encode() * 100) for key in ("first", "second", "third")}
+    for key, entry in entries.items():
+        await cache.put(key, entry, ["asset:a"], share_on_reuse=True)
+    for key in entries:
+        await cache.get(key)
+    await cache.drain()
+    assert [await disk.get(key) is not None for key in entries] == [False, True, True]
+    await cache.put("elsewhere", make_entry(b"z" * 100), ["asset:a"], share_on_reuse=True)
+    memory.clear()
+    await disk.put("elsewhere", entries["first"], ["asset:a"])  # another process's second use
+    assert (await cache.get("elsewhere"))[1] == "disk"
+    assert cache.later_bytes == 0  # not written again
 
 
 async def test_a_purge_before_the_background_write_keeps_it_out(

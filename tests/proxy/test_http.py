@@ -334,6 +334,8 @@ def test_cached_variants_survive_an_origin_outage(tmp_path: Path, photo_png: byt
         app = create_app(config, cache_config=cache_config)
         with running(app) as proxy_url:
             assert httpx.get(proxy_url + path(PHOTO, width=120)).status_code == 200
+            # Its second use puts the original on disk too (one view alone would not: share_on_reuse).
+            assert httpx.get(proxy_url + path(PHOTO, width=90)).status_code == 200
     # Origin gone; a fresh proxy process on the same data dir still has the variant on disk.
     with running(create_app(config, cache_config=cache_config)) as proxy_url:
         cached = httpx.get(proxy_url + path(PHOTO, width=120))
