@@ -40,10 +40,11 @@ WHEN_MISSED = {
         "request that costs nothing (profile.md, 'The sixth round')"
     ),
     "Cold WebP vs thumbor": (
-        "both decode the same PNG; 1.5x leaves imgedge two thirds of thumbor's CPU per request (~22-25 ms), "
-        "about what its decode and encode (~17 ms) and fetching the 2.3 MiB original over HTTP (~5 ms on "
-        "both ends) take alone, with nothing left for the request, the caches or keeping the original, ~5 "
-        "ms of kernel copying behind the request (profile.md, 'Cold: where a never-seen asset's CPU goes')"
+        "both decode the same PNG; 1.5x leaves imgedge two thirds of thumbor's CPU per request (~22-25 ms): "
+        "its decode and shrink (~10.8 ms) and encode (~6.5 ms) take ~17, the generator serving the 2.3 MiB "
+        "original ~1.4 ms and the proxy receiving it through httpx ~2-3 ms, leaving ~1-3 ms for the request "
+        "and the caches; the original no longer goes to the disk tier on its first view (~4-5 ms of kernel "
+        "copying before the eighth round) (profile.md, 'The eighth round')"
     ),
     "Hit p99 while misses saturate the pool": (
         "hits wait for CPU when every core is busy; transform threads are niced (IMGEDGE_TRANSFORM_NICE) "

@@ -19,8 +19,8 @@ WORKERS = s.integer(
     low=1, high=256,
     shown_default="number of cores",
 )  # fmt: skip
-WORKER_TIMEOUT = s.seconds(
-    "common", "IMGEDGE_WORKER_TIMEOUT", 10.0,
+PROXY_WORKER_TIMEOUT = s.seconds(
+    "common", "IMGEDGE_PROXY_WORKER_TIMEOUT", 10.0,
     "a proxy worker under `imgedge serve` whose event loop has not run for this long is killed and replaced "
     "(0: never)",
 )  # fmt: skip

@@ -124,7 +124,7 @@ def serve_command(args: argparse.Namespace) -> int:
         proxy = SocketWorkers(
             _uvicorn("imgedge.proxy.app:create_app_from_env", "--fd", str(sock.fileno())),
             _proxy_env(env, workers, metrics_dir), sock, workers, on_exit=_forget_worker(metrics_dir),
-            timeout_s=C.WORKER_TIMEOUT.read(), startup_s=args.startup_timeout,
+            timeout_s=C.PROXY_WORKER_TIMEOUT.read(), startup_s=args.startup_timeout,
         )  # fmt: skip
         services["proxy"] = (proxy, f"http://{_browsable(host)}:{port}")
     if args.only in (None, "generator"):

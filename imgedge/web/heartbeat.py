@@ -1,5 +1,6 @@
 """A worker's sign of life to `imgedge serve`: its event loop writes the worker's pid to an inherited pipe
-every second, and the supervisor kills and replaces a worker that has not written for IMGEDGE_WORKER_TIMEOUT.
+every second, and the supervisor kills and replaces a worker that has not written for
+IMGEDGE_PROXY_WORKER_TIMEOUT.
 
 The beat comes from the event loop itself rather than from a thread of its own: a worker whose loop is blocked
 (a deadlock, CPU work that should have gone to the transform pool, a stopped process) accepts no connections

@@ -29,7 +29,7 @@ SHARED_SECRETS = {
 def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     # Two workers: purges must reach the memory tier of both processes. A hung one is found in 5 s.
     return serve_env(
-        tmp_path_factory.mktemp("serve") / "data", IMGEDGE_WORKERS="2", IMGEDGE_WORKER_TIMEOUT="5"
+        tmp_path_factory.mktemp("serve") / "data", IMGEDGE_WORKERS="2", IMGEDGE_PROXY_WORKER_TIMEOUT="5"
     )
 
 
