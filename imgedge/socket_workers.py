@@ -81,13 +81,14 @@ class SocketWorkers:
         self._on_exit = on_exit  # told each dead worker's pid, once (its per-process metrics files)
         self._timeout_s = timeout_s
         self._startup_s = startup_s
-        self._beats, self._beat_end = os.pipe()
-        for end in (self._beats, self._beat_end):
-            os.set_blocking(end, False)  # neither a worker nor this loop ever waits on the other
         self._inherited = [sock.fileno()]
+        self._beats: tuple[int, int] | None = None  # the heartbeat pipe's read and write ends
         if timeout_s > 0:
-            self._env[C.HEARTBEAT_FD.name] = str(self._beat_end)
-            self._inherited.append(self._beat_end)
+            self._beats = os.pipe()
+            for end in self._beats:
+                os.set_blocking(end, False)  # neither a worker nor this loop ever waits on the other
+            self._env[C.HEARTBEAT_FD.name] = str(self._beats[1])
+            self._inherited.append(self._beats[1])
         self._workers = [_Worker(self._spawn()) for _ in range(count)]
 
     @property
@@ -99,8 +100,10 @@ class SocketWorkers:
 
     def close(self) -> None:
         """Closes the heartbeat pipe (the workers are the caller's to stop)."""
-        os.close(self._beats)
-        os.close(self._beat_end)
+        if self._beats is not None:
+            for end in self._beats:
+                os.close(end)
+            self._beats = None
 
     def poll(self) -> int | None:
         """While starting: the exit status of a worker that stopped (the start failed), else None."""
@@ -113,8 +116,8 @@ class SocketWorkers:
     def keep_alive(self) -> bool:
         """Kills hung workers and replaces dead ones; False when one cannot start or keeps dying young (stop
         the service)."""
-        if self._timeout_s > 0:
-            self._read_beats()
+        if self._beats is not None:
+            self._read_beats(self._beats[0])
             self._kill_hung()
         for place, worker in enumerate(self._workers):
             code = worker.process.poll()
@@ -137,12 +140,12 @@ class SocketWorkers:
             self._workers[place] = _Worker(self._spawn(), short_lives=short_lives)
         return True
 
-    def _read_beats(self) -> None:
+    def _read_beats(self, pipe: int) -> None:
         now = time.monotonic()
         by_pid = {worker.process.pid: worker for worker in self._workers}
         while True:
             try:
-                beats = os.read(self._beats, RECORD.size * 1024)
+                beats = os.read(pipe, RECORD.size * 1024)
             except BlockingIOError:
                 return
             if not beats:
