@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from imgedge.common_settings import ACCESS_LOG
+from imgedge.web.immediate import Answer
 
 REQUEST_ID_HEADER = "x-request-id"
 _REQUEST_ID_RAW = REQUEST_ID_HEADER.encode()
@@ -111,8 +112,7 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = _header(scope["headers"], _REQUEST_ID_RAW).decode("latin-1")
-        rid = incoming if incoming and _SANE_ID.match(incoming) else _new_id()
+        rid = self._request_id(scope)
         token = request_id.set(rid)
         started = time.perf_counter()
         status = 500
@@ -130,18 +130,37 @@ class RequestIdMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            if self.observe is not None:
-                self.observe(scope["path"], status, time.perf_counter() - started)
-            hit = status < 400 and cache_status.startswith("imgedge; hit")
-            if self.mode == "all" or (self.mode == "misses" and not hit):
-                quiet = (
-                    status < 400 and scope["method"] == "GET" and scope["path"].startswith(self.quiet_paths)
-                )
-                path = self.redact(scope["path"]) if self.redact is not None else scope["path"]
-                _log_request(
-                    scope, path, status, started, cache_status, logging.DEBUG if quiet else logging.INFO
-                )
+            self._finished(scope, status, started, cache_status)
             request_id.reset(token)
+
+    def now(self, scope: Scope, respond: Callable[[Scope], Answer | None]) -> Answer | None:
+        """This middleware's jobs around an answer made without awaiting (imgedge.web.immediate)."""
+        rid = self._request_id(scope)
+        token = request_id.set(rid)
+        started = time.perf_counter()
+        try:
+            answer = respond(scope)
+            if answer is not None:
+                answer.headers.append((_REQUEST_ID_RAW, rid.encode()))
+                cache_status = _header(answer.headers, b"cache-status").decode("latin-1")
+                self._finished(scope, answer.status, started, cache_status)
+            return answer
+        finally:
+            request_id.reset(token)
+
+    @staticmethod
+    def _request_id(scope: Scope) -> str:
+        incoming = _header(scope["headers"], _REQUEST_ID_RAW).decode("latin-1")
+        return incoming if incoming and _SANE_ID.match(incoming) else _new_id()
+
+    def _finished(self, scope: Scope, status: int, started: float, cache_status: str) -> None:
+        if self.observe is not None:
+            self.observe(scope["path"], status, time.perf_counter() - started)
+        hit = status < 400 and cache_status.startswith("imgedge; hit")
+        if self.mode == "all" or (self.mode == "misses" and not hit):
+            quiet = status < 400 and scope["method"] == "GET" and scope["path"].startswith(self.quiet_paths)
+            path = self.redact(scope["path"]) if self.redact is not None else scope["path"]
+            _log_request(scope, path, status, started, cache_status, logging.DEBUG if quiet else logging.INFO)
 
 
 def _header(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> bytes:

@@ -21,7 +21,7 @@ from imgedge.imaging.errors import LibvipsUnsupported
 from imgedge.imaging.requirements import require_libvips
 from imgedge.observability import RequestIdMiddleware, configure_logging
 from imgedge.proxy import metrics
-from imgedge.proxy.asgi import ProxyApp
+from imgedge.proxy.asgi import ImmediateHits, ProxyApp
 from imgedge.proxy.autoquality import QualityBook
 from imgedge.proxy.client_hints import HintPolicy
 from imgedge.proxy.config import ProxyConfig
@@ -116,13 +116,16 @@ def create_app(
     return web_layers(ProxyApp(transforms, service), config)
 
 
-def web_layers(app: ASGIApp, config: ProxyConfig) -> ASGIApp:
-    """Around the proxy, outermost first: who the client is, the access log, no request bodies (no proxy
-    route takes one), other origins' state-changing requests refused (see docs/security.md)."""
-    app = OriginCheck(app, allowed=config.web.cors_origins, public_base="", respond=error_response)
-    app = BodyLimit(app, limit_for=lambda _: 0, respond=error_response, timeout_s=config.web.body_timeout_s)
-    app = RequestIdMiddleware(app, observe=metrics.observe_request)
-    return ClientAddress(app, config.web.trusted_proxies)
+def web_layers(app: ProxyApp, config: ProxyConfig) -> ASGIApp:
+    """Around the proxy, outermost first: repeated hits answered on the spot, who the client is, the access
+    log, no request bodies (no proxy route takes one), other origins' state-changing requests refused (see
+    docs/security.md)."""
+    web = config.web
+    layers: ASGIApp = OriginCheck(app, allowed=web.cors_origins, public_base="", respond=error_response)
+    layers = BodyLimit(layers, limit_for=lambda _: 0, respond=error_response, timeout_s=web.body_timeout_s)
+    ids = RequestIdMiddleware(layers, observe=metrics.observe_request)
+    clients = ClientAddress(ids, web.trusted_proxies)
+    return ImmediateHits(clients, app.transforms, clients, ids)
 
 
 def create_app_from_env() -> ASGIApp:

@@ -1,6 +1,7 @@
 """A transform URL, start to finish, in the order of docs/architecture.md: split → parse (dialect → one
 frozen spec + the source it names) → verify → limits → negotiate → key → lookup (single-flight on miss)
-→ fetch source → pipeline → encode → respond. Hits and misses take this one path."""
+→ fetch source → pipeline → encode → respond. Hits and misses take this one path; `respond_now` is the same
+steps for a repeated hit in the memory tier, without awaiting (proxy/asgi.py's ImmediateHits)."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ from imgedge.proxy.security import SecurityPolicy, check_moderation
 from imgedge.proxy.security.verified import VerifiedRequests
 from imgedge.proxy.sources import ASSET, SourceRef
 from imgedge.proxy.sources.base import GENERATION
-from imgedge.url.hints import NO_HINTS, ClientHints, parse_hints
+from imgedge.url.hints import NO_HINTS, ClientHints, Resolved, parse_hints
 from imgedge.url.spec import TransformSpec
 
 _MISS_STAGES = ("queue", "fetch", "transform", "encode")
@@ -87,6 +88,14 @@ class TransformRequest:
         )  # fmt: skip
 
 
+@dataclass(frozen=True, slots=True)
+class _Variant:
+    parsed: ParsedRequest  # with the spec the hints resolved
+    negotiated: Negotiated
+    resolved: Resolved
+    key: str
+
+
 class TransformHandler:
     def __init__(
         self,
@@ -130,6 +139,35 @@ class TransformHandler:
         lifetime = max(1, int(self.remote_ttl_s)) if remote else 0
         if parsed.reply != IMAGE:
             return await self.facts.reply(parsed, request.method, lifetime)
+        variant = self._variant(parsed, request)
+        timings: dict[str, float] = {}
+        entry, tier = await self._lookup(variant.key)
+        if entry is not None and remote and entry.created_at + self.remote_ttl_s < time.time():
+            entry = None  # the source may have changed since: render again (its original is revalidated)
+        timings["cache"] = (time.perf_counter() - started) * 1000
+        if entry is not None:
+            return self._hit_reply(request, variant, entry, tier, started, timings, lifetime)
+        entry, cache_status = await self._render_once(variant, timings)
+        return self._reply(request, variant, entry, cache_status, started, timings, lifetime)
+
+    def respond_now(self, request: TransformRequest) -> Reply | None:
+        """`respond` for a URL verified before whose variant this process's memory tier holds, without
+        awaiting anything (proxy/asgi.py's ImmediateHits); None where `respond` must answer. Raises what
+        `respond` would raise for the same request."""
+        started = time.perf_counter()
+        parsed = self.verified.get(request.raw_path or request.path, request.query)
+        if parsed is None or parsed.source.kind != ASSET or parsed.reply != IMAGE:
+            return None
+        self.policy.check_fresh(parsed)
+        variant = self._variant(parsed, request)
+        entry = self.results.get_local(variant.key)
+        if entry is None:
+            return None
+        timings = {"cache": (time.perf_counter() - started) * 1000}
+        return self._hit_reply(request, variant, entry, self._local_tier, started, timings, 0)
+
+    def _variant(self, parsed: ParsedRequest, request: TransformRequest) -> _Variant:
+        """The variant a request asks for: its format negotiated, its client hints applied, its cache key."""
         negotiated = negotiate(parsed.spec.format, request.accept, parsed.negotiable)
         chosen = parsed.spec_for(negotiated.format)  # a dialect's spec per format (Next.js: AVIF quality)
         resolved = self.hints.resolve(chosen, request)
@@ -138,17 +176,21 @@ class TransformHandler:
         if resolved.spec is not parsed.spec:
             parsed = replace(parsed, spec=resolved.spec)
         key = self._variant_key(parsed.source, parsed.spec, negotiated.format)
-        timings: dict[str, float] = {}
-        entry, tier = await self._lookup(key)
-        if entry is not None and remote and entry.created_at + self.remote_ttl_s < time.time():
-            entry = None  # the source may have changed since: render again (its original is revalidated)
-        timings["cache"] = (time.perf_counter() - started) * 1000
-        if entry is not None:
-            check_moderation(moderation_of(entry), parsed.spec)
-            metrics.count_cache_lookup("hit", tier)
-            cache_status = _hit_status(tier)
-        else:
-            entry, cache_status = await self._render_once(key, parsed, negotiated, timings)
+        return _Variant(parsed, negotiated, resolved, key)
+
+    def _hit_reply(
+        self, request: TransformRequest, variant: _Variant, entry: Entry, tier: str, started: float,
+        timings: dict[str, float], lifetime: int,
+    ) -> Reply:  # fmt: skip
+        check_moderation(moderation_of(entry), variant.parsed.spec)
+        metrics.count_cache_lookup("hit", tier)
+        return self._reply(request, variant, entry, _hit_status(tier), started, timings, lifetime)
+
+    def _reply(
+        self, request: TransformRequest, variant: _Variant, entry: Entry, cache_status: str, started: float,
+        timings: dict[str, float], lifetime: int,
+    ) -> Reply:  # fmt: skip
+        parsed, negotiated, resolved = variant.parsed, variant.negotiated, variant.resolved
         if self.popularity is not None and not request.prefetch:
             self.popularity.record(parsed.spec, negotiated.format)
         timings["total"] = (time.perf_counter() - started) * 1000
@@ -185,10 +227,11 @@ class TransformHandler:
         entry, tier = await self.results.get(key)
         return entry, tier or ""
 
-    async def _render_once(
-        self, key: str, parsed: ParsedRequest, negotiated: Negotiated, timings: dict[str, float]
-    ) -> tuple[Entry, str]:
-        render = functools.partial(self._render_and_store, key, parsed, negotiated.format, timings)
+    async def _render_once(self, variant: _Variant, timings: dict[str, float]) -> tuple[Entry, str]:
+        key = variant.key
+        render = functools.partial(
+            self._render_and_store, key, variant.parsed, variant.negotiated.format, timings
+        )
         entry, collapsed = await self.flights.run(key, render)
         metrics.count_cache_lookup("collapsed" if collapsed else "miss", "")
         if collapsed:

@@ -98,17 +98,22 @@ class ClientAddress:
         self.trusted = trusted
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        # With nobody trusted the socket peer stands, and nothing is read: the cache-hit path pays nothing.
-        if scope["type"] == "http" and self.trusted.networks:
-            peer = scope.get("client")
-            hops, present = forwarded_hops(scope["headers"])
-            scope[PEER_KEY] = peer
-            scope[FORWARDED_KEY] = present
-            if peer is not None and hops:
-                host = self.trusted.client(peer[0], hops)
-                if host != peer[0]:
-                    scope["client"] = (host, 0)
+        if scope["type"] == "http":
+            self.resolve(scope)
         await self.app(scope, receive, send)
+
+    def resolve(self, scope: Scope) -> None:
+        # With nobody trusted the socket peer stands, and nothing is read: the cache-hit path pays nothing.
+        if not self.trusted.networks:
+            return
+        peer = scope.get("client")
+        hops, present = forwarded_hops(scope["headers"])
+        scope[PEER_KEY] = peer
+        scope[FORWARDED_KEY] = present
+        if peer is not None and hops:
+            host = self.trusted.client(peer[0], hops)
+            if host != peer[0]:
+                scope["client"] = (host, 0)
 
 
 def is_local(scope: Scope) -> bool:
