@@ -84,6 +84,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self._seen_bytes = False
         self._respond_now = getattr(self.app, "respond_now", None)
         self._completing = False  # inside on_response_complete, which starts the next pipelined request
+        self._answered_in_read = 0
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -96,6 +97,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
     def data_received(self, data: bytes) -> None:
         self._unset_keepalive_if_required()
         self._seen_bytes = True
+        self._answered_in_read = 0
         self._feed_size = len(data)
         self._began_in_feed = self._completed_in_feed = False
         try:
@@ -203,10 +205,13 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         # Not for a pipelined request started as the one before it completes (answering it here would start
         # the next from inside this call, a stack frame deeper per request), nor while the client is not
         # reading what it was sent (the ASGI path waits for it), nor when uvicorn refuses the request (over
-        # its concurrency limit, `app` is its refusal).
+        # its concurrency limit, `app` is its refusal). And at most _MAX_ANSWERS_PER_READ from one read: the
+        # rest of a pipelined flood is queued and served one task at a time, between other connections' turns,
+        # instead of holding the event loop for the whole read (up to 256 KiB of requests).
         return (
             self._respond_now is not None and app is self.app and not self._completing
             and not self.flow.write_paused and cycle.scope["method"] in _ASKED
+            and self._answered_in_read < _MAX_ANSWERS_PER_READ
         )  # fmt: skip
 
     def _answer_now(self, cycle: RequestResponseCycle) -> bool:
@@ -216,6 +221,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         answer: Answer | None = self._respond_now(cycle.scope)
         if answer is None:
             return False
+        self._answered_in_read += 1
         cycle.response_started = cycle.response_complete = True
         cycle.waiting_for_100_continue = False
         scope = cycle.scope
@@ -241,6 +247,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
 
 
 _ASKED = ("GET", "HEAD")
+_MAX_ANSWERS_PER_READ = 32
 # Header names an answer used before, checked and lowercased once (the proxy's hits send the same dozen).
 _NAMES: dict[bytes, bytes] = {}
 _MAX_NAMES = 256
