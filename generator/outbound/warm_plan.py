@@ -25,6 +25,8 @@ ACCEPT_FOR = {"avif": "image/avif,image/webp,*/*", "webp": "image/webp,*/*"}
 FALLBACK_ACCEPTS = (ACCEPT_FOR["avif"], ACCEPT_FOR["webp"])
 MIN_LEARNED_REQUESTS = 20  # fewer counted requests than this say little about what visitors want
 LEARNED_TTL_S = 60.0  # one `GET /admin/popular` serves every asset approved within this long
+# ...if it said something; after a failure, or too little traffic to go by, the next approval asks this soon
+LEARNED_RETRY_S = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +64,10 @@ class WarmPlanner:
         if learned:
             planned = self._from_learned(asset_id, learned)
             if planned:
+                log.info("warming %s with %d learned variants", asset_id, len(planned))
                 return planned
+        if self.policy.learned:
+            log.info("warming %s with the srcset widths: nothing learned from the proxy yet", asset_id)
         return self._fixed(asset_id, source_width)
 
     def _fixed(self, asset_id: str, source_width: int | None) -> list[WarmRequest]:
@@ -87,9 +92,12 @@ class WarmPlanner:
 
     async def _current(self) -> list[Learned]:
         now = self._clock()
-        if self._fetched_at is None or now - self._fetched_at >= LEARNED_TTL_S:
+        lifetime = LEARNED_TTL_S if self._learned else LEARNED_RETRY_S
+        if self._fetched_at is None or now - self._fetched_at >= lifetime:
             self._fetched_at = now
-            self._learned = parse_popular(await self.proxy.popular(self.policy.budget * 4))
+            learned = parse_popular(await self.proxy.popular(self.policy.budget * 4))
+            # A failed ask keeps what an earlier one learned: a proxy busy for a moment has not forgotten it.
+            self._learned = learned or self._learned
         return self._learned
 
 

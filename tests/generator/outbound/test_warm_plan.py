@@ -16,6 +16,7 @@ from imgedge.generator.outbound.proxy_client import ProxyClient, WarmRequest
 from imgedge.generator.outbound.transform_urls import TransformUrls
 from imgedge.generator.outbound.warm_plan import (
     ACCEPT_FOR,
+    LEARNED_RETRY_S,
     MIN_LEARNED_REQUESTS,
     WarmPlanner,
     WarmPolicy,
@@ -94,6 +95,31 @@ async def test_the_budget_bounds_the_plan_and_one_answer_serves_a_minute(
         now[0] = 61.0
         await warm.plan("2" * 32, 1024)
     assert len(served.asked) == 2
+
+
+async def test_an_answer_with_nothing_to_learn_is_asked_again_soon_and_a_failure_forgets_nothing(
+    endpoint: tuple[PopularEndpoint, str],
+) -> None:
+    served, url = endpoint
+    served.body = {**POPULAR, "requests": MIN_LEARNED_REQUESTS - 1}
+    now = [0.0]
+    async with planner(url, WarmPolicy(budget=2, coverage=1.0), now) as warm:
+        srcset = build_path(ASSET, key=SIGNING_KEY, width=64, fmt="auto")
+        assert (await warm.plan(ASSET, 1024))[0].path == srcset
+        now[0] = LEARNED_RETRY_S - 1
+        await warm.plan(ASSET, 1024)
+        assert len(served.asked) == 1
+        served.body = POPULAR
+        now[0] = LEARNED_RETRY_S + 1
+        assert (await warm.plan(ASSET, 1024))[0].path == build_path(ASSET, key=SIGNING_KEY, width=640)
+        assert len(served.asked) == 2
+        served.body = ["broken"]  # the next ask, a minute on, fails: what was learned still serves
+        now[0] = LEARNED_RETRY_S + 62
+        assert (await warm.plan(ASSET, 1024))[0].path == build_path(ASSET, key=SIGNING_KEY, width=640)
+        assert len(served.asked) == 3
+        now[0] += LEARNED_RETRY_S + 1  # and is kept a while rather than asked for on every approval
+        await warm.plan(ASSET, 1024)
+        assert len(served.asked) == 3
 
 
 @pytest.mark.parametrize(
