@@ -19,6 +19,7 @@ from imgedge.proxy import metrics
 from imgedge.proxy.app import create_app
 from imgedge.proxy.asgi import ImmediateHits
 from imgedge.proxy.config import ProxyConfig
+from imgedge.proxy.dialects.next_image_config import NextImageConfig
 from imgedge.proxy.replies import Reply
 from imgedge.url.build import build_path
 from imgedge.web.clients import TrustedProxies
@@ -44,6 +45,7 @@ def client(originals: Path) -> Iterator[TestClient]:
     config = ProxyConfig(
         data_dir=originals, source="filesystem", originals_dir=originals, keys=(KEY,),
         thumbor_key=THUMBOR_KEY.encode(),
+        next_image=NextImageConfig(path="/_next/image", formats=("avif", "webp"), qualities=(75,)),
     )  # fmt: skip
     app = create_app(config, cache_config=CacheConfig(disk_dir=None))
     with TestClient(app, raise_server_exceptions=False) as test_client:
@@ -87,6 +89,8 @@ CASES = [
     (build_path("coffee", key=KEY, width=200, fmt="auto"), "HEAD", {"Accept": CHROMIUM}),
     (build_path("coffee", key=KEY, width=210, fmt="auto", quality=60), "GET", {"Accept": "*/*"}),
     (THUMBOR_URL, "GET", {}),
+    ("/_next/image?url=%2Fcoffee&w=640&q=75", "GET", {"Accept": CHROMIUM}),  # Next.js's own headers
+    ("/_next/image?url=%2Fcoffee&w=640&q=75", "HEAD", {"Accept": SAFARI_15}),
 ]
 
 
