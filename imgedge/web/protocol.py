@@ -218,7 +218,12 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         """What RequestResponseCycle.send writes for the app's answer, written without a task (see the module
         docstring); False where the app has no answer and the request takes the ASGI path."""
         assert self._respond_now is not None
-        answer: Answer | None = self._respond_now(cycle.scope)
+        try:
+            answer: Answer | None = self._respond_now(cycle.scope)
+        except Exception:
+            # Raised from inside the parser's callback it would end the connection: ASGI answers instead.
+            self.logger.exception("answering %s on the spot failed", cycle.scope["path"])
+            return False
         if answer is None:
             return False
         self._answered_in_read += 1

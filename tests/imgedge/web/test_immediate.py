@@ -63,6 +63,8 @@ class Toy:
         kind, _, name = scope["path"].removeprefix("/").partition("/")
         if kind != "now":
             return None
+        if name == "boom":
+            raise RuntimeError("a bug in respond_now")
         reply = reply_for(name)
         self.answered_now += 1
         return Reply(reply.status, reply.headers, b"" if scope["method"] == "HEAD" else reply.body)
@@ -207,3 +209,11 @@ def test_other_methods_take_the_asgi_path(toy: tuple[Toy, int]) -> None:
     answered = raw_exchange(port, request_bytes("POST", "/now/posted", body=b"x"))
     assert answered.startswith(b"HTTP/1.1 200 OK") and b"x-name: posted" in answered
     assert app.asked_now == asked  # only GET and HEAD are asked about
+
+
+def test_a_respond_now_that_raises_leaves_the_request_to_asgi(toy: tuple[Toy, int]) -> None:
+    _, port = toy
+    answered = raw_exchange(
+        port, request_bytes("GET", "/now/boom") + request_bytes("GET", "/now/next"), answers=2
+    )
+    assert answered.count(b"HTTP/1.1 200 OK") == 2 and b"x-name: boom" in answered
