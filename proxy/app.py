@@ -125,7 +125,7 @@ def web_layers(app: ProxyApp, config: ProxyConfig) -> ASGIApp:
     layers = BodyLimit(layers, limit_for=lambda _: 0, respond=error_response, timeout_s=web.body_timeout_s)
     ids = RequestIdMiddleware(layers, observe=metrics.observe_request)
     clients = ClientAddress(ids, web.trusted_proxies)
-    return ImmediateHits(clients, app.transforms, clients, ids)
+    return ImmediateHits(clients, ids, app.transforms)
 
 
 def create_app_from_env() -> ASGIApp:

@@ -42,22 +42,21 @@ class ProxyApp:
 
 
 class ImmediateHits:
-    """The outermost layer: every request goes on through `app` (the web layers around ProxyApp), except
+    """The outermost layer: every request goes on through the web layers around ProxyApp, except
     what `respond_now` answers when uvicorn's protocol asks it first: a GET or HEAD of a transform URL
     verified before, without a body, whose variant this process's memory tier holds. Such a hit skips the
     request task, the four web layers and the ASGI messages, yet gets what they would have given it: the
     same headers, an X-Request-Id, the request metrics and the access log's decision."""
 
     def __init__(
-        self, app: ASGIApp, transforms: TransformHandler, clients: ClientAddress, ids: RequestIdMiddleware
+        self, clients: ClientAddress, ids: RequestIdMiddleware, transforms: TransformHandler
     ) -> None:
-        self.app = app
-        self.transforms = transforms
-        self.clients = clients
+        self.clients = clients  # the outermost web layer; `ids` is one of those inside it
         self.ids = ids
+        self.transforms = transforms
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self.app(scope, receive, send)
+        await self.clients(scope, receive, send)
 
     def respond_now(self, scope: Scope) -> Answer | None:
         if scope["method"] not in _TRANSFORM_METHODS or route_name(scope["path"]) != TRANSFORM:
