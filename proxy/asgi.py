@@ -51,12 +51,12 @@ class ImmediateHits:
     def __init__(
         self, clients: ClientAddress, ids: RequestIdMiddleware, transforms: TransformHandler
     ) -> None:
-        self.clients = clients  # the outermost web layer; `ids` is one of those inside it
+        self.app = clients  # the outermost web layer; `ids` is one of those inside it
         self.ids = ids
         self.transforms = transforms
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self.clients(scope, receive, send)
+        await self.app(scope, receive, send)
 
     def respond_now(self, scope: Scope) -> Answer | None:
         if scope["method"] not in _TRANSFORM_METHODS or route_name(scope["path"]) != TRANSFORM:
@@ -72,5 +72,5 @@ class ImmediateHits:
         except Exception:  # a PublicError, or a failure: the full path meets it again and answers it
             return None
         if answer is not None:
-            self.clients.resolve(scope)  # for the access log; not before: a declined scope goes on to ASGI
+            self.app.resolve(scope)  # for the access log; not before: a declined scope goes on to ASGI
         return answer

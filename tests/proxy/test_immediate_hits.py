@@ -175,7 +175,8 @@ def test_a_variant_no_longer_in_memory_is_left_to_the_asgi_path(originals: Path)
 def test_an_expired_url_is_left_to_the_asgi_path_which_refuses_it(originals: Path) -> None:
     with one_client(originals) as test_client:
         hits = front(test_client)
-        path = build_path("coffee", key=KEY, width=260, fmt="webp", expires_in=1)
+        # An expiry of whole seconds: 2 s from now is at least 1 s away, and past after 2.1 s.
+        path = build_path("coffee", key=KEY, width=260, fmt="webp", expires_in=2)
         assert test_client.get(path).status_code == 200
         assert hits.respond_now(scope(path)) is not None
         time.sleep(2.1)
