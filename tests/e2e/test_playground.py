@@ -44,6 +44,7 @@ new PerformanceObserver((list) => {
   for (const e of list.getEntries()) window.__shifts.push({
     value: e.value, hadRecentInput: e.hadRecentInput, at: e.startTime,
     sources: e.sources.map((s) => s.node ? (s.node.className || s.node.nodeName) : "?"),
+    rects: e.sources.map((s) => [s.previousRect.toJSON(), s.currentRect.toJSON()]),
   });
 }).observe({ type: "layout-shift", buffered: true });
 new PerformanceObserver((list) => {

@@ -162,7 +162,15 @@ def test_new_assets_are_warmed_with_the_variants_visitors_request(
 
 def _proxy_workers(server: subprocess.Popen[str]) -> set[int]:
     children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
-    return {int(pid) for pid in children if b"imgedge.proxy.app" in Path(f"/proc/{pid}/cmdline").read_bytes()}
+    return {int(pid) for pid in children if b"imgedge.proxy.app" in _cmdline(int(pid))}
+
+
+def _cmdline(pid: int) -> bytes:
+    # A child listed a moment ago may be gone (killed and reaped) by the time its cmdline is read.
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (ProcessLookupError, FileNotFoundError):
+        return b""
 
 
 def test_a_proxy_worker_that_dies_is_replaced(env: dict[str, str], server: subprocess.Popen[str]) -> None:
