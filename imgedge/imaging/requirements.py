@@ -51,7 +51,7 @@ OPERATIONS = (
     "thumbnail_buffer", "thumbnail_image", "autorot", "rot", "flip", "extract_area", "crop", "smartcrop",
     "embed", "gaussblur", "sharpen", "flatten", "colourspace", "icc_transform", "cast", "copy", "linear",
     "extract_band", "join", "find_trim", "composite2", "replicate", "resize", "round", "avg", "black", "xyz",
-    "add", "reduce", "premultiply", "unpremultiply",
+    "add", "reduce", "premultiply", "unpremultiply", "bandfold",
 )  # fmt: skip
 
 

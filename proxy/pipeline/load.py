@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pyvips
 
+from imgedge.imaging import plain_png
 from imgedge.proxy.pipeline.decoded import DecodedImage
 from imgedge.proxy.pipeline.geometry import Box, offset
 from imgedge.url.errors import OptionError
@@ -23,6 +24,9 @@ def needs_full_decode(spec: TransformSpec) -> bool:
 def load_scaled(data: bytes | DecodedImage, size: Box, *, level_ratio: float = 0.0) -> pyvips.Image:
     if isinstance(data, DecodedImage):
         return scale_to(data.to_vips(data.level_for(size.width, size.height, level_ratio)), size)
+    plain = plain_png.decode(data)
+    if plain is not None:
+        return scale_to(plain, size)
     return pyvips.Image.thumbnail_buffer(
         data, size.width, height=size.height, size="force", option_string=_LOAD_OPTIONS
     )
@@ -31,6 +35,9 @@ def load_scaled(data: bytes | DecodedImage, size: Box, *, level_ratio: float = 0
 def load_full(data: bytes | DecodedImage) -> pyvips.Image:
     if isinstance(data, DecodedImage):
         return data.to_vips()
+    plain = plain_png.decode(data)  # never rotated: orientation is a chunk it does not accept
+    if plain is not None:
+        return plain
     return pyvips.Image.new_from_buffer(data, _LOAD_OPTIONS).autorot()
 
 
