@@ -77,6 +77,7 @@ class Suite:
 
     def _start(self) -> Contenders:
         if self.run_dir.exists():
+            _keep_logs(self.run_dir, self.o.scratch / "previous-run-logs")
             shutil.rmtree(self.run_dir)  # fresh caches and counters every run
         self.run_dir.mkdir(parents=True)
         originals = corpus.build(
@@ -302,3 +303,14 @@ def memory_budgets(server: ImgedgeServer) -> int:
         for cache in ("results", "sources"):
             total += int(stats.get(cache, {}).get("memory", {}).get("max_bytes", 0))
     return total
+
+
+def _keep_logs(run_dir: Path, kept: Path) -> None:
+    """The last run's server logs, so a one-off in its report can still be read after the next run starts
+    (its caches and data, a gigabyte or more, go)."""
+    if kept.exists():
+        shutil.rmtree(kept)
+    for log in run_dir.rglob("*.log"):
+        target = kept / log.relative_to(run_dir)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(log, target)

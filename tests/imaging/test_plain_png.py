@@ -13,7 +13,7 @@ from skimage import data as photos
 
 from imgedge.generator.assets.canonical import canonicalize
 from imgedge.imaging import plain_png
-from imgedge.proxy.pipeline import decoded, load
+from imgedge.proxy.pipeline import load
 from imgedge.proxy.pipeline.geometry import Box
 
 
@@ -72,7 +72,7 @@ def test_each_colour_type_decodes_as_libvips_does(colour: int, bands: int) -> No
     assert np.array_equal(_array(fast), _array(reference))
 
 
-def test_the_proxy_scales_and_decodes_canonical_pngs_as_libvips_would() -> None:
+def test_the_proxy_scales_and_loads_canonical_pngs_as_libvips_would() -> None:
     source = pyvips.Image.new_from_array(_photo(512)).write_to_buffer(".png")
     canonical = canonicalize(source, max_pixels=10**7).png
     assert plain_png.decode(canonical) is not None
@@ -81,7 +81,6 @@ def test_the_proxy_scales_and_decodes_canonical_pngs_as_libvips_would() -> None:
     reference = pyvips.Image.thumbnail_buffer(canonical, 200, height=200, size="force")
     assert np.array_equal(_array(scaled), _array(reference))
     assert np.array_equal(_array(load.load_full(canonical)), _array(whole))
-    assert decoded.decode(canonical, max_pixels=10**7).pixels == whole.write_to_memory()
 
 
 def test_other_pngs_are_left_to_libvips() -> None:
