@@ -65,8 +65,10 @@ def estimate_bytes(header: Header, spec: TransformSpec, negotiated: str, *, anim
     out_pixels = out.width * out.height * (header.pages if animated else 1)
     source_pixels = header.width * header.height * (header.pages if animated else 1)
     # Shrinking on load streams the source through line buffers; rotations, flips and crops decode it whole,
-    # and keep a second full-size copy while they turn or cut it.
-    source = source_pixels * (2 * BANDS if needs_full_decode(spec) or animated else 1)
+    # and keep a second full-size copy while they turn or cut it. So does a PNG in the canonical form:
+    # imgedge.imaging.plain_png inflates all its rows, from its whole stream, before shrinking.
+    whole = needs_full_decode(spec) or animated or header.loader.startswith("pngload")
+    source = source_pixels * (2 * BANDS if whole else 1)
     encoder = ENCODER_BYTES_PER_PIXEL.get(negotiated, 8) * out_pixels
     return FIXED_BYTES + source + 2 * BANDS * out_pixels + encoder
 

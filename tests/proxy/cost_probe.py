@@ -1,5 +1,6 @@
-"""Run by test_cost.py in a fresh process: one transform of a 2000x2000 original, its peak RSS growth against
-the estimate. Prints JSON."""
+"""Run by test_cost.py in a fresh process: one transform of a 2000x2000 original (4000x4000 and in the
+canonical PNG form, without metadata, with a third argument `plain`), its peak RSS growth against the
+estimate. Prints JSON."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import sys
 
 import pyvips
 
-from imgedge.imaging.encode import EncoderSettings
+from imgedge.imaging.encode import EncoderSettings, metadata_options
 from imgedge.proxy.pipeline.run import transform
 from imgedge.proxy.security.cost import transform_cost
 from imgedge.url import ParseSettings, parse_options
@@ -21,13 +22,15 @@ def status(key: str) -> int:
 
 def main() -> None:
     options, fmt = sys.argv[1], sys.argv[2]
+    plain = sys.argv[3:] == ["plain"]
+    side = 4000 if plain else 2000
     pyvips.cache_set_max(0)
-    xy = pyvips.Image.xyz(2000, 2000)
-    noise = pyvips.Image.gaussnoise(2000, 2000, sigma=30)
+    xy = pyvips.Image.xyz(side, side)
+    noise = pyvips.Image.gaussnoise(side, side, sigma=30)
     bands = [((xy[0] + xy[1]) % 256 + noise).cast("uchar"), (xy[1] % 256).cast("uchar"), noise.cast("uchar")]
-    source = bytes(
-        bands[0].bandjoin(bands[1:]).copy(interpretation="srgb").write_to_buffer(".png", compression=1)
-    )
+    image = bands[0].bandjoin(bands[1:]).copy(interpretation="srgb")
+    metadata = metadata_options("png", "none") if plain else {}
+    source = bytes(image.write_to_buffer(".png", compression=1, **metadata))
     spec = parse_options(options.split("/"), ParseSettings())
     estimate = transform_cost(source, spec, fmt, max_src_pixels=10**8, max_result_pixels=10**8)
     base = status("VmRSS")
