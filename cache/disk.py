@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 _HEX = frozenset("0123456789abcdef")
 # Temporary files older than this were left by a process that died mid-write.
 _STALE_TMP_S = 3600.0
+_MARKER_ATTEMPTS = 3  # a tag directory removed under a write is made again; a file in its place is not
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,14 +171,16 @@ class DiskTier:
         return len(data)
 
     def _add_marker(self, tag_dir: Path, key_hash: str) -> None:
-        # A purge in another process may remove the tag directory between our mkdir and open; retry once.
-        for attempt in range(2):
-            tag_dir.mkdir(parents=True, exist_ok=True)
+        # A purge or a sweep of dangling markers in another process may remove the tag directory at any
+        # moment: between our mkdir and open (FileNotFoundError), or inside mkdir, after it found the
+        # directory there and before it checked that it is one (FileExistsError). Either way, try again.
+        for attempt in range(_MARKER_ATTEMPTS):
             try:
+                tag_dir.mkdir(parents=True, exist_ok=True)
                 os.close(os.open(tag_dir / key_hash, os.O_WRONLY | os.O_CREAT, 0o644))
                 return
-            except FileNotFoundError:
-                if attempt:
+            except (FileNotFoundError, FileExistsError):
+                if attempt == _MARKER_ATTEMPTS - 1:
                     raise
 
     def _purge(self, tag: str) -> tuple[int, int]:

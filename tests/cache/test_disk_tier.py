@@ -133,3 +133,25 @@ async def test_full_disk_is_logged_and_counted_not_raised(tmp_path: Path, spawn_
     assert report["small"] is True  # the tier keeps working for what still fits
     assert report["errors"] == 1
     assert report["tmp_files"] == []
+
+
+async def test_a_tag_directory_removed_inside_mkdir_is_made_again(
+    tmp_path: Path, make_entry: EntryFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What Path.mkdir(exist_ok=True) raises when another process removes the directory between finding it
+    # there and checking that it is one (a purge, or a sweep of dangling markers): seen once in CI.
+    real_mkdir = Path.mkdir
+    raced: list[Path] = []
+
+    def racing_mkdir(self: Path, *args: object, **kwargs: object) -> None:
+        if "tags" in self.parts and not raced:
+            raced.append(self)
+            raise FileExistsError(17, "File exists", str(self))
+        real_mkdir(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "mkdir", racing_mkdir)
+    tier = DiskTier(tmp_path, 1 << 20)
+    await tier.put("a1", make_entry(tags=("asset:a",)), ["asset:a"])
+    assert raced and tier.stats()["errors"] == 0
+    assert await tier.get("a1") is not None
+    assert await tier.purge("asset:a") == 1
