@@ -22,6 +22,12 @@ _BANDS = {0: 1, 2: 3, 4: 2, 6: 4}  # colour type: grey, RGB, grey + alpha, RGBA 
 # Chunks that change no pixel and no colour. Any other (a palette, transparency, a profile, gamma, HDR
 # signalling, an orientation, animation) leaves the image to libvips, which knows what it means.
 _HARMLESS = frozenset({b"tEXt", b"zTXt", b"iTXt", b"pHYs", b"tIME", b"sRGB"})
+# The generator's PNGs hold a dozen text chunks and 8 KiB IDAT chunks; a file cut into far smaller chunks is
+# not one of them, and walking millions of chunks would hold the GIL for seconds.
+_CHUNKS_BASE, _CHUNK_BYTES = 64, 4096
+# Rows inflated first, to turn a filtered PNG away before inflating all of it (its first rows are filtered),
+# from at most this much of the stream (what is left unread is copied aside, so not all of it).
+_PROBE_ROWS, _PROBE_BYTES = 16, 64 << 10
 
 
 def decode(data: bytes) -> pyvips.Image | None:
@@ -35,17 +41,22 @@ def decode(data: bytes) -> pyvips.Image | None:
     width, height, bands, parts = header
     stride = 1 + width * bands
     expected = height * stride
+    stream = b"".join(parts)
     inflater = isal_zlib.decompressobj()
     try:
-        # One call for the whole stream: ISA-L lets go of the GIL for each call, and one per 8 KiB chunk
-        # handed it to the event loop's thread hundreds of times per image.
-        raw = inflater.decompress(b"".join(parts), expected + 1)
+        head = memoryview(stream)[:_PROBE_BYTES]
+        probe = isal_zlib.decompressobj().decompress(head, min(height, _PROBE_ROWS) * stride)
+        if any(probe[row] for row in range(0, len(probe), stride)):
+            return None  # filtered rows: undoing filters is libvips' work
+        # One call for the rest: ISA-L lets go of the GIL for each call, and one per 8 KiB chunk handed it
+        # to the event loop's thread hundreds of times per image.
+        raw = inflater.decompress(stream, expected + 1)
     except _InflateError:
         return None
     if len(raw) != expected or not inflater.eof:
         return None
     rows = np.frombuffer(raw, dtype=np.uint8).reshape(height, stride)
-    if rows[:, 0].any():  # a filtered row: undoing filters is libvips' work
+    if rows[:, 0].any():  # a filtered row further down
         return None
     # The rows as they are, each filter byte cut off and its samples folded into pixels: no copy.
     rows_image = pyvips.Image.new_from_memory(raw, stride, height, 1, "uchar")
@@ -62,7 +73,11 @@ def _header(data: bytes) -> tuple[int, int, int, list[memoryview]] | None:
     size: tuple[int, int, int] | None = None
     parts: list[memoryview] = []
     idat_ended = False
+    chunks_left = _CHUNKS_BASE + len(data) // _CHUNK_BYTES
     while position + 12 <= len(data):
+        chunks_left -= 1
+        if chunks_left < 0:
+            return None
         length, kind = struct.unpack_from(">I4s", data, position)
         start, end = position + 8, position + 8 + length
         if end + 4 > len(data):

@@ -137,3 +137,24 @@ def test_a_stream_that_inflates_past_the_header_stops_at_its_size() -> None:
     finally:
         tracemalloc.stop()
     assert peak < 1 << 20, peak
+
+
+def test_a_filtered_png_is_turned_away_before_its_whole_stream_is_inflated() -> None:
+    pixels = np.ascontiguousarray(np.dstack([_photo(512)] * 2)[:, :, :3])
+    filtered = pyvips.Image.new_from_array(pixels).write_to_buffer(".png", filter="all", keep="none")
+    tracemalloc.start()
+    try:
+        assert plain_png.decode(filtered) is None
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    # The joined stream and the first rows only: the 768 KiB of inflated rows are never made.
+    assert peak < len(filtered) + (256 << 10), (peak, len(filtered))
+
+
+def test_a_png_cut_into_tiny_chunks_is_left_to_libvips() -> None:
+    rows = _unfiltered(_photo(16))
+    few = tuple(_chunk(b"tEXt", b"") for _ in range(8))
+    many = tuple(_chunk(b"tEXt", b"") for _ in range(200))
+    assert plain_png.decode(_png(rows, 16, 16, extra=few)) is not None
+    assert plain_png.decode(_png(rows, 16, 16, extra=many)) is None
