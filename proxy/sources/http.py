@@ -7,7 +7,6 @@ import random
 from typing import TYPE_CHECKING
 
 import anyio
-import httpx
 
 from imgedge.errors import PublicError
 from imgedge.imaging.errors import SourceTooLarge
@@ -16,6 +15,7 @@ from imgedge.proxy.breaker import CircuitBreaker
 from imgedge.proxy.errors import BadGateway, Forbidden, GatewayTimeout, NotFound, Withdrawn
 from imgedge.proxy.metrics import ORIGIN_FETCHES
 from imgedge.proxy.sources.base import SourceImage, SourceRef, asset_id_of
+from imgedge.proxy.sources.origin_client import BodyTooLarge, OriginClient, OriginUnreachable
 
 if TYPE_CHECKING:
     from imgedge.proxy.config import ProxyConfig
@@ -26,15 +26,12 @@ class _Retryable(BadGateway):
 
 
 class HttpSource:
-    def __init__(self, config: ProxyConfig, client: httpx.AsyncClient | None = None) -> None:
-        self._base = config.origin_url
-        self._max_bytes = config.max_src_bytes
+    def __init__(self, config: ProxyConfig) -> None:
         headers = {"Authorization": f"Bearer {config.origin_token}"} if config.origin_token else {}
-        self._client = client or httpx.AsyncClient(
-            timeout=httpx.Timeout(config.origin_timeout_s),
-            headers=headers,
-            limits=httpx.Limits(max_connections=64, max_keepalive_connections=16),
-        )
+        self._client = OriginClient(
+            config.origin_url, headers=headers, timeout_s=config.origin_timeout_s,
+            max_body=config.max_src_bytes,
+        )  # fmt: skip
         self.fetches = 0
         self._retries = config.origin_retries
         self._backoff_s = 0.05
@@ -76,8 +73,8 @@ class HttpSource:
         deadline = anyio.current_time() + self._wait_s
         while not self._reached:
             try:
-                await self._client.get(f"{self._base}/healthz", timeout=1.0)
-            except httpx.TransportError:
+                await self._client.get("/healthz", timeout_s=1.0)
+            except (OriginUnreachable, TimeoutError):
                 if anyio.current_time() >= deadline:
                     return  # the usual retries, breaker and 502 from here on
                 await anyio.sleep(0.2)
@@ -88,39 +85,27 @@ class HttpSource:
         self.fetches += 1
         ORIGIN_FETCHES.inc()
         try:
-            async with self._client.stream("GET", self._base + originals_path(asset_id)) as response:
-                self._reached = True
-                _check_status(response.status_code)
-                data = await self._read_body(response)
-                etag = response.headers.get("etag", "").strip('"') or hashlib.sha256(data).hexdigest()[:32]
-                moderation = response.headers.get(MODERATION_HEADER, "approved")
-                label = label_from_headers(response.headers)
-                return SourceImage(data=data, etag=etag, moderation=moderation, label=label)
-        except httpx.TimeoutException:
+            response = await self._client.get(originals_path(asset_id))
+        except TimeoutError:
             raise GatewayTimeout("origin timed out") from None
-        except httpx.TransportError:
+        except OriginUnreachable:
             raise _Retryable("origin unreachable") from None
-
-    async def _read_body(self, response: httpx.Response) -> bytes:
-        declared = int(response.headers.get("content-length") or 0)
-        if declared > self._max_bytes:
-            raise SourceTooLarge(f"source is {declared} bytes, limit is {self._max_bytes}")
-        chunks: list[bytes] = []
-        received = 0
-        async for chunk in response.aiter_bytes():
-            received += len(chunk)
-            if received > self._max_bytes:
-                raise SourceTooLarge(f"source exceeds {self._max_bytes} bytes")
-            chunks.append(chunk)
-        return b"".join(chunks)
+        except BodyTooLarge as exc:
+            raise SourceTooLarge(str(exc)) from None
+        self._reached = True
+        _check_status(response.status)
+        data, headers = response.body, response.headers
+        etag = headers.get("etag", "").strip('"') or hashlib.sha256(data).hexdigest()[:32]
+        moderation = headers.get(MODERATION_HEADER, "approved")
+        return SourceImage(data=data, etag=etag, moderation=moderation, label=label_from_headers(headers))
 
     async def ready(self) -> str | None:
         """None when the origin answers its health check, else the reason."""
         try:
-            response = await self._client.get(f"{self._base}/healthz", timeout=2.0)
-        except httpx.HTTPError as exc:
+            response = await self._client.get("/healthz", timeout_s=2.0)
+        except (OriginUnreachable, BodyTooLarge, TimeoutError) as exc:
             return f"origin unreachable: {type(exc).__name__}"
-        return None if response.status_code == 200 else f"origin health check answered {response.status_code}"
+        return None if response.status == 200 else f"origin health check answered {response.status}"
 
     async def aclose(self) -> None:
         await self._client.aclose()
