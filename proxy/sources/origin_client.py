@@ -108,9 +108,14 @@ class _Exchange(asyncio.Protocol):
     def on_message_complete(self) -> None:
         if not self._expecting:
             raise OriginUnreachable("origin sent a second response")
+        status = self._parser.get_status_code()
+        if 100 <= status < 200:
+            # An interim response (103 Early Hints): the answer is still to come.
+            self._headers, self._chunks = {}, []
+            self._head_bytes = self._header_count = self._received = 0
+            return
         self._expecting = False
         assert self._done is not None
-        status = self._parser.get_status_code()
         if not self._parser.should_keep_alive():
             self.close()
         body = self._chunks[0] if len(self._chunks) == 1 else b"".join(self._chunks)
@@ -159,6 +164,8 @@ class OriginClient:
         self._prefix = parts.path.rstrip("/")
         host_header = parts.netloc.rpartition("@")[2]
         fixed = {"Host": host_header, "User-Agent": "imgedge", "Accept-Encoding": "identity", **headers}
+        if any(c in text for item in fixed.items() for text in item for c in "\r\n\0"):
+            raise ValueError("origin request headers may not contain line breaks")
         self._head_lines = "".join(f"{name}: {value}\r\n" for name, value in fixed.items())
         self._timeout_s = timeout_s
         self._max_body = max_body

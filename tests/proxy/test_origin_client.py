@@ -162,6 +162,15 @@ async def test_a_second_response_nobody_asked_for_closes_the_connection() -> Non
     assert server.connections == 2
 
 
-def test_only_http_and_https_origins() -> None:
+async def test_an_interim_response_is_passed_over() -> None:
+    early = b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n"
+    async with origin(lambda head, n: early + ok(b"final")) as server:
+        response = await client(server.url).get("/x")
+    assert response.status == 200 and response.body == b"final" and "link" not in response.headers
+
+
+def test_only_http_and_https_origins_and_headers_without_line_breaks() -> None:
     with pytest.raises(ValueError, match="origin URL"):
         client("ftp://example.com")
+    with pytest.raises(ValueError, match="line breaks"):
+        OriginClient("http://o", headers={"Authorization": "Bearer x\r\nX-Evil: 1"}, timeout_s=1, max_body=1)
