@@ -40,11 +40,11 @@ WHEN_MISSED = {
         "request that costs nothing (profile.md, 'The sixth round')"
     ),
     "Cold WebP vs thumbor": (
-        "both decode the same PNG; 1.5x leaves imgedge two thirds of thumbor's CPU per request (~22-25 ms): "
-        "its decode and shrink (~10.8 ms) and encode (~6.5 ms) take ~17, the generator serving the 2.3 MiB "
-        "original ~1.4 ms and the proxy receiving it through httpx ~2-3 ms, leaving ~1-3 ms for the request "
-        "and the caches; the original no longer goes to the disk tier on its first view (~4-5 ms of kernel "
-        "copying before the eighth round) (profile.md, 'The eighth round')"
+        "both decode the same PNG; 1.5x leaves imgedge two thirds of thumbor's CPU per request (~22-24 ms): "
+        "its decode and shrink (~9.7 ms, the inflate ~6.7 of them) and encode (~6.5 ms) take ~16, the "
+        "generator serving the 2.3 MiB original ~1.4 ms and the proxy receiving it ~0.6 ms (~2.5 ms through "
+        "httpx before the eleventh round), the request, its cache lookups and thread hand-offs the rest; "
+        "the run-to-run spread of this ratio is ~15% (profile.md, 'The eleventh round')"
     ),
     "Hit p99 while misses saturate the pool": (
         "hits wait for CPU when every core is busy; transform threads are niced (IMGEDGE_TRANSFORM_NICE) "
