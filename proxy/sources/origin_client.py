@@ -51,8 +51,7 @@ class _Exchange(asyncio.Protocol):
         self._done: asyncio.Future[OriginResponse] | None = None
         self._headers: dict[str, str] = {}
         self._chunks: list[bytes] = []
-        self._head_bytes = self._header_count = 0
-        self._received = 0
+        self._head_bytes = self._header_count = self._received = 0
         self.started = False  # whether any byte of the current response arrived
         self._expecting = False  # a request is out and its response has not ended
 
@@ -110,9 +109,7 @@ class _Exchange(asyncio.Protocol):
             raise OriginUnreachable("origin sent a second response")
         status = self._parser.get_status_code()
         if 100 <= status < 200:
-            # An interim response (103 Early Hints): the answer is still to come.
-            self._headers, self._chunks = {}, []
-            self._head_bytes = self._header_count = self._received = 0
+            self._new_message()  # an interim response (103 Early Hints): the answer is still to come
             return
         self._expecting = False
         assert self._done is not None
@@ -127,11 +124,14 @@ class _Exchange(asyncio.Protocol):
     def send(self, request: bytes) -> asyncio.Future[OriginResponse]:
         assert self.transport is not None
         self._done = asyncio.get_running_loop().create_future()
-        self._headers, self._chunks = {}, []
-        self._head_bytes = self._header_count = self._received = 0
+        self._new_message()
         self.started, self._expecting = False, True
         self.transport.write(request)
         return self._done
+
+    def _new_message(self) -> None:
+        self._headers, self._chunks = {}, []
+        self._head_bytes = self._header_count = self._received = 0
 
     def _fail(self, exc: Exception) -> None:
         self._expecting = False
