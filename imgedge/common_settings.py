@@ -30,6 +30,17 @@ HEARTBEAT_FD = s.integer(
     "second (0: none)",
     low=0,
 )  # fmt: skip
+CONNECTION_TABLE_FD = s.integer(
+    "common", "IMGEDGE_CONNECTION_TABLE_FD", 0,
+    "set by `imgedge serve` on each proxy worker: the table of open connections per worker that they take "
+    "turns at new connections by (0: none)",
+    low=0,
+)  # fmt: skip
+WORKER_INDEX = s.integer(
+    "common", "IMGEDGE_WORKER_INDEX", 0,
+    "set by `imgedge serve` on each proxy worker: its slot in IMGEDGE_CONNECTION_TABLE_FD",
+    low=0, high=255,
+)  # fmt: skip
 KEYS = s.items(
     "common", "IMGEDGE_KEYS", (), "URL signing keys, comma-separated; the first signs, every one verifies",
     shown_default="generated once in `data/secrets/signing.key`",

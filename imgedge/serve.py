@@ -26,7 +26,7 @@ from imgedge.secrets import load_or_create, load_signing_keys, shared_backend
 from imgedge.socket_workers import SocketWorkers, listen
 from imgedge.subcommands import Lazy, require
 from imgedge.url.build import build_path
-from imgedge.web.uvicorn_args import UVICORN_ARGS
+from imgedge.web.uvicorn_args import BALANCED_LOOP, UVICORN_ARGS
 
 if TYPE_CHECKING:
     from imgedge.subcommands import Subparsers
@@ -121,8 +121,9 @@ def serve_command(args: argparse.Namespace) -> int:
             print(f"imgedge serve: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
             return 1
         metrics_dir = data_dir / "run" / "metrics-proxy"
+        listen_on = ("--fd", str(sock.fileno()), "--loop", BALANCED_LOOP)
         proxy = SocketWorkers(
-            _uvicorn("imgedge.proxy.app:create_app_from_env", "--fd", str(sock.fileno())),
+            _uvicorn("imgedge.proxy.app:create_app_from_env", *listen_on),
             _proxy_env(env, workers, metrics_dir), sock, workers, on_exit=_forget_worker(metrics_dir),
             timeout_s=C.PROXY_WORKER_TIMEOUT.read(), startup_s=args.startup_timeout,
         )  # fmt: skip

@@ -6,7 +6,8 @@ to every proxy host; the soak counts both against the memory target (benchmarks/
 seventh round"). `imgedge serve` is there anyway, so it supervises: a worker that dies is replaced, as
 uvicorn's master replaced it, and one that cannot start stops the service rather than looping. A worker whose
 event loop stops beating (`imgedge.web.heartbeat`) is killed and replaced, as uvicorn's master killed one that
-missed its health pings.
+missed its health pings. Workers that run imgedge's event loop take turns at new connections through a table
+of the connections each holds (`imgedge.web.balanced_accept`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from imgedge import common_settings as C
+from imgedge.web.connection_table import create_table
 from imgedge.web.heartbeat import RECORD
 
 STARTUP_FAILURE = 3  # uvicorn's exit status when the app cannot start: a replacement would fail the same way
@@ -62,7 +64,9 @@ class SocketWorkers:
     """`count` copies of `command`, which names the inherited socket's descriptor (`--fd`).
 
     With `timeout_s`, each worker is given the write end of one pipe (IMGEDGE_HEARTBEAT_FD) and killed when it
-    has not beaten for that long, or, before its first beat, for `startup_s`."""
+    has not beaten for that long, or, before its first beat, for `startup_s`. With more than one, each is
+    given the connection table (IMGEDGE_CONNECTION_TABLE_FD) and its place in it (IMGEDGE_WORKER_INDEX), which
+    a replacement takes over."""
 
     def __init__(
         self,
@@ -89,21 +93,30 @@ class SocketWorkers:
                 os.set_blocking(end, False)  # neither a worker nor this loop ever waits on the other
             self._env[C.HEARTBEAT_FD.name] = str(self._beats[1])
             self._inherited.append(self._beats[1])
-        self._workers = [_Worker(self._spawn()) for _ in range(count)]
+        self._table: int | None = None
+        if count > 1:
+            self._table = create_table(count)
+            self._env[C.CONNECTION_TABLE_FD.name] = str(self._table)
+            self._inherited.append(self._table)
+        self._workers = [_Worker(self._spawn(place)) for place in range(count)]
 
     @property
     def processes(self) -> list[subprocess.Popen[bytes]]:
         return [worker.process for worker in self._workers]
 
-    def _spawn(self) -> subprocess.Popen[bytes]:
-        return subprocess.Popen(self._command, env=self._env, pass_fds=self._inherited)
+    def _spawn(self, place: int) -> subprocess.Popen[bytes]:
+        env = {**self._env, C.WORKER_INDEX.name: str(place)}
+        return subprocess.Popen(self._command, env=env, pass_fds=self._inherited)
 
     def close(self) -> None:
-        """Closes the heartbeat pipe (the workers are the caller's to stop)."""
+        """Closes the heartbeat pipe and the connection table (the workers are the caller's to stop)."""
         if self._beats is not None:
             for end in self._beats:
                 os.close(end)
             self._beats = None
+        if self._table is not None:
+            os.close(self._table)
+            self._table = None
 
     def poll(self) -> int | None:
         """While starting: the exit status of a worker that stopped (the start failed), else None."""
@@ -137,7 +150,7 @@ class SocketWorkers:
                 f"imgedge serve: proxy worker {pid} exited ({_exit_reason(code)}); starting another",
                 file=sys.stderr,
             )
-            self._workers[place] = _Worker(self._spawn(), short_lives=short_lives)
+            self._workers[place] = _Worker(self._spawn(place), short_lives=short_lives)
         return True
 
     def _read_beats(self, pipe: int) -> None:

@@ -7,3 +7,5 @@ from __future__ import annotations
 
 PROTOCOL = "imgedge.web.protocol:LimitedHttpToolsProtocol"
 UVICORN_ARGS = ("--http", PROTOCOL, "--no-proxy-headers")
+# The proxy workers' event loop under `imgedge serve`: uvloop, taking turns at new connections.
+BALANCED_LOOP = "imgedge.web.balanced_accept:new_event_loop"

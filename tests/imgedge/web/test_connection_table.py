@@ -1,0 +1,60 @@
+"""The table of connections per worker that `imgedge serve`'s proxy workers take turns by."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from imgedge.web import connection_table
+from imgedge.web.connection_table import ConnectionTable, create_table
+
+
+@pytest.fixture
+def table() -> Iterator[int]:
+    fd = create_table(3)
+    yield fd
+    os.close(fd)
+
+
+def test_a_worker_is_crowded_only_by_a_live_worker_holding_fewer(table: int) -> None:
+    first, second, third = (ConnectionTable(table, index) for index in range(3))
+    assert not any(view.crowded() for view in (first, second, third))  # all at zero: anyone may take one
+    first.opened()
+    assert first.crowded() and not second.crowded()
+    second.opened()
+    third.opened()
+    assert not first.crowded()  # ties take turns as they come
+    first.opened()
+    third.leave()  # stopped accepting (shut down): out of the comparison
+    second.closed()
+    assert first.crowded()  # the second holds fewer now
+    for view in (first, second, third):
+        view.close()
+
+
+def test_a_worker_whose_loop_stopped_is_left_out(table: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    busy, hung, _ = (ConnectionTable(table, index) for index in range(3))
+    busy.opened()
+    assert busy.crowded()
+    monkeypatch.setattr(connection_table, "STALE_S", 0.0)  # every other worker's last run is now too long ago
+    assert not busy.crowded()
+    monkeypatch.undo()
+    hung.tick()
+    assert busy.crowded()
+
+
+def test_a_replacement_starts_from_zero_in_its_predecessors_slot(table: int) -> None:
+    first, dead = ConnectionTable(table, 0), ConnectionTable(table, 1)
+    for _ in range(5):
+        dead.opened()  # died holding five
+    first.opened()
+    ConnectionTable(table, 1)  # its replacement
+    assert first.crowded()
+
+
+@pytest.mark.parametrize("index", [-1, 3])
+def test_an_index_outside_the_table_is_refused(table: int, index: int) -> None:
+    with pytest.raises(ValueError, match="outside the table's 3 slots"):
+        ConnectionTable(table, index)
