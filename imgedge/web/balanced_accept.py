@@ -35,6 +35,7 @@ from imgedge.web.connection_table import ConnectionTable
 log = logging.getLogger("imgedge.web")
 
 DEFER_S = 0.002
+BATCH = 16  # connections taken in one go while the worker is not crowded
 TICK_S = 0.1  # how often an idle worker's loop says it runs (the table's STALE_S is five of these)
 RESOURCE_PAUSE_S = 1.0  # out of descriptors or buffers: asyncio's own accept loop waits as long
 _OUT_OF_RESOURCES = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
@@ -105,8 +106,10 @@ class _Acceptor(asyncio.AbstractServer):
         self._table.tick()
         if self._table.crowded():
             self._pause(DEFER_S, take_one=True)
-        else:
-            self._accept()
+            return
+        for _ in range(BATCH):
+            if not self._accept() or self._table.crowded():
+                return
 
     def _pause(self, delay_s: float, *, take_one: bool) -> None:
         self._loop.remove_reader(self._listener.fileno())
@@ -118,23 +121,24 @@ class _Acceptor(asyncio.AbstractServer):
         if take_one:  # nobody less busy took it meanwhile
             self._accept()
 
-    def _accept(self) -> None:
+    def _accept(self) -> bool:
         try:
             connection, _ = self._listener.accept()
         except (BlockingIOError, InterruptedError, ConnectionAbortedError):
-            return  # another worker took it, or the client gave up while it waited
+            return False  # another worker took it, or the client gave up while it waited
         except OSError as exc:
             if exc.errno not in _OUT_OF_RESOURCES:
                 raise
             log.warning("cannot accept a connection (%s); pausing for %.0f s", exc, RESOURCE_PAUSE_S)
             if self._paused is None:
                 self._pause(RESOURCE_PAUSE_S, take_one=False)
-            return
+            return False
         connection.setblocking(False)
         self._table.opened()
         task = self._loop.create_task(self._serve(connection))
         self._opening.add(task)
         task.add_done_callback(self._opening.discard)
+        return True
 
     async def _serve(self, connection: socket.socket) -> None:
         counted: list[_Counted] = []

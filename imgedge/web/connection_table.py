@@ -12,6 +12,7 @@ import os
 import time
 
 STALE_S = 0.5  # a worker whose loop has not run for this long is left out of the comparison
+SLACK = 8
 _SLOT_BYTES = 16
 
 
@@ -53,10 +54,12 @@ class ConnectionTable:
         self._counts[self._index] -= 1
 
     def crowded(self) -> bool:
-        """Whether another live worker holds fewer connections than this one."""
+        """Whether another live worker holds fewer connections than this one: one fewer up to 8, an eighth
+        fewer beyond, so that a worker can take a burst of many connections a few at a time."""
         mine = self._counts[self._index]
+        fewer = mine - mine // SLACK
         live_since = time.monotonic() - STALE_S
-        return any(self._counts[o] < mine and self._times[o] > live_since for o in self._others)
+        return any(self._counts[o] < fewer and self._times[o] > live_since for o in self._others)
 
     def close(self) -> None:
         self._counts.release()

@@ -58,3 +58,15 @@ def test_a_replacement_starts_from_zero_in_its_predecessors_slot(table: int) -> 
 def test_an_index_outside_the_table_is_refused(table: int, index: int) -> None:
     with pytest.raises(ValueError, match="outside the table's 3 slots"):
         ConnectionTable(table, index)
+
+
+def test_beyond_eight_connections_an_eighth_fewer_crowds_a_worker(table: int) -> None:
+    busy, other, idle = (ConnectionTable(table, index) for index in range(3))
+    idle.leave()  # out of the comparison
+    for _ in range(16):
+        busy.opened()
+    for _ in range(14):
+        other.opened()
+    assert not busy.crowded()  # two fewer of sixteen: within an eighth
+    other.closed()
+    assert busy.crowded()
