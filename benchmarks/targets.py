@@ -44,8 +44,8 @@ WHEN_MISSED = {
         "its decode and shrink (~9.7 ms, the inflate ~6.7 of them) and encode (~6.5 ms) take ~16, the "
         "generator serving the 2.3 MiB original ~1.4 ms and the proxy receiving it ~0.6 ms (~2.5 ms through "
         "httpx before the eleventh round), the request, its cache lookups and thread hand-offs the rest; "
-        "by req/s it also loses to where the round's connections land: all on one proxy worker (one "
-        "listening socket), whose two transform threads carry the round (profile.md, 'The eleventh round')"
+        "until the twelfth round a round's connections all landed on one proxy worker; on that round's "
+        "slower host the workers taking turns raised it from 1.07x to 1.23-1.25x (profile.md)"
     ),
     "Hit p99 while misses saturate the pool": (
         "hits wait for CPU when every core is busy; transform threads are niced (IMGEDGE_TRANSFORM_NICE) "

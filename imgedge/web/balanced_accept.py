@@ -1,17 +1,18 @@
 """Proxy workers on one listening socket take turns at new connections, by how many each holds.
 
 uvloop (libuv) accepts every connection waiting each time the shared socket turns readable, so a burst opened
-at once (a benchmark's client, a CDN filling its pool) lands on whichever worker woke first: 8-0 or 7-1 in 34
+at once (a benchmark's client, a CDN filling its pool) lands on whichever worker woke first: 8-0 or 7-1 in 35
 of 40 bursts of 8 to two workers, and that worker's transform threads carried the load while the other idled
 (benchmarks/results/profile.md, "The twelfth round").
 
-Here a worker accepts one connection at a time, and one holding more connections than another live worker
-leaves the next to that worker for DEFER_S before taking it itself. The counts live in a table `imgedge serve`
-shares with its workers (IMGEDGE_CONNECTION_TABLE_FD, a memfd): per worker, its open connections and when its
-event loop last ran. A worker whose loop has not run for STALE_S (stopped, deadlocked, dead) is left out, and
-a connection that waited DEFER_S is taken regardless, so a hung worker delays new connections by at most a
-few milliseconds each for half a second. With SO_REUSEPORT, the other way to spread connections, a hung
-worker's share of them would wait for it until it was replaced.
+Here a worker holding more connections than another live worker (ConnectionTable.crowded) leaves the next to
+that worker for DEFER_S before taking it itself; otherwise it takes up to BATCH, re-checking after each. The
+counts live in a table `imgedge serve` shares with its workers (IMGEDGE_CONNECTION_TABLE_FD, a memfd): per
+worker, its open connections and when its event loop last ran. A worker whose loop has not run for the
+table's STALE_S (stopped, deadlocked, dead) is left out, and a connection that waited DEFER_S is taken
+regardless, so a hung worker delays new connections by at most a few milliseconds each for half a second.
+With SO_REUSEPORT, the other way to spread connections, a hung worker's share of them would wait for it until
+it was replaced.
 
 Used as uvicorn's event loop (`--loop imgedge.web.balanced_accept:new_event_loop`); without a table it is
 plain uvloop.
