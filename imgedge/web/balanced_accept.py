@@ -35,7 +35,7 @@ from imgedge.web.connection_table import ConnectionTable
 
 log = logging.getLogger("imgedge.web")
 
-DEFER_S = 0.002
+DEFER_S = 0.002  # how long a crowded worker leaves a waiting connection to a less busy one
 BATCH = 16  # connections taken in one go while the worker is not crowded
 TICK_S = 0.1  # how often an idle worker's loop says it runs (the table's STALE_S is five of these)
 RESOURCE_PAUSE_S = 1.0  # out of descriptors or buffers: asyncio's own accept loop waits as long

@@ -13,6 +13,7 @@ import time
 
 STALE_S = 0.5  # a worker whose loop has not run for this long is left out of the comparison
 SLACK = 8
+MAX_WORKERS = 256  # IMGEDGE_WORKERS' own limit
 _SLOT_BYTES = 16
 
 
@@ -29,6 +30,8 @@ class ConnectionTable:
     def __init__(self, fd: int, index: int) -> None:
         size = os.fstat(fd).st_size
         workers = size // _SLOT_BYTES
+        if not 0 < workers <= MAX_WORKERS or size % _SLOT_BYTES:
+            raise ValueError(f"descriptor {fd} is not a connection table ({size} bytes)")
         if not 0 <= index < workers:
             raise ValueError(f"worker index {index} is outside the table's {workers} slots")
         self._map = mmap.mmap(fd, size)
@@ -38,7 +41,7 @@ class ConnectionTable:
         self._times = view[workers * 8 :].cast("d")
         self._index = index
         self._others = [other for other in range(workers) if other != index]
-        self._counts[index] = 0  # a replacement starts where its predecessor's count was left
+        self._counts[index] = 0  # a replacement does not inherit the count its predecessor left
         self.tick()
 
     def tick(self) -> None:
@@ -54,8 +57,8 @@ class ConnectionTable:
         self._counts[self._index] -= 1
 
     def crowded(self) -> bool:
-        """Whether another live worker holds fewer connections than this one: one fewer up to 8, an eighth
-        fewer beyond, so that a worker can take a burst of many connections a few at a time."""
+        """Whether another live worker holds fewer connections than this one: any fewer while this one holds
+        under 8, more than an eighth fewer from 8 on, so a worker may take a big burst a few at a time."""
         mine = self._counts[self._index]
         fewer = mine - mine // SLACK
         live_since = time.monotonic() - STALE_S

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -70,3 +71,11 @@ def test_beyond_eight_connections_an_eighth_fewer_crowds_a_worker(table: int) ->
     assert not busy.crowded()  # two fewer of sixteen: within an eighth
     other.closed()
     assert busy.crowded()
+
+
+def test_a_descriptor_that_is_no_table_is_refused(tmp_path: Path) -> None:
+    with (tmp_path / "not-a-table").open("wb+") as file:
+        file.write(b"x" * 20)
+        file.flush()
+        with pytest.raises(ValueError, match="is not a connection table"):
+            ConnectionTable(file.fileno(), 0)
