@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -36,13 +38,14 @@ def test_a_worker_is_crowded_only_by_a_live_worker_holding_fewer(table: int) -> 
 
 
 def test_a_worker_whose_loop_stopped_is_left_out(table: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    busy, hung, _ = (ConnectionTable(table, index) for index in range(3))
+    busy, hung, gone = (ConnectionTable(table, index) for index in range(3))
+    gone.leave()
     busy.opened()
-    assert busy.crowded()
-    monkeypatch.setattr(connection_table, "STALE_S", 0.0)  # every other worker's last run is now too long ago
-    assert not busy.crowded()
-    monkeypatch.undo()
-    hung.tick()
+    assert busy.crowded()  # the hung one's loop ran a moment ago
+    later = time.monotonic() + connection_table.STALE_S + 0.1
+    monkeypatch.setattr(connection_table, "time", SimpleNamespace(monotonic=lambda: later))
+    assert not busy.crowded()  # its last run is now too long ago
+    hung.tick()  # it runs again
     assert busy.crowded()
 
 
