@@ -23,7 +23,7 @@ from imgedge.proxy.errors import Forbidden
 from imgedge.proxy.http_headers import variant_cache_control
 from imgedge.proxy.pipeline import load
 from imgedge.proxy.pipeline.deadline import Deadline
-from imgedge.proxy.pipeline.decoded import DecodedImage, decode, with_reductions
+from imgedge.proxy.pipeline.decoded import DecodedImage, decode, header_of, with_reductions
 from imgedge.proxy.pipeline.geometry import plan, resolve
 from imgedge.proxy.pipeline.run import Rendered, transform
 from imgedge.proxy.security import check_moderation
@@ -254,16 +254,17 @@ class Renderer:
 
         def work() -> Rendered:
             timings["queue"] = (time.perf_counter() - queued_at) * 1000
+            header = header_of(source, max_pixels=self.config.max_src_pixels)
             cost = transform_cost(
                 source, spec, negotiated, max_src_pixels=self.config.max_src_pixels,
-                max_result_pixels=self.config.max_result_pixels,
+                max_result_pixels=self.config.max_result_pixels, header=header,
             )  # fmt: skip
             with budget.reserve(cost, deadline):
                 try:
                     return transform(
                         source, spec, negotiated, max_pixels=self.config.max_src_pixels,
                         settings=self.config.encoder, deadline=deadline, quality_plan=plan, label=label,
-                        mark=mark, level_ratio=self.config.pyramid_level_ratio,
+                        mark=mark, level_ratio=self.config.pyramid_level_ratio, header=header,
                     )  # fmt: skip
                 finally:
                     deadline.release()  # its images go before its reservation does

@@ -35,10 +35,10 @@ def decode(data: bytes) -> pyvips.Image | None:
 
     The caller bounds the pixel count first (imgedge.imaging.inspect): the stream is inflated to the size
     the header declares and no further, and a stream that gives more or less than that is not plain."""
-    header = _header(data)
-    if header is None:
+    layout = _layout(data)
+    if layout is None:
         return None
-    width, height, bands, parts = header
+    width, height, bands, parts = layout
     stride = 1 + width * bands
     expected = height * stride
     stream = b"".join(parts)
@@ -64,7 +64,14 @@ def decode(data: bytes) -> pyvips.Image | None:
     return image.copy(interpretation="srgb" if bands >= 3 else "b-w")
 
 
-def _header(data: bytes) -> tuple[int, int, int, list[memoryview]] | None:
+def size(data: bytes) -> tuple[int, int, int] | None:
+    """(width, height, bands) of a PNG `decode` would take on (its rows may still turn out filtered), else
+    None. Read from its chunks alone: a canonical original needs no libvips header read before its decode."""
+    layout = _layout(data)
+    return None if layout is None else layout[:3]
+
+
+def _layout(data: bytes) -> tuple[int, int, int, list[memoryview]] | None:
     """(width, height, bands, the IDAT payloads) of a plain PNG, else None."""
     if not data.startswith(_SIGNATURE):
         return None

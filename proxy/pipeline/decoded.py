@@ -83,6 +83,11 @@ class DecodedImage:
         return cls(pixels, width, height, bands, _layout(width * height * bands, bands, sizes))
 
 
+def header_of(source: bytes | DecodedImage, *, max_pixels: int) -> Header:
+    """The header of an encoded original (read, and its limits checked) or of raw pixels (known)."""
+    return source.header if isinstance(source, DecodedImage) else inspect(source, max_pixels=max_pixels)
+
+
 def _layout(offset: int, bands: int, sizes: list[list[int]]) -> tuple[Level, ...]:
     levels = []
     for w, h in sizes:

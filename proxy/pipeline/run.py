@@ -11,7 +11,7 @@ from imgedge.imaging.autoquality import has_quality
 from imgedge.imaging.colour import to_srgb
 from imgedge.imaging.encode import EncoderSettings
 from imgedge.imaging.failures import blame
-from imgedge.imaging.inspect import Header, inspect
+from imgedge.imaging.inspect import Header
 from imgedge.provenance import ProvenanceLabel
 from imgedge.proxy.autoquality import Choice, LearnRequest, QualityPlan
 from imgedge.proxy.negotiate import resolve as resolve_format
@@ -19,7 +19,7 @@ from imgedge.proxy.pipeline import load
 from imgedge.proxy.pipeline.animation import keeps_animation, load_animated
 from imgedge.proxy.pipeline.budget import encode_within
 from imgedge.proxy.pipeline.deadline import Deadline, TransformTimeout
-from imgedge.proxy.pipeline.decoded import DecodedImage
+from imgedge.proxy.pipeline.decoded import DecodedImage, header_of
 from imgedge.proxy.pipeline.geometry import Plan, plan, resolve
 from imgedge.proxy.pipeline.steps import STEPS, StepContext
 from imgedge.url.spec import TransformSpec
@@ -84,10 +84,12 @@ def transform(
     quality_plan: QualityPlan | None = None,
     label: ProvenanceLabel | None = None,
     level_ratio: float = 0.0,
+    header: Header | None = None,
 ) -> Rendered:
-    """`label`: the provenance of a generated original, kept in the variant's XMP even when stripping."""
+    """`label`: the provenance of a generated original, kept in the variant's XMP even when stripping.
+    `header`: the source's, when the caller has read it already."""
     started = time.perf_counter()
-    header = data.header if isinstance(data, DecodedImage) else inspect(data, max_pixels=max_pixels)
+    header = header or header_of(data, max_pixels=max_pixels)
     animated = isinstance(data, bytes) and keeps_animation(
         header, spec, negotiated_format, max_pixels=max_pixels
     )

@@ -16,10 +16,10 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 
-from imgedge.imaging.inspect import Header, inspect
+from imgedge.imaging.inspect import Header
 from imgedge.proxy.pipeline.animation import keeps_animation
 from imgedge.proxy.pipeline.deadline import Deadline, TransformTimeout
-from imgedge.proxy.pipeline.decoded import DecodedImage
+from imgedge.proxy.pipeline.decoded import DecodedImage, header_of
 from imgedge.proxy.pipeline.geometry import Box, plan
 from imgedge.proxy.pipeline.load import needs_full_decode
 from imgedge.proxy.security.limits import check_result_pixels
@@ -75,10 +75,11 @@ def estimate_bytes(header: Header, spec: TransformSpec, negotiated: str, *, anim
 
 def transform_cost(
     source: bytes | DecodedImage, spec: TransformSpec, negotiated: str, *, max_src_pixels: int,
-    max_result_pixels: int,
+    max_result_pixels: int, header: Header | None = None,
 ) -> int:  # fmt: skip
-    """Checks the output's size (a 400 naming the limit) and returns the estimated peak bytes."""
-    header = source.header if isinstance(source, DecodedImage) else inspect(source, max_pixels=max_src_pixels)
+    """Checks the output's size (a 400 naming the limit) and returns the estimated peak bytes. `header`:
+    the source's, when the caller has read it already."""
+    header = header or header_of(source, max_pixels=max_src_pixels)
     out = output_box(header, spec)
     check_result_pixels(out.width, out.height, max_result_pixels)
     animated = isinstance(source, bytes) and keeps_animation(
