@@ -15,9 +15,11 @@ from imgedge.cache.build import build_result_cache, build_single_flight, build_s
 from imgedge.cache.config import CacheConfig
 from imgedge.cache.keys import source_key
 from imgedge.errors import PublicError
+from imgedge.imaging.inspect import Header
 from imgedge.proxy import render as render_module
 from imgedge.proxy.config import ProxyConfig
 from imgedge.proxy.dialects import build_dialects
+from imgedge.proxy.pipeline import decoded as decoded_module
 from imgedge.proxy.pipeline.decoded import DecodedImage
 from imgedge.proxy.render import Renderer
 from imgedge.proxy.replies import Reply
@@ -152,6 +154,22 @@ async def test_new_originals_are_fetched_once_and_decoded_once(counted: Counted)
         kept = await handler.respond(request(build_path("coffee", key=KEY, width=90, extra=["strip:0"])))
         assert kept.status == 200
     assert source.fetches == 1
+
+
+async def test_a_first_view_reads_its_original_header_once(
+    handlers: Handlers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The memory estimate and the transform share one read (profile.md, "The thirteenth round").
+    reads: list[int] = []
+    real = decoded_module.inspect
+
+    def counting(data: bytes, *, max_pixels: int) -> Header:
+        reads.append(len(data))
+        return real(data, max_pixels=max_pixels)
+
+    monkeypatch.setattr(decoded_module, "inspect", counting)
+    first = await handlers.build().respond(request(build_path("coffee", key=KEY, width=100)))
+    assert first.status == 200 and len(reads) == 1
 
 
 async def test_the_pyramid_is_made_when_a_variant_first_needs_it(handlers: Handlers) -> None:
