@@ -54,6 +54,7 @@ def test_an_output_over_the_pixel_limit_is_refused_before_work() -> None:
     [
         "w:1500/h:1500/fit:force avif",
         "w:1500/h:1500/fit:force webp",
+        "w:1024/h:1024/fit:force webp",  # the largest WebP that goes to libwebp directly (webp_direct.py)
         "rot:90/w:800 jpeg",
         "c:0:0:1500:1500 png",
         "w:100 webp plain",  # a canonical PNG is inflated whole before it is shrunk (imaging/plain_png.py)
