@@ -111,6 +111,7 @@ def create_app(
             metrics_listener=listener,
             heartbeat_fd=config.heartbeat_fd,
             prompts=prompts,
+            libvips_threads=config.transform_libvips_threads,
         ),
     )
     return web_layers(ProxyApp(transforms, service), config)

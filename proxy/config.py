@@ -108,6 +108,7 @@ class ProxyConfig:
     transform_threads: int = 2  # libvips transforms in flight at once, per process
     transform_timeout_s: float = 20.0
     transform_nice: int = 10  # transform threads yield the CPU to the event loop that answers hits
+    transform_libvips_threads: int = 1  # libvips' threads per transform; 0: libvips' own default
     decoded_source_max_pixels: int = 4_194_304  # keep originals up to 2048x2048 as raw pixels; 0 = never
     pyramid_level_ratio: float = 1.0  # resize from the smallest level this many times the output; 0 = off
     popular_variants: int = 512  # distinct variant specs counted for the generator's warm-up; 0 = off
@@ -165,6 +166,7 @@ class ProxyConfig:
             transform_threads=S.TRANSFORM_THREADS.read(default=os.cpu_count() or 2),
             transform_timeout_s=S.TRANSFORM_TIMEOUT.read(),
             transform_nice=S.TRANSFORM_NICE.read(),
+            transform_libvips_threads=S.TRANSFORM_LIBVIPS_THREADS.read(),
             decoded_source_max_pixels=S.DECODED_SOURCE_MAX_PIXELS.read(),
             pyramid_level_ratio=S.PYRAMID_LEVEL_RATIO.read(),
             popular_variants=S.POPULAR_VARIANTS.read(),

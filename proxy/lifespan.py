@@ -45,10 +45,15 @@ class ProxyLifespan:
     metrics_listener: MetricsListener | None = None
     prompts: PromptResolver | None = None
     heartbeat_fd: int = 0
+    libvips_threads: int = 1  # IMGEDGE_TRANSFORM_LIBVIPS_THREADS; 0 leaves libvips' own default
 
     @contextlib.asynccontextmanager
     async def __call__(self, _: Starlette) -> AsyncIterator[None]:
         pyvips.cache_set_max(0)  # every request has new input buffers; the op cache would only pin memory
+        if self.libvips_threads:
+            # The pool already runs transforms side by side; libvips splitting each one across threads of
+            # its own only adds hand-offs once the cores are busy (profile.md, "The fourteenth round").
+            pyvips.concurrency_set(self.libvips_threads)
         pyvips.block_untrusted_set(True)
         if self.allow_unsigned:
             log.warning(

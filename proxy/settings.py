@@ -48,6 +48,12 @@ TRANSFORM_THREADS = s.integer(
     "proxy", "IMGEDGE_TRANSFORM_THREADS", 2, "libvips transforms in flight per process",
     low=1, shown_default="number of cores",
 )  # fmt: skip
+TRANSFORM_LIBVIPS_THREADS = s.integer(
+    "proxy", "IMGEDGE_TRANSFORM_LIBVIPS_THREADS", 1,
+    "threads libvips may split one transform across (0: libvips' own choice, `VIPS_CONCURRENCY` or one per "
+    "core); with 1, transforms run side by side on the pool's threads, which costs less CPU per miss when "
+    "every core is busy", low=0, high=64,
+)  # fmt: skip
 TRANSFORM_QUEUE_SIZE = s.integer(
     "proxy", "IMGEDGE_TRANSFORM_QUEUE_SIZE", 64, "transforms that may wait for a thread (then 503)",
     low=1, aliases=("IMGEDGE_QUEUE_SIZE",),

@@ -5,8 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import pyvips
+from starlette.testclient import TestClient
 
+from imgedge.cache.config import CacheConfig
 from imgedge.env import ConfigError
+from imgedge.proxy.app import create_app
 from imgedge.proxy.config import ProxyConfig
 
 
@@ -70,3 +74,25 @@ def test_bad_dialect_or_source_settings_stop_start_up(
     env.setenv(name, value)
     with pytest.raises(ConfigError, match=error):
         ProxyConfig.from_env()
+
+
+def test_libvips_threads_per_transform(env: pytest.MonkeyPatch) -> None:
+    assert ProxyConfig.from_env().transform_libvips_threads == 1
+    env.setenv("IMGEDGE_TRANSFORM_LIBVIPS_THREADS", "0")
+    assert ProxyConfig.from_env().transform_libvips_threads == 0
+    env.setenv("IMGEDGE_TRANSFORM_LIBVIPS_THREADS", "-1")
+    with pytest.raises(ConfigError, match="IMGEDGE_TRANSFORM_LIBVIPS_THREADS"):
+        ProxyConfig.from_env()
+
+
+@pytest.mark.parametrize(("setting", "expected"), [(1, 1), (2, 2), (0, 3)])
+def test_the_proxy_sets_libvips_threads_when_it_starts(tmp_path: Path, setting: int, expected: int) -> None:
+    before = pyvips.concurrency_get()
+    pyvips.concurrency_set(3)  # what VIPS_CONCURRENCY or libvips' own default would have left
+    try:
+        config = ProxyConfig(data_dir=tmp_path, keys=("k",), transform_libvips_threads=setting)
+        with TestClient(create_app(config, cache_config=CacheConfig(disk_dir=None))) as client:
+            assert client.get("/healthz").status_code == 200
+            assert pyvips.concurrency_get() == expected
+    finally:
+        pyvips.concurrency_set(before)
