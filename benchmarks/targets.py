@@ -33,11 +33,21 @@ def at_most(name: str, goal: str, value: float | None, threshold: float, unit: s
 # What profile.md measured about each target's cost structure, printed under the table when it is missed.
 WHEN_MISSED = {
     "Uncached WebP vs libvips loop from raw pixels": (
-        "the transform itself costs what the loop costs (8.45 against 8.8 ms of CPU in one process, from "
-        "the pyramid's 512 px level against the loop's 1024 px pixels), and the request around it (parsing, "
-        "signature, two cache lookups, the hand-offs to the transform pool and the disk tier's thread, the "
-        "entry's hash, the disk-tier write, metrics, the reply) adds ~1.7 ms in process: 1.0x needs a "
-        "request that costs nothing (profile.md, 'The sixth round')"
+        "the loop is libvips alone (its own WebP saver, one libvips thread per image as in the proxy); "
+        "imgedge resizes from the pyramid's 512 px level and encodes common WebP variants through libwebp "
+        "directly, the same bytes for ~1-2.5 ms less CPU, and the request around the transform still costs "
+        "more than both save: the event loop's 2.3-2.9 ms per miss on the fourteenth round's slow host "
+        "(~1.0-1.2 ms on a faster one: parsing, signature, two cache lookups, the hand-offs to the transform "
+        "pool and the disk tier's thread, the entry's hash, metrics, the reply) and the disk tier's two file "
+        "creations per entry: 1.0x needs a request that costs nothing (profile.md, 'The sixth round' and "
+        "'The fourteenth round')"
+    ),
+    "AVIF misses (f:auto, Chromium) vs WebP misses": (
+        "an AVIF miss's AV1 encode (aom at effort 0, the cheapest setting on encoders.md's Pareto front) "
+        "costs ~1.5x a WebP encode on a faster host and ~2x on the fourteenth round's slow one; that round "
+        "made WebP misses ~8-9% cheaper (libwebp without libvips' saver), which lowers this ratio by as "
+        "much, and AVIF misses ~10% cheaper (one libvips thread per transform) (profile.md, 'The fourteenth "
+        "round')"
     ),
     "Cold WebP vs thumbor": (
         "both decode the same PNG; 1.5x leaves imgedge two thirds of thumbor's CPU per request (~22-24 ms): "
@@ -46,7 +56,8 @@ WHEN_MISSED = {
         "httpx before the eleventh round), the request, its cache lookups and thread hand-offs the rest; "
         "until the twelfth round a round's connections all landed on one proxy worker; on that round's "
         "slower host the workers taking turns raised it from 1.07x to 1.23-1.25x, and reading a canonical "
-        "original's header once, from its chunks, made first views 7-9% faster (profile.md)"
+        "original's header once, from its chunks, made first views 7-9% faster; the fourteenth round's "
+        "WebP through libwebp directly and one libvips thread per transform another ~4% and ~5% (profile.md)"
     ),
     "Hit p99 while misses saturate the pool": (
         "hits wait for CPU when every core is busy; transform threads are niced (IMGEDGE_TRANSFORM_NICE) "
