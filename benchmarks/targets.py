@@ -45,8 +45,8 @@ WHEN_MISSED = {
     "AVIF misses (f:auto, Chromium) vs WebP misses": (
         "an AVIF miss's AV1 encode (aom at effort 0, the cheapest setting on encoders.md's Pareto front) "
         "costs ~1.5x a WebP encode on a faster host and ~2x on the fourteenth round's slow one; that round "
-        "made WebP misses ~8-9% cheaper (libwebp without libvips' saver), which lowers this ratio by as "
-        "much, and AVIF misses ~10% cheaper (one libvips thread per transform) (profile.md, 'The fourteenth "
+        "made WebP misses ~9% faster twice (libwebp without libvips' saver; one libvips thread per "
+        "transform) and AVIF misses ~14% faster once (the same one thread) (profile.md, 'The fourteenth "
         "round')"
     ),
     "Cold WebP vs thumbor": (

@@ -7,6 +7,7 @@ generated image), which every format with XMP (AVIF, WebP, JPEG, PNG) keeps.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -113,7 +114,9 @@ def save(image: pyvips.Image, fmt: str, keep: str, **options: Any) -> bytes:
     spelling: "none", or kinds joined by ':'), whatever the libvips. The common WebP variant goes to libwebp
     without libvips' saver, for the same bytes (imgedge.imaging.webp_direct)."""
     if fmt == "webp" and webp_direct.takes(image, keep, options):
-        return webp_direct.encode(image, keep, options)
+        # Should Pillow fail, libvips encodes instead (or fails and says why, as it always has).
+        with contextlib.suppress(OSError, ValueError):
+            return webp_direct.encode(image, keep, options)
     return libvips_save(image, fmt, keep, **options)
 
 

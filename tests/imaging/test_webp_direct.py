@@ -103,6 +103,17 @@ def test_everything_else_stays_with_libvips(case: str, keep: str, options: dict[
     assert pyvips.Image.new_from_buffer(save(image, "webp", keep, **options), "").width == image.width
 
 
+@pytest.mark.usefixtures("direct")
+def test_a_pillow_failure_hands_the_encode_to_libvips(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fails(*args: object) -> bytes:
+        raise OSError("cannot write file as WebP (encoder returned None)")
+
+    image = photo("coffee", 300).copy_memory()
+    monkeypatch.setattr(webp_direct, "encode", fails)
+    assert webp_direct.takes(image, "none", {"Q": 80, "effort": 2})
+    assert save(image, "webp", "none", Q=80, effort=2) == libvips_save(image, "webp", "none", Q=80, effort=2)
+
+
 def test_a_pillow_whose_libwebp_differs_turns_the_direct_path_off(monkeypatch: pytest.MonkeyPatch) -> None:
     real = webp_direct.encode
     monkeypatch.setattr(webp_direct, "encode", lambda *args: real(*args) + b"\0")

@@ -11,6 +11,7 @@ import pytest
 
 from imgedge.cache.config import CacheConfig
 from imgedge.errors import PublicError
+from imgedge.imaging import webp_direct
 from imgedge.imaging.encode import EncoderSettings
 from imgedge.imaging.errors import CorruptImage, LibvipsFailure
 from imgedge.proxy.app import create_app
@@ -43,7 +44,12 @@ def test_an_operation_failing_on_a_good_image_is_a_500(png: bytes) -> None:
     assert isinstance(error, LibvipsFailure) and (error.status, error.stage) == (500, "transform")
 
 
-def test_an_encoder_failing_is_a_500(png: bytes) -> None:
+def test_an_encoder_failing_is_a_500(png: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    def fails(*args: object) -> bytes:
+        raise OSError("cannot write file as WebP (encoder returned None)")
+
+    # Both WebP encoders: libwebp through Pillow (webp_direct), whose failure hands over to libvips' saver.
+    monkeypatch.setattr(webp_direct, "encode", fails)
     with libvips_blocked("VipsForeignSaveWebp"):
         error = raised("w:64", png)
     assert isinstance(error, LibvipsFailure) and error.stage == "encode"
