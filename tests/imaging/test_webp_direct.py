@@ -60,17 +60,14 @@ def test_it_writes_libvips_bytes(name: str, size: int, alpha: bool) -> None:
 
 @pytest.mark.usefixtures("direct")
 def test_encode_takes_the_direct_path_for_the_common_variant(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[str] = []
-
     def refuse(*args: object, **kwargs: object) -> bytes:
-        calls.append("libvips")
         raise AssertionError("libvips' saver was used")
 
     image = photo("astronaut", 400).copy_memory()
     expected = libvips_save(image, "webp", "none", Q=80, effort=2)
     monkeypatch.setattr(pyvips.Image, "write_to_buffer", refuse)
     body = encode(image, "webp", quality=80, strip=True, settings=EncoderSettings())
-    assert body == expected and not calls
+    assert body == expected
     assert pyvips.Image.new_from_buffer(body, "").width == 400
 
 
@@ -96,7 +93,6 @@ def test_everything_else_stays_with_libvips(case: str, keep: str, options: dict[
     elif case == "over 1 MP":
         image = image.resize(5.2)
     elif case == "animated":
-        image = image.copy()
         image = image.join(image, "vertical").copy()
         image.set_type(pyvips.GValue.gint_type, "page-height", 200)
     assert not webp_direct.takes(image, keep, options), case
