@@ -22,7 +22,7 @@ SIZE_CLASSES = ((SMALL_SIDE, "xs"), (512, "s"), (1024, "m"), (2048, "l"))
 LARGEST_CLASS = "xl"
 # What `estimate` gives a target of 70, and how much it moves per point of target: the quality that met
 # 70 on the hardest image of the calibration set at 400 px, plus a margin (docs/quality.md).
-_ESTIMATE = {"webp": (86, 1.0), "avif": (68, 1.2), "jpeg": (86, 1.0)}
+_ESTIMATE = {"webp": (86, 1.0), "avif": (72, 1.2), "jpeg": (86, 1.0)}
 _LOWEST, _HIGHEST = 10, 100
 # The search stops when the bracket is this narrow. 1 (exact) rather than 2 costs one more trial encode in
 # the background and saves up to 5% of the bytes of an image whose threshold fell inside the bracket.

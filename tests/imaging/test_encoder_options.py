@@ -26,6 +26,23 @@ def test_small_q_auto_webp_variants_get_sharp_yuv(side: int, sharp_yuv: bool) ->
     )  # fixed quality: as peers
 
 
+def _av1_chroma_subsampling(avif: bytes) -> tuple[int, int]:
+    """(x, y) from the AV1 codec configuration box: (1, 1) is 4:2:0, (0, 0) 4:4:4."""
+    at = avif.index(b"av1C") + 4
+    flags = avif[at + 2]  # tier, high bit depth, twelve bit, monochrome, subsampling x, subsampling y, ...
+    return (flags >> 3) & 1, (flags >> 2) & 1
+
+
+@pytest.mark.parametrize(("side", "full_chroma"), [(SMALL_SIDE, True), (SMALL_SIDE + 1, False)])
+def test_small_q_auto_avif_variants_keep_full_resolution_chroma(side: int, full_chroma: bool) -> None:
+    image: pyvips.Image = photo("chelsea").thumbnail_image(side).copy_memory()
+    settings = EncoderSettings()
+    auto = encode(image, "avif", quality=60, strip=True, settings=settings, auto=True)
+    assert _av1_chroma_subsampling(auto) == ((0, 0) if full_chroma else (1, 1))
+    fixed = encode(image, "avif", quality=60, strip=True, settings=settings)
+    assert _av1_chroma_subsampling(fixed) == (1, 1)  # fixed quality: as peers, whatever the size
+
+
 def test_the_encoder_fingerprint_covers_every_kind_of_encode() -> None:
     base = EncoderSettings()
     assert base.options("webp", 70, auto=True, small=True) != base.options("webp", 70, auto=True)
