@@ -114,14 +114,21 @@ class QualityBook:
         local = self._local.get(asset_id)
         if local is not None:
             return local
+        return await self._read_shared(asset_id)
+
+    async def _read_shared(self, asset_id: str) -> dict[str, Choice]:
+        """The table in the result cache (what every process has learned), merged into this process's."""
         entry, _ = await self.results.get(facts_key(asset_id, self._name))
-        table = _parse(entry.body) if entry is not None else {}
+        table = {**(_parse(entry.body) if entry is not None else {}), **self._local.get(asset_id, {})}
         self._local[asset_id] = table
         return table
 
     def learn_later(self, asset_id: str, request: LearnRequest) -> None:
-        """Schedules a search unless one for the same slot waits already, or too many do."""
+        """Schedules a search unless the slot has been learned since the miss planned with the estimate (it
+        was in flight meanwhile), one for it waits already, or too many do."""
         if not (self.learn and has_quality(request.format)):
+            return
+        if request.slot in self._local.get(asset_id, {}):
             return
         job = (asset_id, request.slot)
         if job in self._waiting or len(self._waiting) >= self.max_waiting:
@@ -132,15 +139,27 @@ class QualityBook:
         task.add_done_callback(self._tasks.discard)
 
     async def _learn(self, asset_id: str, request: LearnRequest) -> None:
+        loop = asyncio.get_running_loop()
         try:
+            # Another process may have learned the slot since this one read the table: its lesson is in the
+            # result cache, one lookup against a search's seconds of CPU.
+            if request.slot in await self._read_shared(asset_id):
+                return
             deadline = time.monotonic() + _SEARCH_TIMEOUT_S
 
             def check() -> None:
                 if self._closed or time.monotonic() > deadline:
                     raise SearchAbandoned()
 
-            def run() -> Learned:
+            def learned_meanwhile() -> bool:
+                # The search this one waited for may have been another worker's for the same slot.
+                shared = asyncio.run_coroutine_threadsafe(self._read_shared(asset_id), loop)
+                return request.slot in shared.result(max(0.0, deadline - time.monotonic()))
+
+            def run() -> Learned | None:
                 with self._slot.held(check):
+                    if learned_meanwhile():
+                        return None
                     try:
                         return search(
                             request.image, request.format, request.target, self.settings, check=check
@@ -149,6 +168,8 @@ class QualityBook:
                         release_free_memory()  # the metric's planes, up to ~34 MiB at 1024 px
 
             learned = await asyncio.wrap_future(self._executor.submit(run))
+            if learned is None:
+                return
             await self._remember(asset_id, request.slot, Choice(learned.quality, learned.tuning))
             metrics.QUALITY_LEARNED.labels(request.format).inc()
             tuning = f" {learned.tuning}" if learned.tuning else ""
@@ -156,15 +177,15 @@ class QualityBook:
                 "q:auto learned %s for %s: quality %d%s (score %.1f, %d encodes)",
                 request.slot, asset_id, learned.quality, tuning, learned.score, learned.encodes,
             )  # fmt: skip
-        except (SearchAbandoned, pyvips.Error) as exc:
+        except (SearchAbandoned, pyvips.Error, TimeoutError) as exc:
             log.warning("q:auto search for %s %s gave up: %s", asset_id, request.slot, exc)
         finally:
             self._waiting.discard((asset_id, request.slot))
 
     async def _remember(self, asset_id: str, slot: str, choice: Choice) -> None:
         key = facts_key(asset_id, self._name)
-        # What `plan` read for this asset moments ago; another proxy's concurrent lesson may be overwritten,
-        # which costs only a repeated search.
+        # What this process knows, the shared table read just before the search included; another proxy's
+        # lesson stored since may be overwritten, which costs only a repeated search.
         table = {**self._local.get(asset_id, {}), slot: choice}
         body = json.dumps({name: [c.quality, c.tuning] for name, c in table.items()}, sort_keys=True).encode()
         tag = asset_tag(asset_id)

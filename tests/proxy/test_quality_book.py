@@ -3,10 +3,12 @@ loop's: at equal priority with the loop it took the CPU from the niced transform
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import sys
 import threading
+from pathlib import Path
 
 import pytest
 import pyvips
@@ -17,6 +19,7 @@ from imgedge.imaging.autoquality import Learned
 from imgedge.imaging.encode import EncoderSettings
 from imgedge.proxy import autoquality
 from imgedge.proxy.autoquality import Choice, LearnRequest, QualityBook
+from imgedge.proxy.search_slot import SearchSlot
 
 
 def _nice() -> int:
@@ -54,3 +57,69 @@ def test_a_stored_table_keeps_only_known_formats_tunings_and_qualities() -> None
         "webp/s/70": Choice(61, "drawing"), "avif/m/70": Choice(52),
     }  # fmt: skip
     assert autoquality._parse(b"[1]") == {} and autoquality._parse(b"{") == {}
+
+
+async def test_a_slot_is_searched_once_though_misses_planned_before_the_lesson_ask_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    searched: list[str] = []
+
+    def search(image: pyvips.Image, fmt: str, target: int, settings: EncoderSettings, **_: object) -> Learned:
+        searched.append(fmt)
+        return Learned(58, 70.6, 6)
+
+    monkeypatch.setattr(autoquality, "search", search)
+    shared = TieredCache([MemoryTier(1 << 20)])  # what the workers of a host share (the disk tier, Redis)
+    first, second = QualityBook(shared, EncoderSettings()), QualityBook(shared, EncoderSettings())
+    image = pyvips.Image.black(64, 64, bands=3).copy_memory()
+    try:
+        assert await first.learned("asset") == {} and await second.learned("asset") == {}  # both planned
+        first.learn_later("asset", LearnRequest("avif/s/70", "avif", 70, image))
+        await first.drain()
+        # Misses of both processes that used the estimate while the search ran finish after it.
+        first.learn_later("asset", LearnRequest("avif/s/70", "avif", 70, image))
+        second.learn_later("asset", LearnRequest("avif/s/70", "avif", 70, image))
+        await first.drain()
+        await second.drain()
+        assert searched == ["avif"]
+        assert await second.learned("asset") == {"avif/s/70": Choice(58)}  # adopted, not searched again
+        second.learn_later("asset", LearnRequest("webp/s/70", "webp", 70, image))
+        await second.drain()
+        assert searched == ["avif", "webp"]  # another slot of the asset is still learned
+        assert await second.learned("asset") == {"avif/s/70": Choice(58), "webp/s/70": Choice(58)}
+    finally:
+        await first.aclose()
+        await second.aclose()
+
+
+async def test_a_worker_that_waited_for_the_hosts_search_slot_does_not_repeat_its_lesson(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    started, release = threading.Event(), threading.Event()
+    searched: list[str] = []
+
+    def search(image: pyvips.Image, fmt: str, target: int, settings: EncoderSettings, **_: object) -> Learned:
+        searched.append(fmt)
+        started.set()
+        release.wait(10)
+        return Learned(58, 70.6, 6)
+
+    monkeypatch.setattr(autoquality, "search", search)
+    shared = TieredCache([MemoryTier(1 << 20)])
+    books = [QualityBook(shared, EncoderSettings(), slot=SearchSlot(tmp_path / "search.lock")) for _ in "ab"]
+    image = pyvips.Image.black(64, 64, bands=3).copy_memory()
+    try:
+        books[0].learn_later("asset", LearnRequest("avif/s/70", "avif", 70, image))
+        while not started.is_set():
+            await asyncio.sleep(0.01)
+        books[1].learn_later("asset", LearnRequest("avif/s/70", "avif", 70, image))  # nothing learned yet
+        await asyncio.sleep(0.2)  # it waits for the slot
+        release.set()
+        await books[0].drain()
+        await books[1].drain()
+        assert searched == ["avif"]
+        assert await books[1].learned("asset") == {"avif/s/70": Choice(58)}
+    finally:
+        release.set()
+        for book in books:
+            await book.aclose()
