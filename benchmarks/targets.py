@@ -46,8 +46,10 @@ WHEN_MISSED = {
         "an AVIF miss's AV1 encode (aom at effort 0, the cheapest setting on encoders.md's Pareto front) "
         "costs ~1.5x a WebP encode on a faster host and ~2x on the fourteenth round's slow one; that round "
         "made WebP misses ~9% faster twice (libwebp without libvips' saver; one libvips thread per "
-        "transform) and AVIF misses ~14% faster once (the same one thread) (profile.md, 'The fourteenth "
-        "round')"
+        "transform) and AVIF misses ~14% faster once (the same one thread); the fifteenth encodes q:auto "
+        "AVIF above 256 px with 4:2:0 chroma, not 4:4:4, 12-16% less encode CPU for 1-2% more bytes, which "
+        "made f:auto AVIF misses 8% and 17% faster in two alternating runs (profile.md, 'The fourteenth "
+        "round' and 'The fifteenth round')"
     ),
     "Cold WebP vs thumbor": (
         "both decode the same PNG; 1.5x leaves imgedge two thirds of thumbor's CPU per request (~22-24 ms): "
@@ -58,6 +60,12 @@ WHEN_MISSED = {
         "slower host the workers taking turns raised it from 1.07x to 1.23-1.25x, and reading a canonical "
         "original's header once, from its chunks, made first views 7-9% faster; the fourteenth round's "
         "WebP through libwebp directly and one libvips thread per transform another ~4% and ~5% (profile.md)"
+    ),
+    "Cache hit p99 at 64 connections": (
+        "wrk's 64 connections and the servers share the machine's cores, so a hit's p99 there is mostly "
+        "time spent waiting for a core, not the hit's ~0.1 ms of CPU; the bare endpoint, which does less per "
+        "request, reached 16.6-21.8 ms on the twelfth and thirteenth rounds' host and 8.0 ms on the "
+        "fourteenth's (profile.md, 'The twelfth round' and 'The fourteenth round')"
     ),
     "Hit p99 while misses saturate the pool": (
         "hits wait for CPU when every core is busy; transform threads are niced (IMGEDGE_TRANSFORM_NICE) "

@@ -41,3 +41,24 @@ def test_the_report_explains_missed_targets() -> None:
     assert "Why the missed ones are missed" in text
     assert "- **Cold WebP vs thumbor** (-47% against the goal): both decode the same PNG" in text
     assert "**Uncached WebP vs thumbor**" not in text  # met: nothing to explain
+
+
+def test_a_missed_hit_p99_is_put_beside_the_bare_endpoints_in_the_same_rounds() -> None:
+    judged = targets.evaluate({"hits_p99_ms": 11.2})
+    run = {"rps": 9000.0, "p50_ms": 5.0, "p95_ms": 8.0, "errors": 0}
+    hits = {
+        "contenders": {
+            "imgedge": {**run, "p99_ms": 11.2, "cpu_ms": 0.139},
+            "bare starlette": {**run, "p99_ms": 10.5, "cpu_ms": 0.094},
+        },
+        "ratios": {"imgedge/bare starlette": 1.0},
+    }
+    results = {
+        "mode": "quick", "machine": MACHINE, "comparisons": {"cache_hits": hits}, "notes": [],
+        "targets": [dataclasses.asdict(t) for t in judged],
+    }  # fmt: skip
+    text = report_markdown.render(results, None)
+    assert (
+        "- **Cache hit p99 at 64 connections** (-12% headroom): this run's p99: imgedge 11.2 ms, "
+        "bare starlette 10.5 ms; wrk's 64 connections" in text
+    )
