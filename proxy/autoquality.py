@@ -37,6 +37,7 @@ from imgedge.proxy.transform_pool import lower_priority
 log = logging.getLogger("imgedge.proxy")
 
 _SEARCH_TIMEOUT_S = 60.0
+_SHARED_READ_TIMEOUT_S = 5.0  # a result-cache lookup (memory, disk, Redis with its own timeouts)
 
 
 class SearchAbandoned(Exception):
@@ -152,9 +153,11 @@ class QualityBook:
                     raise SearchAbandoned()
 
             def learned_meanwhile() -> bool:
-                # The search this one waited for may have been another worker's for the same slot.
+                # The search this one waited for may have been another worker's for the same slot. Bounded:
+                # the host's slot is held meanwhile, and a loop shutting down never runs the read.
+                check()
                 shared = asyncio.run_coroutine_threadsafe(self._read_shared(asset_id), loop)
-                return request.slot in shared.result(max(0.0, deadline - time.monotonic()))
+                return request.slot in shared.result(_SHARED_READ_TIMEOUT_S)
 
             def run() -> Learned | None:
                 with self._slot.held(check):
