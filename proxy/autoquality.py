@@ -16,9 +16,10 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import pyvips
 from cachetools import LRUCache
@@ -35,9 +36,10 @@ from imgedge.proxy.security.cost import release_free_memory
 from imgedge.proxy.transform_pool import lower_priority
 
 log = logging.getLogger("imgedge.proxy")
+T = TypeVar("T")
 
 _SEARCH_TIMEOUT_S = 60.0
-_SHARED_READ_TIMEOUT_S = 5.0  # a result-cache lookup (memory, disk, Redis with its own timeouts)
+_CACHE_CALL_TIMEOUT_S = 5.0  # a result-cache read or write (memory, disk, Redis with its own timeouts)
 
 
 class SearchAbandoned(Exception):
@@ -140,40 +142,17 @@ class QualityBook:
         task.add_done_callback(self._tasks.discard)
 
     async def _learn(self, asset_id: str, request: LearnRequest) -> None:
-        loop = asyncio.get_running_loop()
         try:
             # Another process may have learned the slot since this one read the table: its lesson is in the
             # result cache, one lookup against a search's seconds of CPU.
             if request.slot in await self._read_shared(asset_id):
                 return
-            deadline = time.monotonic() + _SEARCH_TIMEOUT_S
-
-            def check() -> None:
-                if self._closed or time.monotonic() > deadline:
-                    raise SearchAbandoned()
-
-            def learned_meanwhile() -> bool:
-                # The search this one waited for may have been another worker's for the same slot. Bounded:
-                # the host's slot is held meanwhile, and a loop shutting down never runs the read.
-                check()
-                shared = asyncio.run_coroutine_threadsafe(self._read_shared(asset_id), loop)
-                return request.slot in shared.result(_SHARED_READ_TIMEOUT_S)
-
-            def run() -> Learned | None:
-                with self._slot.held(check):
-                    if learned_meanwhile():
-                        return None
-                    try:
-                        return search(
-                            request.image, request.format, request.target, self.settings, check=check
-                        )
-                    finally:
-                        release_free_memory()  # the metric's planes, up to ~34 MiB at 1024 px
-
-            learned = await asyncio.wrap_future(self._executor.submit(run))
+            loop = asyncio.get_running_loop()
+            learned = await asyncio.wrap_future(
+                self._executor.submit(self._search_in_slot, asset_id, request, loop)
+            )
             if learned is None:
                 return
-            await self._remember(asset_id, request.slot, Choice(learned.quality, learned.tuning))
             metrics.QUALITY_LEARNED.labels(request.format).inc()
             tuning = f" {learned.tuning}" if learned.tuning else ""
             log.info(
@@ -184,6 +163,32 @@ class QualityBook:
             log.warning("q:auto search for %s %s gave up: %s", asset_id, request.slot, exc)
         finally:
             self._waiting.discard((asset_id, request.slot))
+
+    def _search_in_slot(
+        self, asset_id: str, request: LearnRequest, loop: asyncio.AbstractEventLoop
+    ) -> Learned | None:
+        """On the search thread: waits for the host's search slot, searches unless the slot was learned
+        meanwhile (the search it waited for may have been another worker's for the same slot), and stores
+        the lesson before it lets the host's slot go, so that the search waiting next finds it."""
+        deadline = time.monotonic() + _SEARCH_TIMEOUT_S
+
+        def check() -> None:
+            if self._closed or time.monotonic() > deadline:
+                raise SearchAbandoned()
+
+        def on_loop(work: Coroutine[Any, Any, T]) -> T:
+            # Bounded: the host's slot is held meanwhile, and a loop that has stopped never runs it.
+            return asyncio.run_coroutine_threadsafe(work, loop).result(_CACHE_CALL_TIMEOUT_S)
+
+        with self._slot.held(check):
+            if request.slot in on_loop(self._read_shared(asset_id)):
+                return None
+            try:
+                learned = search(request.image, request.format, request.target, self.settings, check=check)
+            finally:
+                release_free_memory()  # the metric's planes, up to ~34 MiB at 1024 px
+            on_loop(self._remember(asset_id, request.slot, Choice(learned.quality, learned.tuning)))
+            return learned
 
     async def _remember(self, asset_id: str, slot: str, choice: Choice) -> None:
         key = facts_key(asset_id, self._name)
