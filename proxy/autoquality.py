@@ -16,7 +16,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -176,18 +176,30 @@ class QualityBook:
             if self._closed or time.monotonic() > deadline:
                 raise SearchAbandoned()
 
-        def on_loop(work: Coroutine[Any, Any, T]) -> T:
-            # Bounded: the host's slot is held meanwhile, and a loop that has stopped never runs it.
-            return asyncio.run_coroutine_threadsafe(work, loop).result(_CACHE_CALL_TIMEOUT_S)
+        def on_loop(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+            check()  # a closed book's loop may be gone
+            work = make()
+            try:
+                future = asyncio.run_coroutine_threadsafe(work, loop)
+            except RuntimeError:  # the loop has closed meanwhile
+                work.close()
+                raise SearchAbandoned() from None
+            try:
+                # Bounded: the host's slot is held meanwhile, and a loop that has stopped never runs it.
+                return future.result(_CACHE_CALL_TIMEOUT_S)
+            except TimeoutError:
+                future.cancel()
+                raise
 
         with self._slot.held(check):
-            if request.slot in on_loop(self._read_shared(asset_id)):
+            if request.slot in on_loop(lambda: self._read_shared(asset_id)):
                 return None
             try:
                 learned = search(request.image, request.format, request.target, self.settings, check=check)
             finally:
                 release_free_memory()  # the metric's planes, up to ~34 MiB at 1024 px
-            on_loop(self._remember(asset_id, request.slot, Choice(learned.quality, learned.tuning)))
+            choice = Choice(learned.quality, learned.tuning)
+            on_loop(lambda: self._remember(asset_id, request.slot, choice))
             return learned
 
     async def _remember(self, asset_id: str, slot: str, choice: Choice) -> None:

@@ -4,10 +4,12 @@ loop's: at equal priority with the loop it took the CPU from the niced transform
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import sys
 import threading
+import warnings
 from pathlib import Path
 
 import pytest
@@ -123,3 +125,38 @@ async def test_a_worker_that_waited_for_the_hosts_search_slot_does_not_repeat_it
         release.set()
         for book in books:
             await book.aclose()
+
+
+def test_a_search_that_outlives_its_event_loop_stops_without_leaving_a_coroutine_behind(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    started, release, done = threading.Event(), threading.Event(), threading.Event()
+
+    def search(image: pyvips.Image, fmt: str, target: int, settings: EncoderSettings, **_: object) -> Learned:
+        started.set()
+        release.wait(10)
+        return Learned(58, 70.6, 6)
+
+    monkeypatch.setattr(autoquality, "search", search)
+    loop = asyncio.new_event_loop()
+    book = QualityBook(TieredCache([MemoryTier(1 << 20)]), EncoderSettings())
+
+    async def start() -> None:
+        book.learn_later("asset", LearnRequest("avif/s/70", "avif", 70, pyvips.Image.black(8, 8, bands=3)))
+        while not started.is_set():
+            await asyncio.sleep(0.01)
+
+    loop.run_until_complete(start())
+    # What a test's or a stopping worker's loop does, the book not closed first: cancel what runs, close.
+    pending = asyncio.all_tasks(loop)
+    for task in pending:
+        task.cancel()
+    loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    loop.close()
+    book._executor.submit(done.set)  # runs once the search's thread is free again
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        release.set()
+        assert done.wait(10)
+        gc.collect()
+    assert not [w for w in caught if "never awaited" in str(w.message)]
