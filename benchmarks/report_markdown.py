@@ -82,31 +82,29 @@ def _cpu_text(ms: float | None) -> str:
     return f"{ms * 1000:.0f} µs" if ms < 1 else f"{ms:.2f} ms"
 
 
-# The missed targets whose cause is CPU per request: this run's figures, beside profile.md's analysis.
-_CPU_PAIRS = {
-    "Uncached WebP vs libvips loop from raw pixels": ("uncached_webp", "imgedge", "limit (pixels)"),
-    "Cold WebP vs thumbor": ("cold_webp", "imgedge", "thumbor"),
-    "Cache hits vs bare Starlette (wrk)": ("cache_hits", "imgedge", "bare starlette"),
-    "thumbor URLs vs native URLs": ("uncached_webp", "imgedge thumbor URLs", "imgedge"),
-    "imgproxy URLs vs native URLs": ("uncached_webp", "imgedge imgproxy URLs", "imgedge"),
+# Each missed target's own figures from this run, printed beside profile.md's analysis: CPU per request for
+# the targets it explains, the bare endpoint's p99 in the same rounds for the latency one.
+_RUN_FIGURES = {
+    "Uncached WebP vs libvips loop from raw pixels": ("uncached_webp", "imgedge", "limit (pixels)", "cpu_ms"),
+    "Cold WebP vs thumbor": ("cold_webp", "imgedge", "thumbor", "cpu_ms"),
+    "Cache hits vs bare Starlette (wrk)": ("cache_hits", "imgedge", "bare starlette", "cpu_ms"),
+    "thumbor URLs vs native URLs": ("uncached_webp", "imgedge thumbor URLs", "imgedge", "cpu_ms"),
+    "imgproxy URLs vs native URLs": ("uncached_webp", "imgedge imgproxy URLs", "imgedge", "cpu_ms"),
+    "Cache hit p99 at 64 connections": ("cache_hits", "imgedge", "bare starlette", "p99_ms"),
+}
+_FIGURE_TEXT = {
+    "cpu_ms": ("server CPU per request", _cpu_text),
+    "p99_ms": ("p99", lambda ms: f"{ms:.1f} ms"),
 }
 
 
-# The missed latency targets that the bare endpoint's own latency in the same rounds puts in context.
-_P99_PAIRS = {"Cache hit p99 at 64 connections": ("cache_hits", "imgedge", "bare starlette")}
-
-
-def _run_cpu(results: dict[str, Any], target: str) -> str:
-    if target in _P99_PAIRS:
-        key, mine, theirs = _P99_PAIRS[target]
-        field, what, text = "p99_ms", "p99", lambda ms: f"{ms:.1f} ms"
-    else:
-        key, mine, theirs = _CPU_PAIRS.get(target, ("", "", ""))
-        field, what, text = "cpu_ms", "server CPU per request", _cpu_text
+def _run_figures(results: dict[str, Any], target: str) -> str:
+    key, mine, theirs, field = _RUN_FIGURES.get(target, ("", "", "", "cpu_ms"))
     contenders = results["comparisons"].get(key, {}).get("contenders", {})
     a, b = (contenders.get(name, {}).get(field) for name in (mine, theirs))
     if a is None or b is None:
         return ""
+    what, text = _FIGURE_TEXT[field]
     return f"this run's {what}: {mine} {text(a)}, {theirs} {text(b)}; "
 
 
@@ -117,7 +115,7 @@ def _targets(results: dict[str, Any]) -> list[str]:
         rows.append([t["name"], t["goal"], t["measured"], verdict, t["margin"]])
     missed = [t for t in results["targets"] if t["met"] is False and t["name"] in WHEN_MISSED]
     why = [
-        f"- **{t['name']}** ({t['margin']}): {_run_cpu(results, t['name'])}{WHEN_MISSED[t['name']]}."
+        f"- **{t['name']}** ({t['margin']}): {_run_figures(results, t['name'])}{WHEN_MISSED[t['name']]}."
         for t in missed
     ]
     return [
