@@ -2,9 +2,12 @@
 
 Layout under root:
   objects/<kk>/<keyhash>          one self-checking entry per file, written to tmp/ and renamed into place
-  tags/<tt>/<taghash>/<keyhash>   empty marker files: which objects carry a tag, so any process can purge
+  tag-lists/<tt>/<taghash>        the key hashes of the objects that carry a tag, so any process can purge
+                                  (cache/tag_lists.py)
   tmp/                            files being written
-An object's mtime is its last access time (bumped on reads), which eviction orders by.
+An object's mtime is its last access time (bumped on reads), which eviction orders by. Versions before the
+tag lists kept an empty marker file per tagged object, tags/<tt>/<taghash>/<keyhash>; purges still read them
+and sweeps remove them as their objects go.
 """
 
 from __future__ import annotations
@@ -23,14 +26,13 @@ from pathlib import Path
 import anyio.to_thread
 
 from imgedge.cache.entry import CorruptEntry, Entry, decode_entry, encode_entry
+from imgedge.cache.tag_lists import TagLists, is_key_hash
 from imgedge.cache.tier import Scope, zero_stats
 
 logger = logging.getLogger(__name__)
 
-_HEX = frozenset("0123456789abcdef")
 # Temporary files older than this were left by a process that died mid-write.
 _STALE_TMP_S = 3600.0
-_MARKER_ATTEMPTS = 3  # a tag directory removed under a write is made again; a file in its place is not
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +52,9 @@ class DiskTier:
         self.name = name
         self.root = root
         self._objects = root / "objects"
-        self._tags = root / "tags"
         self._tmp = root / "tmp"
+        self._tag_lists = TagLists(root / "tag-lists", self._tmp)
+        self._legacy_tags = root / "tags"
         self._max_bytes = max_bytes
         self._low_water = max_bytes * 9 // 10
         # Other processes write too and only a scan sees their bytes, so rescan after this much of our own.
@@ -125,9 +128,8 @@ class DiskTier:
     def _object_path(self, key_hash: str) -> Path:
         return self._objects / key_hash[:2] / key_hash
 
-    def _tag_dir(self, tag: str) -> Path:
-        tag_hash = _hash(tag)
-        return self._tags / tag_hash[:2] / tag_hash
+    def _legacy_tag_dir(self, tag_hash: str) -> Path:
+        return self._legacy_tags / tag_hash[:2] / tag_hash
 
     def _read(self, path: Path) -> tuple[Entry | None, bool]:
         try:
@@ -151,60 +153,53 @@ class DiskTier:
 
     def _write(self, key_hash: str, entry: Entry, tags: tuple[str, ...]) -> int:
         data = encode_entry(entry)
-        # Markers go first: a crash in between leaves a marker without an object (harmless),
+        # The tag lists go first: a crash in between leaves a listed key without an object (harmless),
         # never an object that a purge by tag cannot find.
         for tag in tags:
-            self._add_marker(self._tag_dir(tag), key_hash)
+            self._tag_lists.add(_hash(tag), key_hash)
         target = self._object_path(key_hash)
-        self._tmp.mkdir(parents=True, exist_ok=True)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=self._tmp, prefix=key_hash[:8] + ".")
+        fd, tmp_name = _mkstemp(self._tmp, key_hash[:8] + ".")
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
             # No fsync: reads verify the checksum, so a file torn by a power cut is dropped, not served.
-            os.replace(tmp_name, target)
+            try:
+                os.replace(tmp_name, target)
+            except FileNotFoundError:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(tmp_name, target)
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(tmp_name)
             raise
         return len(data)
 
-    def _add_marker(self, tag_dir: Path, key_hash: str) -> None:
-        # A purge or a sweep of dangling markers in another process may remove the tag directory at any
-        # moment: between our mkdir and open (FileNotFoundError), or inside mkdir, after it found the
-        # directory there and before it checked that it is one (FileExistsError). Either way, try again.
-        for attempt in range(_MARKER_ATTEMPTS):
-            try:
-                tag_dir.mkdir(parents=True, exist_ok=True)
-                os.close(os.open(tag_dir / key_hash, os.O_WRONLY | os.O_CREAT, 0o644))
-                return
-            except (FileNotFoundError, FileExistsError):
-                if attempt == _MARKER_ATTEMPTS - 1:
-                    raise
-
     def _purge(self, tag: str) -> tuple[int, int]:
-        tag_dir = self._tag_dir(tag)
-        try:
-            names = os.listdir(tag_dir)
-        except FileNotFoundError:
-            return 0, 0
+        tag_hash = _hash(tag)
         removed = freed = 0
-        for name in names:
-            if _is_key_hash(name):
-                path = self._object_path(name)
+
+        def remove(key_hashes: list[str]) -> None:
+            nonlocal removed, freed
+            for key_hash in set(key_hashes):
+                path = self._object_path(key_hash)
                 try:
                     size = path.stat().st_size
                     path.unlink()
                 except FileNotFoundError:
-                    pass
-                else:
-                    removed += 1
-                    freed += size
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tag_dir / name)
-        with contextlib.suppress(OSError):
-            tag_dir.rmdir()
+                    continue
+                removed += 1
+                freed += size
+
+        self._tag_lists.drain(tag_hash, remove)
+        legacy = self._legacy_tag_dir(tag_hash)
+        with contextlib.suppress(FileNotFoundError):
+            markers = os.listdir(legacy)
+            remove([name for name in markers if is_key_hash(name)])
+            for name in markers:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(legacy / name)
+            with contextlib.suppress(OSError):
+                legacy.rmdir()
         return removed, freed
 
     def _scan_and_evict(self) -> _Scan | None:
@@ -225,16 +220,21 @@ class DiskTier:
                     total -= size
                     entries -= 1
                     evicted += 1
-                self._drop_dangling_markers()
+                self._compact_tag_lists()
             self._drop_stale_tmp()
             return _Scan(total, entries, evicted)
         finally:
             self._scan_lock.release()
 
-    def _drop_dangling_markers(self) -> None:
-        for _, _, marker in _files_under(self._tags, depth=3):
+    def _compact_tag_lists(self) -> None:
+        def on_disk(key_hash: str) -> bool:
+            return self._object_path(key_hash).exists()
+
+        for tag_hash in self._tag_lists.tag_hashes():
+            self._tag_lists.compact(tag_hash, on_disk)
+        for _, _, marker in _files_under(self._legacy_tags, depth=3):
             name = os.path.basename(marker)
-            if _is_key_hash(name) and not self._object_path(name).exists():
+            if is_key_hash(name) and not on_disk(name):
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(marker)
                 with contextlib.suppress(OSError):
@@ -252,8 +252,13 @@ def _hash(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
-def _is_key_hash(name: str) -> bool:
-    return len(name) == 64 and set(name) <= _HEX
+def _mkstemp(directory: Path, prefix: str) -> tuple[int, str]:
+    # The directory is made when missing, not checked before every write.
+    try:
+        return tempfile.mkstemp(dir=directory, prefix=prefix)
+    except FileNotFoundError:
+        directory.mkdir(parents=True, exist_ok=True)
+        return tempfile.mkstemp(dir=directory, prefix=prefix)
 
 
 def _files_under(root: Path, depth: int = 2) -> list[tuple[float, int, str]]:
