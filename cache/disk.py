@@ -68,8 +68,14 @@ class DiskTier:
         self._scan_lock = threading.Lock()
 
     async def get(self, key: str) -> Entry | None:
+        path = self._object_path(_hash(key))
+        if not _may_exist(path):
+            # One stat on the event loop (~4 us here) instead of a hop to a worker thread (~0.3 ms of CPU)
+            # for the lookup every miss makes; the purge log's poll does the same.
+            self._counts["misses"] += 1
+            return None
         try:
-            entry, corrupt = await anyio.to_thread.run_sync(self._read, self._object_path(_hash(key)))
+            entry, corrupt = await anyio.to_thread.run_sync(self._read, path)
         except OSError as exc:
             logger.warning("disk cache read failed under %s: %s", self.root, exc)
             self._counts["errors"] += 1
@@ -250,6 +256,16 @@ class DiskTier:
 
 def _hash(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
+
+
+def _may_exist(path: Path) -> bool:
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True  # the read says what is wrong
+    return True
 
 
 def _mkstemp(directory: Path, prefix: str) -> tuple[int, str]:
