@@ -38,9 +38,10 @@ WHEN_MISSED = {
         "directly, the same bytes for ~1-2.5 ms less CPU, and the request around the transform still costs "
         "more than both save: the event loop's 2.3-2.9 ms per miss on the fourteenth round's slow host "
         "(~1.0-1.2 ms on a faster one: parsing, signature, two cache lookups, the hand-offs to the transform "
-        "pool and the disk tier's thread, the entry's hash, metrics, the reply) and the disk tier's two file "
-        "creations per entry: 1.0x needs a request that costs nothing (profile.md, 'The sixth round' and "
-        "'The fourteenth round')"
+        "pool and the disk tier's thread, the entry's hash, metrics, the reply) and the disk tier's new file "
+        "per entry, up to ~2 ms of kernel CPU on the sixteenth round's host (ext4 without a journal passes "
+        "over every recently freed inode): 1.0x needs a request that costs nothing (profile.md, 'The sixth "
+        "round', 'The fourteenth round' and 'The sixteenth round')"
     ),
     "AVIF misses (f:auto, Chromium) vs WebP misses": (
         "an AVIF miss's AV1 encode (aom at effort 0, the cheapest setting on encoders.md's Pareto front) "

@@ -8,7 +8,8 @@ file that nobody will read again.
 
 One file per tag rather than one empty marker file per (tag, object): a miss then creates one inode (its
 object), not two, and on a file system without a journal, where ext4 skips inodes freed in the last
-minutes, each creation costs up to a millisecond (benchmarks/results/profile.md, the sixteenth round).
+minutes, each creation cost up to ~2 ms of CPU on the benchmark's host (benchmarks/results/profile.md, the
+sixteenth round).
 """
 
 from __future__ import annotations
