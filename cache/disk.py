@@ -26,7 +26,7 @@ from pathlib import Path
 import anyio.to_thread
 
 from imgedge.cache.entry import CorruptEntry, Entry, decode_entry, encode_entry
-from imgedge.cache.tag_lists import TagLists, is_key_hash
+from imgedge.cache.tag_lists import TagListBusy, TagLists, is_key_hash
 from imgedge.cache.tier import Scope, zero_stats
 
 logger = logging.getLogger(__name__)
@@ -237,7 +237,10 @@ class DiskTier:
             return self._object_path(key_hash).exists()
 
         for tag_hash in self._tag_lists.tag_hashes():
-            self._tag_lists.compact(tag_hash, on_disk)
+            # A list that other processes keep replacing is being compacted or purged by them already; the
+            # eviction's own result must not be lost over it.
+            with contextlib.suppress(TagListBusy):
+                self._tag_lists.compact(tag_hash, on_disk)
         for _, _, marker in _files_under(self._legacy_tags, depth=3):
             name = os.path.basename(marker)
             if is_key_hash(name) and not on_disk(name):

@@ -13,6 +13,7 @@ import pytest
 
 from imgedge.cache.disk import DiskTier
 from imgedge.cache.entry import Entry, encode_entry
+from imgedge.cache.tag_lists import TagListBusy, TagLists
 
 EntryFactory = Callable[..., Entry]
 SpawnWorker = Callable[..., Awaitable[asyncio.subprocess.Process]]
@@ -165,3 +166,20 @@ async def test_markers_of_an_older_version_are_still_purged(tmp_path: Path, make
     assert await tier.purge("asset:a") == 2
     assert await tier.get("old") is None and await tier.get("new") is None
     assert not legacy.exists()
+
+
+async def test_an_eviction_finishes_when_a_tag_list_keeps_changing(
+    tmp_path: Path, make_entry: EntryFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def busy(self: TagLists, tag_hash: str, keep: Callable[[str], bool]) -> None:
+        raise TagListBusy("replaced under each attempt")
+
+    monkeypatch.setattr(TagLists, "compact", busy)
+    entry = make_entry(b"z" * 1000)
+    size = len(encode_entry(entry))
+    tier = DiskTier(tmp_path, max_bytes=size * 5 // 2)
+    for key in ("k1", "k2", "k3"):
+        await tier.put(key, entry, ["asset:a"])
+    stats = tier.stats()
+    assert stats["errors"] == 0 and stats["evictions"] >= 1
+    assert stats["stored_bytes"] <= size * 5 // 2
