@@ -29,13 +29,13 @@ _ATTEMPTS = 5
 
 
 class TagListBusy(OSError):
-    """A tag's list was replaced under each of a writer's attempts."""
+    """A tag's list was replaced under each attempt to write to it or to lock it."""
 
 
 class TagLists:
     def __init__(self, root: Path, tmp: Path) -> None:
         self.root = root
-        self._tmp = tmp  # where a compaction writes; swept of files a crash left there with the tier's
+        self._tmp = tmp  # a compaction writes here first; the disk tier sweeps what a crash leaves
 
     def path(self, tag_hash: str) -> Path:
         return self.root / tag_hash[:2] / tag_hash
@@ -124,8 +124,8 @@ def _read_all(fd: int) -> bytes:
 
 
 def _key_hashes(data: bytes) -> list[str]:
-    # A line cut short by a power cut mid-write is joined by the next append: its key is lost (so was its
-    # object, written after it) and the last 64 characters are the appended key.
+    # A line cut short by a power cut mid-write is joined by the next append: its key is lost (its object,
+    # written after it without an fsync, most likely too) and the last 64 characters are the appended key.
     keys = []
     for line in data.split(b"\n"):
         tail = line[-KEY_HASH_LENGTH:]
