@@ -53,7 +53,7 @@ class DiskTier:
         self.root = root
         self._objects = root / "objects"
         self._tmp = root / "tmp"
-        self._tag_lists = TagLists(root / "tag-lists", self._tmp)
+        self._tag_lists = TagLists(root / "tag-lists")
         self._legacy_tags = root / "tags"
         self._max_bytes = max_bytes
         self._low_water = max_bytes * 9 // 10

@@ -15,11 +15,13 @@ sixteenth round).
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+
+from imgedge.atomic import write_atomic
 
 KEY_HASH_LENGTH = 64
 _HEX = frozenset(b"0123456789abcdef")
@@ -33,9 +35,8 @@ class TagListBusy(OSError):
 
 
 class TagLists:
-    def __init__(self, root: Path, tmp: Path) -> None:
+    def __init__(self, root: Path) -> None:
         self.root = root
-        self._tmp = tmp  # a compaction writes here first; the disk tier sweeps what a crash leaves
 
     def path(self, tag_hash: str) -> Path:
         return self.root / tag_hash[:2] / tag_hash
@@ -53,7 +54,10 @@ class TagLists:
                 fcntl.flock(fd, fcntl.LOCK_SH)
                 if os.fstat(fd).st_nlink == 0:
                     continue  # purged or compacted between our open and our lock
-                os.write(fd, line)  # one short O_APPEND write: whole, after every other line
+                # One short O_APPEND write: whole, after every other line. A short one (a full disk) fails the
+                # put, so its object is not written unlisted.
+                if os.write(fd, line) != len(line):
+                    raise OSError(errno.ENOSPC, f"short write to tag list {path}")
                 return
             finally:
                 os.close(fd)
@@ -77,7 +81,8 @@ class TagLists:
             if not kept:
                 os.unlink(path)
             elif len(kept) < len(listed):
-                _replace(path, "".join(key + "\n" for key in kept).encode(), self._tmp)
+                # Synced before the rename: a power cut must not leave an empty list and unlisted objects.
+                write_atomic(path, "".join(key + "\n" for key in kept).encode())
 
     def tag_hashes(self) -> Iterator[str]:
         try:
@@ -132,16 +137,3 @@ def _key_hashes(data: bytes) -> list[str]:
         if len(tail) == KEY_HASH_LENGTH and set(tail) <= _HEX:
             keys.append(tail.decode())
     return keys
-
-
-def _replace(path: Path, data: bytes, tmp: Path) -> None:
-    tmp.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=tmp, prefix="tags.")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp_name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp_name)
-        raise

@@ -6,7 +6,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from imgedge.generator.storage.atomic import write_atomic
+from imgedge.atomic import write_atomic
 
 _CONTENT_SUFFIXES = (".json", ".safetensors", ".bin", ".txt", ".model", ".pt", ".ckpt")
 _CHUNK = 1 << 20

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from imgedge.generator.storage.atomic import write_atomic
+from imgedge.atomic import write_atomic
 from imgedge.generator.storage.blob_keys import BlobNotFound, check_key
 from imgedge.generator.storage.s3_blobs import S3BlobStore
 from imgedge.generator.storage.urls import path_from_url

@@ -26,7 +26,7 @@ def drained(lists: TagLists, tag_hash: str = TAG) -> list[str]:
 
 
 def test_added_keys_are_drained_once_and_the_list_goes(tmp_path: Path) -> None:
-    lists = TagLists(tmp_path / "lists", tmp_path / "tmp")
+    lists = TagLists(tmp_path / "lists")
     lists.add(TAG, key("k1"))
     lists.add(TAG, key("k2"))
     assert list(lists.tag_hashes()) == [TAG]
@@ -37,7 +37,7 @@ def test_added_keys_are_drained_once_and_the_list_goes(tmp_path: Path) -> None:
 
 
 def test_a_line_cut_short_by_a_crash_is_skipped(tmp_path: Path) -> None:
-    lists = TagLists(tmp_path / "lists", tmp_path / "tmp")
+    lists = TagLists(tmp_path / "lists")
     lists.add(TAG, key("k1"))
     with open(lists.path(TAG), "ab") as fh:
         fh.write(key("k2")[:30].encode())
@@ -46,12 +46,12 @@ def test_a_line_cut_short_by_a_crash_is_skipped(tmp_path: Path) -> None:
 
 
 def test_compaction_keeps_each_wanted_key_once_and_drops_an_empty_list(tmp_path: Path) -> None:
-    lists = TagLists(tmp_path / "lists", tmp_path / "tmp")
+    lists = TagLists(tmp_path / "lists")
     for name in ("k1", "gone", "k1", "k2"):
         lists.add(TAG, key(name))
     lists.compact(TAG, lambda k: k != key("gone"))
     assert lists.path(TAG).read_text().split() == [key("k1"), key("k2")]
-    assert list((tmp_path / "tmp").iterdir()) == []
+    assert [p.name for p in lists.path(TAG).parent.iterdir()] == [TAG]  # no temporary file left
     lists.compact(TAG, lambda k: False)
     assert not lists.path(TAG).exists()
 
@@ -61,7 +61,7 @@ def test_a_list_purged_between_a_writers_open_and_its_lock_is_not_written_to(
 ) -> None:
     # The writer opened the list, then another process drained and unlinked it before the writer's lock:
     # a line appended to that file would never be read again.
-    lists = TagLists(tmp_path / "lists", tmp_path / "tmp")
+    lists = TagLists(tmp_path / "lists")
     lists.add(TAG, key("old"))
     real_flock = fcntl.flock
     opened: list[int] = []  # the inode the writer opened
@@ -79,7 +79,7 @@ def test_a_list_purged_between_a_writers_open_and_its_lock_is_not_written_to(
 
 
 def _writer(root: str, name: str, count: int) -> None:
-    lists = TagLists(Path(root) / "lists", Path(root) / "tmp")
+    lists = TagLists(Path(root) / "lists")
     with open(Path(root) / name, "w") as listed:
         for i in range(count):
             try:
@@ -91,7 +91,7 @@ def _writer(root: str, name: str, count: int) -> None:
 
 
 def _purger(root: str, out: str, writers_done: Event) -> None:
-    lists = TagLists(Path(root) / "lists", Path(root) / "tmp")
+    lists = TagLists(Path(root) / "lists")
     with open(out, "w") as fh:
         while not writers_done.is_set():
             lists.drain(TAG, lambda keys: fh.write("".join(k + "\n" for k in keys)))
@@ -112,7 +112,7 @@ def test_writers_and_a_purger_in_other_processes_lose_no_key(tmp_path: Path) -> 
     purger.join(60)
     assert [p.exitcode for p in (*writers, purger)] == [0, 0, 0]
     purged = (tmp_path / "purged").read_text().split()
-    remaining = drained(TagLists(tmp_path / "lists", tmp_path / "tmp"))
+    remaining = drained(TagLists(tmp_path / "lists"))
     listed = {k for name in ("w1", "w2") for k in (tmp_path / name).read_text().split()}
     assert len(listed) > 700  # a writer gives up only when the list changed under each of its attempts
     assert listed <= set(purged) | set(remaining)

@@ -9,7 +9,6 @@ from imgedge.generator.assets.canonical import canonicalize
 from imgedge.generator.assets.records import Provenance
 from imgedge.generator.assets.store import AssetStore
 from imgedge.generator.config import GeneratorConfig
-from imgedge.generator.storage.atomic import write_atomic
 from imgedge.generator.storage.blobs import FilesystemBlobStore
 from tests.generator.conftest import store_for
 
@@ -33,18 +32,6 @@ def test_put_is_idempotent_and_content_addressed(tmp_path: Path) -> None:
     layout = FilesystemBlobStore(tmp_path / "originals")
     assert layout.path_for(first.id) == tmp_path / "originals" / first.id[:2] / f"{first.id}.png"
     assert layout.path_for(first.id).read_bytes() == canonical.png
-
-
-def test_atomic_write_leaves_no_partial_file_on_failure(tmp_path: Path) -> None:
-    target = tmp_path / "x" / "file.png"
-
-    with pytest.raises(TypeError):
-        write_atomic(target, "not bytes")  # type: ignore[arg-type]
-    assert not target.exists()
-    assert list((tmp_path / "x").iterdir()) == []
-    write_atomic(target, b"whole")
-    assert target.read_bytes() == b"whole"
-    assert [p.name for p in (tmp_path / "x").iterdir()] == ["file.png"]
 
 
 def test_moderation_changes_report_whether_anything_changed(tmp_path: Path) -> None:
