@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import multiprocessing
 import os
+import resource
+import signal
 from multiprocessing.synchronize import Event
 from pathlib import Path
 
@@ -117,3 +120,29 @@ def test_writers_and_a_purger_in_other_processes_lose_no_key(tmp_path: Path) -> 
     assert len(listed) > 700  # a writer gives up only when the list changed under each of its attempts
     assert listed <= set(purged) | set(remaining)
     assert len(purged) > 0  # the purger really ran while the writers did
+
+
+def _append_past_a_size_limit(root: str, limit: int, result: multiprocessing.Queue[str]) -> None:
+    # The kernel cuts a write that crosses RLIMIT_FSIZE short, as a disk that fills mid-write does.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+    try:
+        TagLists(Path(root)).add(TAG, key("k2"))
+    except OSError as exc:
+        result.put(errno.errorcode.get(exc.errno or 0, "?"))
+    else:
+        result.put("written")
+
+
+def test_a_short_append_fails_the_write_and_the_next_append_still_reads(tmp_path: Path) -> None:
+    lists = TagLists(tmp_path / "lists")
+    lists.add(TAG, key("k1"))
+    ctx = multiprocessing.get_context("fork")
+    result: multiprocessing.Queue[str] = ctx.Queue()
+    child = ctx.Process(target=_append_past_a_size_limit, args=(str(lists.root), 100, result))
+    child.start()
+    child.join(30)
+    assert result.get(timeout=5) == "ENOSPC"
+    assert lists.path(TAG).stat().st_size == 100  # 35 bytes of k2's line made it
+    lists.add(TAG, key("k3"))
+    assert drained(lists) == [key("k1"), key("k3")]
