@@ -255,6 +255,10 @@ class DiskTier:
             if mtime < cutoff:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(path)
+        for leftover in self._tag_lists.temporaries():
+            with contextlib.suppress(FileNotFoundError):
+                if leftover.stat().st_mtime < cutoff:
+                    leftover.unlink()
 
 
 def _hash(value: str) -> str:

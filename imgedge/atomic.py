@@ -5,11 +5,14 @@ import os
 import tempfile
 from pathlib import Path
 
+# What a crash between the write and the rename leaves beside the target; sweepers match it.
+TEMP_PREFIX = ".tmp-"
+
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Write via a temporary file in the same directory and rename, so readers never see a torn file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TEMP_PREFIX, suffix=path.suffix)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)

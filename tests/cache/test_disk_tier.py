@@ -183,3 +183,26 @@ async def test_an_eviction_finishes_when_a_tag_list_keeps_changing(
     stats = tier.stats()
     assert stats["errors"] == 0 and stats["evictions"] >= 1
     assert stats["stored_bytes"] <= size * 5 // 2
+
+
+async def test_temporary_files_left_by_a_crash_are_swept_once_stale(
+    tmp_path: Path, make_entry: EntryFactory
+) -> None:
+    tier = DiskTier(tmp_path, 1 << 20)
+    await tier.put("k", make_entry(tags=("asset:a",)), ["asset:a"])
+    tag_hash = hash_of("asset:a")
+    an_hour_ago = time.time() - 3700
+    left = {
+        "write": tmp_path / "tmp" / "0123abcd.crashed",
+        "compaction": tmp_path / "tag-lists" / tag_hash[:2] / ".tmp-crashed",
+        "compaction still running": tmp_path / "tag-lists" / tag_hash[:2] / ".tmp-running",
+    }
+    for path in left.values():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"partial")
+    for name in ("write", "compaction"):
+        os.utime(left[name], (an_hour_ago, an_hour_ago))
+    await tier.enforce_limit()
+    assert {name for name, path in left.items() if path.exists()} == {"compaction still running"}
+    assert await tier.get("k") is not None
+    assert (tmp_path / "tag-lists" / tag_hash[:2] / tag_hash).exists()
