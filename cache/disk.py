@@ -25,6 +25,7 @@ from pathlib import Path
 
 import anyio.to_thread
 
+from imgedge.atomic import remove_stale_temporaries
 from imgedge.cache.entry import CorruptEntry, Entry, decode_entry, encode_entry
 from imgedge.cache.tag_lists import TagListBusy, TagLists, is_key_hash
 from imgedge.cache.tier import Scope, zero_stats
@@ -255,10 +256,8 @@ class DiskTier:
             if mtime < cutoff:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(path)
-        for leftover in self._tag_lists.temporaries():
-            with contextlib.suppress(FileNotFoundError):
-                if leftover.stat().st_mtime < cutoff:
-                    leftover.unlink()
+        # Compactions write their temporary files beside the lists (imgedge.atomic.write_atomic).
+        remove_stale_temporaries(self._tag_lists.root, depth=2, older_than_s=_STALE_TMP_S)
 
 
 def _hash(value: str) -> str:

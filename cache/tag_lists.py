@@ -21,7 +21,7 @@ import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from imgedge.atomic import TEMP_PREFIX, write_atomic
+from imgedge.atomic import write_atomic
 
 KEY_HASH_LENGTH = 64
 _HEX = frozenset(b"0123456789abcdef")
@@ -85,25 +85,15 @@ class TagLists:
                 write_atomic(path, "".join(key + "\n" for key in kept).encode())
 
     def tag_hashes(self) -> Iterator[str]:
-        for directory in self._directories():
+        try:
+            prefixes = list(os.scandir(self.root))
+        except FileNotFoundError:
+            return
+        for prefix in prefixes:
             with contextlib.suppress(FileNotFoundError, NotADirectoryError):
-                for child in os.scandir(directory):
+                for child in os.scandir(prefix.path):
                     if is_key_hash(child.name):
                         yield child.name
-
-    def temporaries(self) -> Iterator[Path]:
-        """Compactions' temporary files; one that outlives its compaction was left by a crash."""
-        for directory in self._directories():
-            with contextlib.suppress(FileNotFoundError, NotADirectoryError):
-                for child in os.scandir(directory):
-                    if child.name.startswith(TEMP_PREFIX):
-                        yield Path(child.path)
-
-    def _directories(self) -> list[str]:
-        try:
-            return [entry.path for entry in os.scandir(self.root) if entry.is_dir(follow_symlinks=False)]
-        except FileNotFoundError:
-            return []
 
     @contextlib.contextmanager
     def _locked(self, tag_hash: str) -> Iterator[tuple[int | None, Path]]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import time
 from pathlib import Path
 
 # What a crash between the write and the rename leaves beside the target; sweepers match it.
@@ -23,3 +24,31 @@ def write_atomic(path: Path, data: bytes) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def remove_stale_temporaries(root: Path, *, depth: int, older_than_s: float = 3600.0) -> int:
+    """Removes the temporary files a crash left between a write and its rename, `depth` directory levels
+    below root (1: in root itself), once older than older_than_s: a write still in progress, in this process
+    or another, is seconds old. Returns how many it removed."""
+    cutoff = time.time() - older_than_s
+    removed = 0
+    for directory in _directories(str(root), depth - 1):
+        with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+            for child in os.scandir(directory):
+                if not child.name.startswith(TEMP_PREFIX):
+                    continue
+                with contextlib.suppress(FileNotFoundError):
+                    if child.stat(follow_symlinks=False).st_mtime < cutoff:
+                        os.unlink(child.path)
+                        removed += 1
+    return removed
+
+
+def _directories(root: str, depth: int) -> list[str]:
+    if depth <= 0:
+        return [root]
+    try:
+        children = [entry.path for entry in os.scandir(root) if entry.is_dir(follow_symlinks=False)]
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    return [found for child in children for found in _directories(child, depth - 1)]
