@@ -1,5 +1,5 @@
 """Periodic housekeeping: expire temporary assets, retry purges the proxy still owes, and resume webhook
-deliveries a stopped process left behind."""
+deliveries a stopped process left behind; once per start, sweep what a crash left in the blob store."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ class Janitor:
         self.proxy = proxy
         self.interval_s = interval_s
         self.webhooks = webhooks
+        self._swept = False
 
     async def run_once(self, now: float | None = None) -> list[str]:
         """Returns the asset ids it expired."""
@@ -37,6 +38,12 @@ class Janitor:
         if self.webhooks is not None:
             # Deliveries a stopped process left behind (the first pass after a start finds them).
             await self.webhooks.resume(now)
+        if not self._swept:
+            # Once per start, since it lists every blob: a crash is followed by a start.
+            swept = await asyncio.to_thread(self.store.blobs.sweep_temporaries)
+            self._swept = True
+            if swept:
+                log.info("removed %d temporary files a crash left in the blob store", swept)
         return expired
 
     def _expire(self, now: float) -> list[str]:

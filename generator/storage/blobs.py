@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from imgedge.atomic import write_atomic
+from imgedge.atomic import remove_stale_temporaries, write_atomic
 from imgedge.generator.storage.blob_keys import BlobNotFound, check_key
 from imgedge.generator.storage.s3_blobs import S3BlobStore
 from imgedge.generator.storage.urls import path_from_url
@@ -40,6 +40,10 @@ class BlobStore(Protocol):
 
     def readiness_problem(self) -> str | None:
         """Why new blobs could not be stored right now, or None."""
+        ...
+
+    def sweep_temporaries(self) -> int:
+        """Removes what puts cut short by a crash left behind; how many."""
         ...
 
 
@@ -76,6 +80,10 @@ class FilesystemBlobStore:
 
     def delete(self, key: str) -> None:
         self.path_for(key).unlink(missing_ok=True)
+
+    def sweep_temporaries(self) -> int:
+        # A put writes root/ab/.tmp-… and renames it: a crash in between leaves an original's worth of bytes.
+        return remove_stale_temporaries(self.root, depth=2)
 
     def readiness_problem(self) -> str | None:
         try:

@@ -70,6 +70,9 @@ class S3BlobStore:
     def delete(self, key: str) -> None:
         self._call("delete_object", Key=self.object_key(key))
 
+    def sweep_temporaries(self) -> int:
+        return 0  # one PUT per blob: the service stores the whole object or none
+
     def readiness_problem(self) -> str | None:
         try:
             self.client.head_bucket(Bucket=self.location.bucket)

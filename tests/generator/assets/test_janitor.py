@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -41,6 +42,27 @@ async def test_expired_temporary_assets_are_deleted_and_purged(
     assert store.get(keep.id) is not None
     assert [r.path for r in recv.requests] == [f"/admin/purge/{temp.id}"]
     assert outbox.pending() == []
+
+
+async def test_the_first_pass_sweeps_what_a_crash_left_in_the_blob_store(
+    config: GeneratorConfig, receiver: tuple[Receiver, str]
+) -> None:
+    store = store_for(config)
+    kept = store.put(canonicalize(small_png(40), max_pixels=100), Provenance(), temporary=False)
+    blob = FilesystemBlobStore(config.originals_dir).path_for(kept.id)
+    crashed, writing = blob.parent / ".tmp-crashed.png", blob.parent / ".tmp-writing.png"
+    for leftover in (crashed, writing):
+        leftover.write_bytes(b"half an original")
+    an_hour_ago = time.time() - 3700
+    os.utime(crashed, (an_hour_ago, an_hour_ago))  # a put in progress elsewhere is seconds old
+    async with httpx.AsyncClient() as http:
+        janitor = Janitor(store, PurgeOutbox(database_for(config)), ProxyClient(http, receiver[1], "t"), 3600)
+        await janitor.run_once()
+        assert not crashed.exists() and writing.exists()
+        os.utime(writing, (an_hour_ago, an_hour_ago))
+        await janitor.run_once()
+    assert writing.exists()  # once per start: the sweep lists every blob
+    assert blob.exists() and store.get(kept.id) is not None
 
 
 async def test_purges_wait_for_a_proxy_that_is_down(config: GeneratorConfig) -> None:
