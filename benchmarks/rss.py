@@ -5,6 +5,8 @@ A background thread samples every process of every watched tree; peaks and a tim
 
 from __future__ import annotations
 
+import itertools
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -54,6 +56,16 @@ def command_name(pid: int) -> str:
     script = next((w for w in words if "spawn_main" in w or "resource_tracker" in w), None)
     if script is not None:  # `python -c "from multiprocessing…"`: say what it is, not the code
         return "multiprocessing worker" if "spawn_main" in script else "multiprocessing resource tracker"
+    if len(words) > 1 and "/" in words[1] and not words[1].startswith("-"):
+        # An interpreter running a script (thumbor's `python …/bin/thumbor --fd 15 --log-level error`): the
+        # script's name, and its arguments that are not options or their values.
+        named = [os.path.basename(words[1])]
+        named += [
+            w
+            for before, w in itertools.pairwise(words[1:])
+            if not w.startswith("-") and not before.startswith("-")
+        ]
+        return " ".join(named[:3])
     interesting = [w for w in words if not w.startswith("-") and "/" not in w]
     return " ".join(interesting[:3]) or (words[0] if words else "?")
 

@@ -6,11 +6,12 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from benchmarks.contenders import proxy_processes
-from benchmarks.rss import RssSampler, rss_bytes
+from benchmarks.rss import RssSampler, command_name, rss_bytes
 
 # A supervisor with two "proxy workers" (named as `imgedge serve` names them) and one other child.
 SUPERVISOR = """
@@ -54,3 +55,25 @@ def test_a_group_is_found_again_at_every_sample(supervisor: tuple[int, list[int]
     assert sampler.sample()["workers"] == sum(rss_bytes(pid) for pid in children[:2])
     assert len(sampler.memory["workers"].timeline) == 2
     assert [label.split()[0] for label in sampler.current("workers")] == [str(pid) for pid in children[:2]]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "name"),
+    [
+        (["{script}", "--fd", "15", "--log-level", "error"], "sleeper"),  # thumbor's shape
+        (["{script}", "serve", "--no-sample"], "sleeper serve"),  # a console script and its subcommand
+        (["-m", "sleeper_module", "--fd", "3"], "sleeper_module 3"),  # uvicorn's shape
+    ],
+)
+def test_a_process_is_named_by_its_script_or_module(tmp_path: Path, arguments: list[str], name: str) -> None:
+    script = tmp_path / "bin" / "sleeper"
+    script.parent.mkdir()
+    script.write_text("import time\nprint('ready', flush=True)\ntime.sleep(60)\n")
+    (tmp_path / "sleeper_module.py").write_text(script.read_text())  # found from the cwd below
+    command = [sys.executable, *(a.format(script=script) for a in arguments)]
+    with subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, text=True) as process:
+        assert process.stdout is not None and process.stdout.readline() == "ready\n"
+        try:
+            assert command_name(process.pid) == name
+        finally:
+            process.kill()
