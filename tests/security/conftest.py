@@ -129,8 +129,9 @@ def serve_env(data_dir: Path, port: int, generator_port: int) -> dict[str, str]:
         "IMGEDGE_PORT": str(port),
         "IMGEDGE_GENERATOR_PORT": str(generator_port),
         "IMGEDGE_TRANSFORM_TIMEOUT": str(DEADLINE_S),
-        # The deadline test needs an AVIF encode that outlasts the deadline several times: a 16 MP q100 AVIF
-        # takes 5.6 s at effort 2 here, 1.2 s at the default effort 0 (benchmarks/results/encoders.md).
+        # The deadline test needs an AVIF encode that outlasts the deadline: a 16 MP q100 AVIF took 5.6 s at
+        # effort 2 on the fastest host seen, 1.2 s at the default effort 0 (benchmarks/results/encoders.md);
+        # the test's 8 MP takes about half that.
         "IMGEDGE_AVIF_EFFORT": "2",
         "IMGEDGE_TRANSFORM_THREADS": "2",
         # One proxy process (serve's default is one per core): the memory budget and RSS are per process.
