@@ -251,11 +251,7 @@ class DiskTier:
                     os.rmdir(os.path.dirname(marker))
 
     def _drop_stale_tmp(self) -> None:
-        cutoff = time.time() - _STALE_TMP_S
-        for mtime, _, path in _files_under(self._tmp, depth=1):
-            if mtime < cutoff:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(path)
+        remove_stale_temporaries(self._tmp, depth=1, older_than_s=_STALE_TMP_S, prefix="")
         # Compactions write their temporary files beside the lists (imgedge.atomic.write_atomic).
         remove_stale_temporaries(self._tag_lists.root, depth=2, older_than_s=_STALE_TMP_S)
 

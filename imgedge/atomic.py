@@ -26,16 +26,19 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def remove_stale_temporaries(root: Path, *, depth: int, older_than_s: float = 3600.0) -> int:
+def remove_stale_temporaries(
+    root: Path, *, depth: int, older_than_s: float = 3600.0, prefix: str = TEMP_PREFIX
+) -> int:
     """Removes the temporary files a crash left between a write and its rename, `depth` directory levels
     below root (1: in root itself), once older than older_than_s: a write still in progress, in this process
-    or another, is seconds old. Returns how many it removed."""
+    or another, is seconds old. Temporary files are those named with `prefix` ("" for a directory that holds
+    nothing else). Returns how many it removed."""
     cutoff = time.time() - older_than_s
     removed = 0
     for directory in _directories(str(root), depth - 1):
         with contextlib.suppress(FileNotFoundError, NotADirectoryError):
             for child in os.scandir(directory):
-                if not child.name.startswith(TEMP_PREFIX):
+                if not child.name.startswith(prefix):
                     continue
                 with contextlib.suppress(FileNotFoundError):
                     if child.stat(follow_symlinks=False).st_mtime < cutoff:

@@ -194,6 +194,7 @@ async def test_temporary_files_left_by_a_crash_are_swept_once_stale(
     an_hour_ago = time.time() - 3700
     left = {
         "write": tmp_path / "tmp" / "0123abcd.crashed",
+        "write still running": tmp_path / "tmp" / "4567cdef.running",
         "compaction": tmp_path / "tag-lists" / tag_hash[:2] / ".tmp-crashed",
         "compaction still running": tmp_path / "tag-lists" / tag_hash[:2] / ".tmp-running",
     }
@@ -203,6 +204,7 @@ async def test_temporary_files_left_by_a_crash_are_swept_once_stale(
     for name in ("write", "compaction"):
         os.utime(left[name], (an_hour_ago, an_hour_ago))
     await tier.enforce_limit()
-    assert {name for name, path in left.items() if path.exists()} == {"compaction still running"}
+    running = {"write still running", "compaction still running"}
+    assert {name for name, path in left.items() if path.exists()} == running
     assert await tier.get("k") is not None
     assert (tmp_path / "tag-lists" / tag_hash[:2] / tag_hash).exists()
