@@ -10,11 +10,12 @@ across instances through Redis), and the generator collapses whatever still arri
 
 from __future__ import annotations
 
+import importlib
 import time
 from typing import TYPE_CHECKING, Any
 
 import anyio
-import httpx
+import anyio.to_thread
 
 from imgedge.cache.build import Flights
 from imgedge.cache.entry import Entry
@@ -28,6 +29,8 @@ from imgedge.url.errors import UrlError
 from imgedge.url.prompt import parse_generation
 
 if TYPE_CHECKING:
+    import httpx
+
     from imgedge.proxy.config import ProxyConfig
 
 RETRY_AFTER_S = 5
@@ -51,11 +54,9 @@ class PromptResolver:
         self.wait_s = config.prompt_url_wait_s
         self.results = results
         self.flights = flights
-        headers = {"Authorization": f"Bearer {config.origin_token}"} if config.origin_token else {}
-        self.client = client or httpx.AsyncClient(
-            timeout=httpx.Timeout(config.origin_timeout_s), headers=headers,
-            limits=httpx.Limits(max_connections=32, max_keepalive_connections=8),
-        )  # fmt: skip
+        self._token = config.origin_token
+        self._timeout_s = config.origin_timeout_s
+        self.client = client
         self.generations = 0  # resolutions that reached the generator
 
     async def resolve(self, ref: SourceRef) -> SourceRef:
@@ -70,7 +71,21 @@ class PromptResolver:
         return SourceRef.asset(made.body.decode("ascii"))
 
     async def aclose(self) -> None:
-        await self.client.aclose()
+        if self.client is not None:
+            await self.client.aclose()
+
+    async def _client(self) -> httpx.AsyncClient:
+        # httpx and what it imports hold ~6 MiB in every proxy worker, and most proxies never see a prompt
+        # URL: the first one imports it, in a thread, as the event loop would stall for ~0.1 s otherwise.
+        if self.client is None:
+            httpx_ = await anyio.to_thread.run_sync(importlib.import_module, "httpx")
+            if self.client is None:  # another first request may have made it during the import
+                headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
+                self.client = httpx_.AsyncClient(
+                    timeout=httpx_.Timeout(self._timeout_s), headers=headers,
+                    limits=httpx_.Limits(max_connections=32, max_keepalive_connections=8),
+                )  # fmt: skip
+        return self.client
 
     async def _generate(self, key: str, segment: str, deadline: float) -> Entry:
         self.generations += 1
@@ -98,8 +113,11 @@ class PromptResolver:
             delay = min(delay * 1.5, _POLL_MAX_S)
 
     async def _call(self, method: str, path: str, json: Any = None) -> httpx.Response:
+        client = await self._client()
+        import httpx  # already imported by _client: a lookup
+
         try:
-            response = await self.client.request(method, self.base + path, json=json)
+            response = await client.request(method, self.base + path, json=json)
         except httpx.HTTPError:
             raise BadGateway("generator unreachable") from None
         if response.status_code in (200, 202):

@@ -8,8 +8,6 @@ from typing import TYPE_CHECKING
 
 from imgedge.proxy.errors import Forbidden
 from imgedge.proxy.sources.base import ASSET, REMOTE, S3, Source, SourceImage, SourceRef
-from imgedge.proxy.sources.remote import RemoteSource
-from imgedge.proxy.sources.s3 import S3Source
 
 if TYPE_CHECKING:
     from imgedge.proxy.config import ProxyConfig
@@ -24,9 +22,14 @@ class SourceRouter:
     def from_config(cls, config: ProxyConfig, assets: Source) -> SourceRouter:
         schemes = {prefix.scheme for prefix in config.remote_sources}
         others: dict[str, Source] = {}
+        # Imported only where admitted: every proxy worker would hold the remote source's httpcore and h11.
         if schemes & {"http", "https"}:
+            from imgedge.proxy.sources.remote import RemoteSource
+
             others[REMOTE] = RemoteSource(config)
         if "s3" in schemes:
+            from imgedge.proxy.sources.s3 import S3Source
+
             others[S3] = S3Source(config)
         return cls(assets, others)
 
