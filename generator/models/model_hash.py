@@ -6,7 +6,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from imgedge.atomic import write_atomic
+from imgedge.atomic import remove_stale_temporaries, write_atomic
 
 _CONTENT_SUFFIXES = (".json", ".safetensors", ".bin", ".txt", ".model", ".pt", ".ckpt")
 _CHUNK = 1 << 20
@@ -49,5 +49,6 @@ def hash_model_dir(model_dir: Path, cache_file: Path | None = None) -> str:
     result = digest.hexdigest()
     if cache_file is not None:
         cache[fingerprint] = result
+        remove_stale_temporaries(cache_file.parent, depth=1)  # what a crash mid-write left, before adding one
         write_atomic(cache_file, json.dumps(cache, indent=1).encode())
     return result

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+import json
+import os
+import time
 from pathlib import Path
 
 from transformers import CLIPTokenizer
 
+from imgedge.atomic import TEMP_PREFIX
 from imgedge.generator.config import GeneratorConfig
 from imgedge.generator.models.diffusers_directory import TINY_MODEL_ID, DiffusersDirectoryBackend
 from imgedge.generator.models.model_hash import hash_model_dir
@@ -51,3 +55,19 @@ def test_model_hash_is_cached_and_follows_content(tmp_path: Path) -> None:
     assert hash_model_dir(model, cache) == first
     (model / "config.json").write_text('{"a": 2}')
     assert hash_model_dir(model, cache) != first
+
+
+def test_a_hash_written_sweeps_what_a_crash_left_beside_the_cache(tmp_path: Path) -> None:
+    model = tmp_path / "m"
+    model.mkdir()
+    (model / "config.json").write_text('{"a": 1}')
+    cache = tmp_path / "hashes.json"
+    left, writing = tmp_path / f"{TEMP_PREFIX}crashed.json", tmp_path / f"{TEMP_PREFIX}another-writer.json"
+    for path in (left, writing):
+        path.write_text("{")
+    two_hours_ago = time.time() - 7200
+    os.utime(left, (two_hours_ago, two_hours_ago))
+    hash_model_dir(model, cache)
+    assert not left.exists()
+    assert writing.exists()  # seconds old: a write still running elsewhere
+    assert json.loads(cache.read_text())
