@@ -92,10 +92,12 @@ WHEN_MISSED = {
     ),
     "Cache hits vs bare Starlette (wrk)": (
         "a repeated hit is answered inside the HTTP protocol's callback, without a request task, the four "
-        "web layers or the ASGI messages: ~36 us of server CPU per hit against the bare endpoint's ~30 (45 "
-        "through ASGI); what is left is the proxy's own work (~10.6 us in process: key, lookup, headers, "
-        "request id, metrics) and the seven headers the bare endpoint does not send (profile.md, "
-        "'The ninth round'); below 75% is the noise of a shared machine, not the cost structure"
+        "web layers or the ASGI messages; what is left is the proxy's own Python work (key, lookup, headers, "
+        "request id, metrics) and the seven headers the bare endpoint does not send, and it weighs more on a "
+        "slower host: ~36 us of server CPU per hit against the bare endpoint's ~30 on the eleventh round's "
+        "AMD EPYC (91% by wrk), 139-155 against 96-100 us on the eighteenth round's Intel Xeon (72-81%), "
+        "where a worker's profile under wrk spends a fifth of its time writing answers to the socket and no "
+        "other piece over a tenth (profile.md, 'The ninth round' and 'The eighteenth round')"
     ),
 }
 
