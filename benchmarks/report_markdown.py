@@ -186,14 +186,25 @@ def _mix_soak_origin(results: dict[str, Any]) -> list[str]:
             f"(its workers) {soak['rss_at_first_fifth'] / _MIB:.0f} MiB at the end of the first "
             "fifth, "
             f"{soak['rss_final'] / _MIB:.0f} MiB at the end ({soak['growth'] * 100:+.1f}%), "
-            f"peak {soak['rss_peak'] / _MIB:.0f} MiB. Configured memory budgets (both memory tiers, summed "
-            f"over the workers): {soak.get('memory_budgets', 0) / _MIB:.0f} MiB; allowed: budgets + "
-            f"150 MiB x {soak.get('workers', 0)} workers = {soak.get('allowed', 0) / _MIB:.0f} MiB.",
+            f"peak {soak['rss_peak'] / _MIB:.0f} MiB{_pss_text(soak)}. Configured memory budgets (both "
+            f"memory tiers, summed over the workers): {soak.get('memory_budgets', 0) / _MIB:.0f} MiB; "
+            f"allowed: budgets + 150 MiB x {soak.get('workers', 0)} workers = "
+            f"{soak.get('allowed', 0) / _MIB:.0f} MiB.",
             "",
         ]
         rows = [[name, f"{size / _MIB:.0f}"] for name, size in sorted(soak["final_per_process"].items())]
         lines += _table(["proxy process at the end of the soak", "RSS MiB"], rows)
     return lines
+
+
+def _pss_text(soak: dict[str, Any]) -> str:
+    pss = soak.get("pss_final", 0)
+    if not pss:
+        return ""  # an older run's results, or no /proc/PID/smaps_rollup
+    return (
+        f"; their PSS at the end, which counts the pages of shared libraries once instead of once per "
+        f"worker, {pss / _MIB:.0f} MiB"
+    )
 
 
 def _saturated(results: dict[str, Any]) -> list[str]:

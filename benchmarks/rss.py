@@ -47,6 +47,18 @@ def rss_bytes(pid: int) -> int:
     return resident * _PAGE_KIB * 1024
 
 
+def pss_bytes(pid: int) -> int:
+    """Proportional set size: the process's own pages, and each shared page divided among the processes that
+    map it. Summed over workers, a library's pages count once, where RSS counts them in every worker."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, IndexError, ValueError):
+        pass
+    return 0
+
+
 def command_name(pid: int) -> str:
     try:
         raw = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")

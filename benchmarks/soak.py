@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from benchmarks.load_types import LoadResult
-from benchmarks.rss import RssSampler
+from benchmarks.rss import RssSampler, pss_bytes
 
 
 @dataclass(slots=True)
@@ -16,6 +16,9 @@ class SoakResult:
     rss_at_first_fifth: int
     rss_final: int
     rss_peak: int
+    pss_final: int = (
+        0  # the same processes' PSS at the end: shared library pages counted once, not per worker
+    )
     final_per_process: dict[str, int] = field(default_factory=dict)
     timeline: list[tuple[float, int]] = field(default_factory=list)  # seconds into the soak, bytes
 
@@ -42,6 +45,7 @@ def run(load: Callable[[], LoadResult], sampler: RssSampler, tree_name: str) -> 
         rss_at_first_fifth=at_fifth,
         rss_final=points[-1][1],
         rss_peak=max(rss for _, rss in points),
+        pss_final=sum(pss_bytes(pid) for pid in sampler.groups[tree_name]()),
         final_per_process=sampler.current(tree_name),
         timeline=points[:: max(1, len(points) // 120)],
     )

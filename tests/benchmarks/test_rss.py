@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.contenders import proxy_processes
-from benchmarks.rss import RssSampler, command_name, rss_bytes
+from benchmarks.rss import RssSampler, command_name, pss_bytes, rss_bytes
 
 # A supervisor with two "proxy workers" (named as `imgedge serve` names them) and one other child.
 SUPERVISOR = """
@@ -77,3 +77,12 @@ def test_a_process_is_named_by_its_script_or_module(tmp_path: Path, arguments: l
             assert command_name(process.pid) == name
         finally:
             process.kill()
+
+
+def test_pss_splits_what_workers_share(supervisor: tuple[int, list[int]]) -> None:
+    _, children = supervisor
+    pss = [pss_bytes(pid) for pid in children[:2]]
+    rss = [rss_bytes(pid) for pid in children[:2]]
+    # Two idle interpreters share libpython's and the libraries' pages: each one's share is less than its RSS.
+    assert all(0 < p < r for p, r in zip(pss, rss, strict=True))
+    assert pss_bytes(2**22 + 1) == 0  # no such process (pid_max is at most 2**22)
