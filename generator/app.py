@@ -43,6 +43,7 @@ from imgedge.generator.wiring import Parts, default_transform_urls, wire
 from imgedge.imaging.errors import LibvipsUnsupported
 from imgedge.imaging.requirements import require_libvips
 from imgedge.observability import QUIET_PATHS, RequestIdMiddleware, configure_logging
+from imgedge.supervised import stop_with_supervisor
 from imgedge.web.bodies import BodyLimit
 from imgedge.web.clients import ClientAddress
 from imgedge.web.headers import SecurityHeaders
@@ -196,6 +197,7 @@ def create_app(
 
 
 def create_app_from_env() -> Starlette:
+    stop_with_supervisor()
     configure_logging()
     try:
         require_libvips()  # before reading settings, which may create files

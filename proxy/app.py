@@ -41,6 +41,7 @@ from imgedge.proxy.security import SecurityPolicy
 from imgedge.proxy.sources import Source, build_source
 from imgedge.proxy.transform_handler import TransformHandler
 from imgedge.proxy.transform_pool import TransformPool
+from imgedge.supervised import stop_with_supervisor
 from imgedge.web.bodies import BodyLimit
 from imgedge.web.clients import ClientAddress
 from imgedge.web.headers import SecurityHeaders
@@ -130,6 +131,7 @@ def web_layers(app: ProxyApp, config: ProxyConfig) -> ASGIApp:
 
 
 def create_app_from_env() -> ASGIApp:
+    stop_with_supervisor()
     configure_logging()
     try:
         require_libvips()  # before reading settings, which may create files

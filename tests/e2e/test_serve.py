@@ -216,6 +216,34 @@ def test_a_proxy_worker_whose_loop_stops_is_killed_and_replaced(
     assert server.poll() is None
 
 
+def test_serve_killed_outright_takes_its_services_with_it(tmp_path: Path) -> None:
+    env = serve_env(tmp_path / "data", IMGEDGE_WORKERS="1")
+    with serving(env, "--no-sample") as process:
+        children = [
+            int(pid) for pid in Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+        ]
+        assert len(children) == 2  # the proxy worker and the generator
+        process.kill()  # as the OOM killer would: no cleanup of its own
+        process.wait()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and any(map(_running, children)):
+            time.sleep(0.2)
+        assert not any(map(_running, children))
+    for port in (env["IMGEDGE_PORT"], env["IMGEDGE_GENERATOR_PORT"]):
+        with socket.socket() as listener:  # free for the next `imgedge serve`, which listens the same way
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            listener.bind(("127.0.0.1", int(port)))
+            listener.listen()
+
+
+def _running(pid: int) -> bool:
+    # An orphan is reparented to whatever reaps it here; one that exited and waits to be reaped has stopped.
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (ProcessLookupError, FileNotFoundError):
+        return False
+
+
 def test_serve_stops_cleanly_on_sigterm(server: subprocess.Popen[str]) -> None:
     server.send_signal(signal.SIGTERM)
     assert server.wait(timeout=30) == 0
