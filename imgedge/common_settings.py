@@ -30,6 +30,12 @@ HEARTBEAT_FD = s.integer(
     "second (0: none)",
     low=0,
 )  # fmt: skip
+SUPERVISOR_PID = s.integer(
+    "common", "IMGEDGE_SUPERVISOR_PID", 0,
+    "set by `imgedge serve` on each service it starts: its own pid, so that the service stops when it exits, "
+    "however it exits (0: none)",
+    low=0,
+)  # fmt: skip
 CONNECTION_TABLE_FD = s.integer(
     "common", "IMGEDGE_CONNECTION_TABLE_FD", 0,
     "set by `imgedge serve` on each proxy worker: the table of open connections per worker that they take "

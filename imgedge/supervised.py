@@ -13,18 +13,20 @@ import os
 import signal
 import sys
 
-SUPERVISOR_ENV = "IMGEDGE_SUPERVISOR_PID"
+from imgedge.common_settings import SUPERVISOR_PID
+
+SUPERVISOR_ENV = SUPERVISOR_PID.name
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def stop_with_supervisor() -> None:
     """In a service started by `imgedge serve` (SUPERVISOR_ENV names its pid): SIGTERM when it exits."""
-    # Taken out of the environment: a process this one starts has another parent.
-    supervisor = os.environ.pop(SUPERVISOR_ENV, None)
+    supervisor = SUPERVISOR_PID.read()
+    os.environ.pop(SUPERVISOR_ENV, None)  # a process this one starts has another parent
     if not supervisor or not sys.platform.startswith("linux"):
         return
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0) != 0:
         return
-    if os.getppid() != int(supervisor):  # it exited before the request above: no signal will come
+    if os.getppid() != supervisor:  # it exited before the request above: no signal will come
         os.kill(os.getpid(), signal.SIGTERM)
