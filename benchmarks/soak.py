@@ -16,9 +16,8 @@ class SoakResult:
     rss_at_first_fifth: int
     rss_final: int
     rss_peak: int
-    pss_final: int = (
-        0  # the same processes' PSS at the end: shared library pages counted once, not per worker
-    )
+    # The same processes' PSS at the end: shared library pages counted once, not once per worker.
+    pss_final: int = 0
     final_per_process: dict[str, int] = field(default_factory=dict)
     timeline: list[tuple[float, int]] = field(default_factory=list)  # seconds into the soak, bytes
 

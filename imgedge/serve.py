@@ -25,7 +25,6 @@ from imgedge import common_settings as C
 from imgedge.secrets import load_or_create, load_signing_keys, shared_backend
 from imgedge.socket_workers import SocketWorkers, listen
 from imgedge.subcommands import Lazy, require
-from imgedge.supervised import SUPERVISOR_ENV
 from imgedge.url.build import build_path
 from imgedge.web.uvicorn_args import BALANCED_LOOP, UVICORN_ARGS
 
@@ -107,7 +106,7 @@ def serve_command(args: argparse.Namespace) -> int:
             load_or_create(data_dir, name)  # once, before several processes race to create them
 
     env = dict(os.environ)
-    env[SUPERVISOR_ENV] = str(os.getpid())  # each service stops when this process does (imgedge.supervised)
+    env[C.SUPERVISOR_PID.name] = str(os.getpid())  # its services stop when it does (imgedge.supervised)
     # libvips under glibc malloc fragments across many arenas; two keep RSS flat (see the benchmark report).
     env.setdefault("MALLOC_ARENA_MAX", "2")
     # No fixed MALLOC_MMAP_THRESHOLD_: buffers mapped and unmapped on every request were faulted in afresh

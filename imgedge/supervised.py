@@ -15,14 +15,13 @@ import sys
 
 from imgedge.common_settings import SUPERVISOR_PID
 
-SUPERVISOR_ENV = SUPERVISOR_PID.name
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def stop_with_supervisor() -> None:
-    """In a service started by `imgedge serve` (SUPERVISOR_ENV names its pid): SIGTERM when it exits."""
+    """In a service started by `imgedge serve` (IMGEDGE_SUPERVISOR_PID set): SIGTERM when serve exits."""
     supervisor = SUPERVISOR_PID.read()
-    os.environ.pop(SUPERVISOR_ENV, None)  # a process this one starts has another parent
+    os.environ.pop(SUPERVISOR_PID.name, None)  # a process this one starts has another parent
     if not supervisor or not sys.platform.startswith("linux"):
         return
     libc = ctypes.CDLL(None, use_errno=True)

@@ -7,13 +7,15 @@ import signal
 import subprocess
 import sys
 
-from imgedge.supervised import SUPERVISOR_ENV
+from imgedge.common_settings import SUPERVISOR_PID
+
+SUPERVISOR_ENV = SUPERVISOR_PID.name
 
 CHILD = """
 import os
-from imgedge.supervised import SUPERVISOR_ENV, stop_with_supervisor
+from imgedge.supervised import stop_with_supervisor
 stop_with_supervisor()
-print(os.environ.get(SUPERVISOR_ENV, "taken out"), flush=True)
+print(os.environ.get("IMGEDGE_SUPERVISOR_PID", "taken out"), flush=True)
 """
 
 
