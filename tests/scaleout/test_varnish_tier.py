@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pyvips
 
@@ -15,9 +17,19 @@ SAFARI_14 = "image/webp,image/png,image/svg+xml,image/*;q=0.8,video/*;q=0.8,*/*;
 JPEG_ONLY = "image/jpeg,image/png;q=0.9"
 
 
-def lookups(stack: Stack) -> int:
-    """Cache lookups proxy A has answered: any request that reached it adds one."""
-    memory = stack.stats(stack.proxy_a)["results"]["memory"]
+def lookups(stack: Stack, timeout_s: float = 120) -> int:
+    """Cache lookups proxy A has answered: any request that reached it adds one. Counted once no q:auto search
+    runs: a miss through f:auto starts one in the background, and it reads the asset's learned qualities from
+    the same cache when it starts and again before it searches."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        stats = stack.stats(stack.proxy_a)
+        quality = stats["quality"]
+        if quality is None or quality["searches"] == 0:
+            break
+        assert time.monotonic() < deadline, "q:auto searches still running"
+        time.sleep(0.1)
+    memory = stats["results"]["memory"]
     assert isinstance(memory, dict)
     return int(memory["hits"]) + int(memory["misses"])
 
