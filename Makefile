@@ -61,7 +61,7 @@ run: $(RUN_STAMP)
 	$(BIN)/imgedge serve
 
 test: $(TEST_STAMP) system-deps test-system-libvips test-js
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=25
 
 # The pipeline, canonicalisation, encoder and ingest tests again, on Debian's libvips (8.14: what Debian 12
 # and most Dockerfiles for pyvips apps install), in a venv of its own whose pyvips is compiled against it,
