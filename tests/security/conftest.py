@@ -97,7 +97,24 @@ class Edge:
         return self.log.read_text(errors="replace")
 
 
+def idle(edge: Edge, timeout_s: float = 120) -> None:
+    """Waits until no transform holds a slot (an abandoned AVIF encode finishes on its own time) and no q:auto
+    search runs in the background (every f:auto miss, the default format, starts one; each holds tens to
+    hundreds of MiB while it runs)."""
+    deadline = time.monotonic() + timeout_s
+    auth = {"Authorization": f"Bearer {edge.admin_token}"}
+    while time.monotonic() < deadline:
+        stats = httpx.get(f"{edge.proxy}/admin/stats", headers=auth, timeout=10).json()
+        transforms, quality = stats["transforms"], stats["quality"]
+        if transforms["running"] == 0 and transforms["waiting"] == 0 and quality["searches"] == 0:
+            return
+        time.sleep(0.2)
+    raise AssertionError("transforms still running")
+
+
 def settled_rss(edge: Edge, service: str) -> int:
+    """RSS once the proxy's own background work has ended: a memory check measures the attack alone."""
+    idle(edge)
     time.sleep(0.5)
     return edge.rss(service)
 

@@ -12,21 +12,7 @@ import httpx
 import pytest
 
 from benchmarks.rss import RssSampler
-from tests.security.conftest import DEADLINE_S, MIB, TRANSFORM_MEMORY, Edge, report, settled_rss
-
-
-def idle(edge: Edge, timeout_s: float = 120) -> None:
-    """Waits until no transform holds a slot (an abandoned AVIF encode finishes on its own time) and no q:auto
-    search runs in the background (other tests' f:auto requests start them; each holds a few hundred MiB)."""
-    deadline = time.monotonic() + timeout_s
-    auth = {"Authorization": f"Bearer {edge.admin_token}"}
-    while time.monotonic() < deadline:
-        stats = httpx.get(f"{edge.proxy}/admin/stats", headers=auth, timeout=10).json()
-        transforms, quality = stats["transforms"], stats["quality"]
-        if transforms["running"] == 0 and transforms["waiting"] == 0 and quality["searches"] == 0:
-            return
-        time.sleep(0.2)
-    raise AssertionError("transforms still running")
+from tests.security.conftest import DEADLINE_S, MIB, TRANSFORM_MEMORY, Edge, idle, report, settled_rss
 
 
 @pytest.mark.parametrize(
@@ -79,12 +65,10 @@ def test_a_transform_past_its_deadline_is_503_within_a_second(
 
 def killed_transform_growth(edge: Edge, path: str, name: str) -> int:
     """One request past its deadline, answered 503 in time; the proxy's RSS growth once it is idle again."""
-    idle(edge)
     before = settled_rss(edge, "proxy")
     started = time.monotonic()
     response = httpx.get(edge.proxy + path, timeout=60)
     answered = time.monotonic() - started
-    idle(edge)
     growth = settled_rss(edge, "proxy") - before
     report(f"deadline: {name}", status=response.status_code, past_deadline_s=round(answered - DEADLINE_S, 2),
            rss_after_mib=round(growth / MIB, 1))  # fmt: skip
@@ -94,7 +78,6 @@ def killed_transform_growth(edge: Edge, path: str, name: str) -> int:
 
 
 def test_concurrent_heavy_transforms_stay_within_the_memory_budget(edge: Edge) -> None:
-    idle(edge)
     pid = edge.pid("proxy")
     before = settled_rss(edge, "proxy")
     sampler = RssSampler(interval_s=0.05)
